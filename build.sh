@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The two everyday commands: `./build.sh run` sets up, builds and runs Cattery on the shipped default
+# model; `./build.sh test` sets up, builds and runs every test. Both install missing Debian packages.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+build_dir=${CATTERY_BUILD_DIR:-build}
+jobs=${CATTERY_JOBS:-$(nproc)}
+
+setup_and_build() {
+  ./packaging/install-deps.sh
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@"
+  cmake --build "$build_dir" --parallel "$jobs"
+}
+
+case "${1:-}" in
+  run)
+    setup_and_build -DCATTERY_BUILD_TESTS=OFF
+    out=${CATTERY_OUT:-$PWD/cattery-sample.png}
+    "$build_dir/app/cattery-cli" info
+    "$build_dir/app/cattery-cli" sample --count 25 --seed 1 --scale 2 --out "$out"
+    echo "A sheet of 25 random samples from the default model is at: $out"
+    ;;
+  test)
+    setup_and_build -DCATTERY_BUILD_TESTS=ON
+    cd "$build_dir"
+    ctest --output-on-failure --timeout 1800
+    ;;
+  *)
+    echo "usage: $0 run|test" >&2
+    echo "  run   install what is missing, build, and write a sample sheet from the default model" >&2
+    echo "  test  install what is missing, build, and run every test" >&2
+    exit 2
+    ;;
+esac

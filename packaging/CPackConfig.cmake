@@ -1,0 +1,10 @@
+# A Debian package of the two programs and the shipped models.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/models/ DESTINATION share/cattery/models
+        FILES_MATCHING PATTERN "*.cattery" PATTERN "*.md")
+set(CPACK_GENERATOR "DEB")
+set(CPACK_PACKAGE_NAME "cattery")
+set(CPACK_PACKAGE_CONTACT "Cattery developers")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+include(CPack)
