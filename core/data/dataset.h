@@ -1,0 +1,62 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "core/latent/rng.h"
+
+namespace cattery {
+
+// One file that was not used, and why, in words for the user.
+struct SkippedFile {
+    std::string path;
+    std::string reason;
+};
+
+// What reading a folder of images found.
+struct FolderReport {
+    std::string folder;
+    std::vector<std::string> used;
+    std::vector<SkippedFile> skipped;
+};
+
+// Preprocessed training images: N x 3 x S x S, uint8 RGB on white.
+struct Dataset {
+    torch::Tensor images;
+    std::string source;  // folder or file it came from
+    std::string hash;    // CRC-32 of the image bytes, hex
+    FolderReport report;
+
+    std::int64_t count() const { return images.defined() ? images.size(0) : 0; }
+    int imageSize() const { return images.defined() ? static_cast<int>(images.size(3)) : 0; }
+};
+
+// Random changes applied to every training batch, each switchable (the demo's augmentation).
+struct AugmentConfig {
+    bool flip = true;            // mirror left-right half of the time
+    double rotateDegrees = 6.0;  // rotate by up to this many degrees either way (0 = off)
+    double scaleJitter = 0.08;   // zoom by up to this fraction in or out (0 = off)
+    double shift = 0.05;         // move by up to this fraction of the size (random crops; 0 = off)
+};
+
+std::string imagesHash(const torch::Tensor& images);
+
+// The data set file: one Cattery container of kind "dataset" (feeds machines without OpenCV).
+void saveDataset(const std::string& path, const Dataset& dataset);
+Dataset loadDataset(const std::string& path);
+
+// Area-averaged down- or bilinear up-scaling of every image to size x size.
+Dataset resizedDataset(const Dataset& dataset, int size);
+
+// uint8 [0, 255] -> float [-1, 1].
+torch::Tensor toUnitRange(const torch::Tensor& images);
+// A random batch: indices drawn from rng, augmented on the images' device, float in [-1, 1].
+torch::Tensor augmentedBatch(const torch::Tensor& images, int batchSize,
+                             const AugmentConfig& config, Rng& rng);
+// Flips, rotates, scales and shifts float images in [-1, 1]; uncovered areas become white.
+torch::Tensor augment(const torch::Tensor& batch, const AugmentConfig& config, Rng& rng);
+
+}  // namespace cattery

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace cattery {
+
+// Element types a record may hold.
+enum class DType : std::uint8_t { Float32 = 1, Int64 = 2, UInt8 = 3, Float64 = 4 };
+
+// One named array of raw little-endian values.
+struct Record {
+    std::string name;
+    DType dtype = DType::UInt8;
+    std::vector<std::int64_t> shape;
+    std::string bytes;
+};
+
+// The single-file format behind models, checkpoints and data sets: a magic, a format version, a
+// JSON header (kind, metadata, record table), the raw records and a CRC-32 of everything before.
+struct Container {
+    std::string kind;  // "model", "checkpoint" or "dataset"
+    nlohmann::json meta = nlohmann::json::object();
+    std::vector<Record> records;
+
+    const Record* find(std::string_view name) const;
+};
+
+inline constexpr std::uint32_t kFormatVersion = 1;
+
+std::size_t elementSize(DType dtype);
+std::uint32_t crc32(const void* data, std::size_t size, std::uint32_t crc = 0);
+
+std::string encodeContainer(const Container& container);
+// Validates everything (magic, version, sizes, checksum, header, record table) and throws
+// ModelFileError naming `path` and the problem.
+Container decodeContainer(std::string_view bytes, const std::string& path);
+
+// Reads a whole regular file; throws ModelFileError for a missing file, a directory, an unreadable
+// file or one larger than maxBytes.
+std::string readWholeFile(const std::string& path, std::uint64_t maxBytes);
+// Writes to a temporary file beside `path`, flushes it to disk, then renames it over `path`:
+// a failure (a full disk, a crash) never leaves a half-written file where a good one was.
+void writeFileAtomically(const std::string& path, std::string_view bytes);
+
+void writeContainer(const std::string& path, const Container& container);
+Container readContainer(const std::string& path, std::uint64_t maxBytes = 4ULL << 30);
+
+}  // namespace cattery

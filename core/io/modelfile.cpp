@@ -1,0 +1,167 @@
+#include "core/io/modelfile.h"
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/errors.h"
+#include "core/io/tensorio.h"
+
+namespace cattery {
+
+std::string Model::displayName() const {
+    if (!provenance.name.empty()) {
+        return provenance.name;
+    }
+    return std::filesystem::path(path).stem().string();
+}
+
+nlohmann::json toJson(const ArchConfig& a) {
+    return {{"image_size", a.imageSize},
+            {"channels", a.channels},
+            {"latent_dim", a.latentDim},
+            {"nf", a.nf},
+            {"ndf", a.ndf},
+            {"bottleneck", a.bottleneck},
+            {"repeats", a.repeats},
+            {"separable", a.separable},
+            {"batch_norm", a.batchNorm},
+            {"z_skip", a.zSkip}};
+}
+
+ArchConfig archFromJson(const nlohmann::json& j) {
+    ArchConfig a;
+    try {
+        a.imageSize = j.at("image_size").get<int>();
+        a.channels = j.at("channels").get<int>();
+        a.latentDim = j.at("latent_dim").get<int>();
+        a.nf = j.at("nf").get<int>();
+        a.ndf = j.at("ndf").get<int>();
+        a.bottleneck = j.at("bottleneck").get<int>();
+        a.repeats = j.at("repeats").get<int>();
+        a.separable = j.at("separable").get<bool>();
+        a.batchNorm = j.at("batch_norm").get<bool>();
+        a.zSkip = j.at("z_skip").get<bool>();
+    } catch (const nlohmann::json::exception& e) {
+        throw ConfigError(fmt::format("the architecture is incomplete ({})", e.what()));
+    }
+    validate(a);
+    return a;
+}
+
+nlohmann::json toJson(const Provenance& p) {
+    return {{"name", p.name},
+            {"dataset", p.dataset},
+            {"dataset_hash", p.datasetHash},
+            {"image_count", p.imageCount},
+            {"steps", p.steps},
+            {"wall_seconds", p.wallSeconds},
+            {"device", p.device},
+            {"seed", p.seed},
+            {"date", p.date},
+            {"program_version", p.programVersion}};
+}
+
+Provenance provenanceFromJson(const nlohmann::json& j) {
+    Provenance p;
+    p.name = j.value("name", "");
+    p.dataset = j.value("dataset", "");
+    p.datasetHash = j.value("dataset_hash", "");
+    p.imageCount = j.value("image_count", std::int64_t{0});
+    p.steps = j.value("steps", std::int64_t{0});
+    p.wallSeconds = j.value("wall_seconds", 0.0);
+    p.device = j.value("device", "");
+    p.seed = j.value("seed", std::uint64_t{0});
+    p.date = j.value("date", "");
+    p.programVersion = j.value("program_version", "");
+    return p;
+}
+
+std::string utcNow() {
+    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+Container modelContainer(const std::string& kind, const ArchConfig& arch, const LatentSpace& latent,
+                         const Provenance& provenance, const Generator& generator) {
+    Container c;
+    c.kind = kind;
+    c.meta["arch"] = toJson(arch);
+    c.meta["latent"] = {{"dim", latent.dim()}, {"seed", latent.seed()}};
+    c.meta["provenance"] = toJson(provenance);
+    c.records.push_back(toRecord("latent.projection", latent.projection()));
+    storeModule(c, "generator", *generator);
+    return c;
+}
+
+Model modelFromContainer(const Container& c, const std::string& path, const torch::Device& device) {
+    if (c.kind != "model" && c.kind != "checkpoint") {
+        throw ModelFileError(path,
+                             fmt::format("holds a {}, not a model", c.kind.empty() ? "?" : c.kind));
+    }
+    Model m;
+    m.path = path;
+    m.checkpoint = c.kind == "checkpoint";
+    try {
+        m.arch = archFromJson(c.meta.at("arch"));
+        const auto& latentMeta = c.meta.at("latent");
+        const int dim = latentMeta.at("dim").get<int>();
+        const auto seed = latentMeta.at("seed").get<std::uint64_t>();
+        const Record& projection = requireRecord(c, "latent.projection", DType::Float32, path);
+        m.latent = LatentSpace(toTensor(projection), seed);
+        if (m.latent.dim() != dim || dim != m.arch.latentDim) {
+            throw ModelFileError(path, "the latent projection does not match the latent dimension");
+        }
+        m.provenance = provenanceFromJson(c.meta.value("provenance", nlohmann::json::object()));
+        if (m.checkpoint) {
+            m.step = c.meta.at("training").at("step").get<std::int64_t>();
+        }
+    } catch (const ConfigError& e) {
+        throw ModelFileError(path, e.what());
+    } catch (const nlohmann::json::exception& e) {
+        throw ModelFileError(path,
+                             fmt::format("the model description is incomplete ({})", e.what()));
+    }
+    m.generator = Generator(m.arch);
+    loadModule(c, "generator", *m.generator, path);
+    m.generator->to(device);
+    m.generator->eval();
+    return m;
+}
+
+void saveModel(const std::string& path, const ArchConfig& arch, const LatentSpace& latent,
+               const Provenance& provenance, const Generator& generator) {
+    writeContainer(path, modelContainer("model", arch, latent, provenance, generator));
+}
+
+Model loadModel(const std::string& path, const torch::Device& device) {
+    return modelFromContainer(readContainer(path), path, device);
+}
+
+std::string describeModel(const Model& m) {
+    const Provenance& p = m.provenance;
+    std::string out =
+        fmt::format("{}\n  file:          {}{}\n", m.displayName(), m.path,
+                    m.checkpoint ? fmt::format(" (checkpoint at step {})", m.step) : "");
+    out += fmt::format("  architecture:  {}\n", describe(m.arch));
+    out += fmt::format("  parameters:    {} in the generator\n", parameterCount(*m.generator));
+    out += fmt::format("  latent:        {} dimensions, projection seed {}\n", m.latent.dim(),
+                       m.latent.seed());
+    out += fmt::format("  trained on:    {} ({} images, hash {})\n",
+                       p.dataset.empty() ? "unknown" : p.dataset, p.imageCount,
+                       p.datasetHash.empty() ? "-" : p.datasetHash);
+    out += fmt::format("  training:      {} steps, {:.0f} s on {}, seed {}\n", p.steps,
+                       p.wallSeconds, p.device.empty() ? "unknown device" : p.device, p.seed);
+    out += fmt::format("  written:       {} by Cattery {}\n", p.date.empty() ? "unknown" : p.date,
+                       p.programVersion.empty() ? "?" : p.programVersion);
+    return out;
+}
+
+}  // namespace cattery

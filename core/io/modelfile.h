@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <torch/torch.h>
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/io/container.h"
+#include "core/latent/latentspace.h"
+#include "core/model/archconfig.h"
+#include "core/model/networks.h"
+
+namespace cattery {
+
+// Where a model came from, stored in every model file.
+struct Provenance {
+    std::string name;             // display name ("Chubby"); empty means the file name
+    std::string dataset;          // folder or data set file it was trained on
+    std::string datasetHash;      // CRC-32 of the preprocessed images, hex
+    std::int64_t imageCount = 0;  // images in the data set
+    std::int64_t steps = 0;       // training steps taken
+    double wallSeconds = 0.0;     // training time
+    std::string device;           // where it trained ("cpu (2 threads)", "cuda: NVIDIA H100")
+    std::uint64_t seed = 0;       // the run's seed
+    std::string date;             // ISO 8601, UTC
+    std::string programVersion;   // Cattery version that wrote it
+};
+
+// A generator ready to render, with everything the file said about it.
+struct Model {
+    std::string path;
+    ArchConfig arch;
+    LatentSpace latent;
+    Provenance provenance;
+    Generator generator{nullptr};
+    bool checkpoint = false;  // the file is a training checkpoint (it also holds D and optimisers)
+    std::int64_t step = 0;    // training step of a checkpoint
+    std::string displayName() const;
+};
+
+nlohmann::json toJson(const ArchConfig& arch);
+ArchConfig archFromJson(const nlohmann::json& json);  // throws ConfigError
+nlohmann::json toJson(const Provenance& provenance);
+Provenance provenanceFromJson(const nlohmann::json& json);
+
+std::string utcNow();
+
+// The model part shared by model files and checkpoints.
+Container modelContainer(const std::string& kind, const ArchConfig& arch, const LatentSpace& latent,
+                         const Provenance& provenance, const Generator& generator);
+// Validates and builds the model from a decoded container (kind "model" or "checkpoint").
+Model modelFromContainer(const Container& container, const std::string& path,
+                         const torch::Device& device);
+
+void saveModel(const std::string& path, const ArchConfig& arch, const LatentSpace& latent,
+               const Provenance& provenance, const Generator& generator);
+// Throws ModelFileError naming the file and the problem; never returns a half-loaded model.
+Model loadModel(const std::string& path, const torch::Device& device = torch::kCPU);
+
+// A multi-line summary for `cattery-cli info`.
+std::string describeModel(const Model& model);
+
+}  // namespace cattery

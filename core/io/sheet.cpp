@@ -1,0 +1,201 @@
+#include "core/io/sheet.h"
+
+#include <cmath>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "core/errors.h"
+#include "core/io/container.h"
+
+namespace cattery {
+namespace {
+
+constexpr char kKeyword[] = "cattery";
+constexpr std::size_t kPngSignature = 8;
+
+void putBe32(std::string& out, std::uint32_t v) {
+    const char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                       static_cast<char>(v >> 8), static_cast<char>(v)};
+    out.append(b, 4);
+}
+
+std::uint32_t getBe32(std::string_view b, std::size_t at) {
+    return (std::uint32_t(std::uint8_t(b[at])) << 24) |
+           (std::uint32_t(std::uint8_t(b[at + 1])) << 16) |
+           (std::uint32_t(std::uint8_t(b[at + 2])) << 8) | std::uint32_t(std::uint8_t(b[at + 3]));
+}
+
+std::string textChunk(const std::string& text) {
+    std::string body = "tEXt";
+    body.append(kKeyword, sizeof kKeyword);  // keyword and its NUL separator
+    body += text;
+    std::string chunk;
+    putBe32(chunk, static_cast<std::uint32_t>(body.size() - 4));
+    chunk += body;
+    putBe32(chunk, crc32(body.data(), body.size()));
+    return chunk;
+}
+
+std::string checkedPng(const std::string& path) {
+    std::string bytes = readWholeFile(path, 1ULL << 30);
+    if (bytes.size() < kPngSignature + 25 || bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0) {
+        throw FileError(path, "not a PNG image");
+    }
+    return bytes;
+}
+
+}  // namespace
+
+RgbImage composeSheet(const std::vector<RgbImage>& images, const SheetOptions& o) {
+    if (images.empty()) {
+        throw ConfigError("a sheet needs at least one image");
+    }
+    if (o.scale < 1 || o.scale > 8) {
+        throw ConfigError(fmt::format("sheet scale {} is out of range (1 to 8)", o.scale));
+    }
+    if (o.padding < 0 || o.padding > 64) {
+        throw ConfigError(fmt::format("sheet padding {} is out of range (0 to 64)", o.padding));
+    }
+    const int w = images.front().width;
+    const int h = images.front().height;
+    for (const auto& img : images) {
+        if (img.width != w || img.height != h || img.pixels.size() != std::size_t(w) * h * 3) {
+            throw ConfigError("all images on a sheet must have the same size");
+        }
+    }
+    const int n = static_cast<int>(images.size());
+    const int cols = o.columns > 0 ? std::min(o.columns, n)
+                                   : static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))));
+    const int rows = (n + cols - 1) / cols;
+    const int cw = w * o.scale;
+    const int ch = h * o.scale;
+    const int pad = o.padding * o.scale;
+    RgbImage sheet;
+    sheet.width = cols * cw + (cols + 1) * pad;
+    sheet.height = rows * ch + (rows + 1) * pad;
+    sheet.pixels.resize(std::size_t(sheet.width) * sheet.height * 3);
+    for (std::size_t i = 0; i < sheet.pixels.size(); i += 3) {
+        std::memcpy(&sheet.pixels[i], o.background.data(), 3);
+    }
+    for (int i = 0; i < n; ++i) {
+        const int x0 = pad + (i % cols) * (cw + pad);
+        const int y0 = pad + (i / cols) * (ch + pad);
+        const auto& src = images[std::size_t(i)].pixels;
+        for (int y = 0; y < ch; ++y) {
+            std::uint8_t* dst = &sheet.pixels[(std::size_t(y0 + y) * sheet.width + x0) * 3];
+            const std::uint8_t* row = &src[std::size_t(y / o.scale) * w * 3];
+            for (int x = 0; x < cw; ++x) {
+                std::memcpy(dst + x * 3, row + (x / o.scale) * 3, 3);
+            }
+        }
+    }
+    return sheet;
+}
+
+void writePng(const std::string& path, const RgbImage& image, const nlohmann::json& metadata) {
+    cv::Mat rgb(image.height, image.width, CV_8UC3, const_cast<std::uint8_t*>(image.pixels.data()));
+    cv::Mat bgr;
+    cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+    std::vector<std::uint8_t> encoded;
+    if (!cv::imencode(".png", bgr, encoded)) {
+        throw FileError(path, "the PNG encoder failed");
+    }
+    std::string bytes(encoded.begin(), encoded.end());
+    if (!metadata.is_null()) {
+        // After the signature and the IHDR chunk (8 + 25 bytes) comes our text chunk.
+        const std::size_t at = kPngSignature + 25;
+        bytes.insert(at, textChunk(metadata.dump(-1, ' ', true)));
+    }
+    writeFileAtomically(path, bytes);
+}
+
+RgbImage readPng(const std::string& path) {
+    const std::string bytes = checkedPng(path);
+    const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+    const cv::Mat bgr = cv::imdecode(raw, cv::IMREAD_COLOR);
+    if (bgr.empty()) {
+        throw FileError(path, "the PNG image is corrupt");
+    }
+    cv::Mat rgb;
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    RgbImage img;
+    img.width = rgb.cols;
+    img.height = rgb.rows;
+    img.pixels.assign(rgb.datastart, rgb.dataend);
+    return img;
+}
+
+nlohmann::json readPngMetadata(const std::string& path) {
+    const std::string bytes = checkedPng(path);
+    std::size_t at = kPngSignature;
+    while (at + 12 <= bytes.size()) {
+        const std::uint32_t length = getBe32(bytes, at);
+        if (length > bytes.size() - at - 12) {
+            throw FileError(path, "the PNG image is truncated");
+        }
+        const std::string_view type(bytes.data() + at + 4, 4);
+        if (type == "tEXt") {
+            const std::string_view body(bytes.data() + at + 8, length);
+            const std::string_view key(kKeyword, sizeof kKeyword);
+            if (body.substr(0, key.size()) == key) {
+                try {
+                    return nlohmann::json::parse(body.substr(key.size()));
+                } catch (const nlohmann::json::exception& e) {
+                    throw FileError(path,
+                                    fmt::format("the sheet's latents are corrupt ({})", e.what()));
+                }
+            }
+        }
+        if (type == "IEND") {
+            break;
+        }
+        at += 12 + length;
+    }
+    return nullptr;
+}
+
+void writeSheet(const std::string& path, const std::vector<RgbImage>& images,
+                const SheetOptions& options, const nlohmann::json& metadata) {
+    writePng(path, composeSheet(images, options), metadata);
+}
+
+nlohmann::json sheetMetadata(const std::string& view, const std::string& model,
+                             const torch::Tensor& latents, int columns) {
+    const torch::Tensor l = latents.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+    nlohmann::json rows = nlohmann::json::array();
+    for (int64_t i = 0; i < l.size(0); ++i) {
+        const float* p = l[i].data_ptr<float>();
+        rows.push_back(std::vector<float>(p, p + l.size(1)));
+    }
+    return {{"format", "cattery-sheet"}, {"version", 1},   {"view", view}, {"model", model},
+            {"columns", columns},        {"latents", rows}};
+}
+
+torch::Tensor sheetLatents(const nlohmann::json& metadata, const std::string& path) {
+    try {
+        if (metadata.is_null() || metadata.value("format", "") != "cattery-sheet") {
+            throw FileError(path, "holds no Cattery latents (it was not exported by Cattery)");
+        }
+        const auto rows = metadata.at("latents").get<std::vector<std::vector<float>>>();
+        if (rows.empty() || rows.front().empty()) {
+            throw FileError(path, "the sheet's latent list is empty");
+        }
+        const std::size_t dim = rows.front().size();
+        std::vector<float> flat;
+        for (const auto& r : rows) {
+            if (r.size() != dim) {
+                throw FileError(path, "the sheet's latents have differing lengths");
+            }
+            flat.insert(flat.end(), r.begin(), r.end());
+        }
+        return torch::tensor(flat, torch::kFloat32)
+            .view({static_cast<int64_t>(rows.size()), static_cast<int64_t>(dim)});
+    } catch (const nlohmann::json::exception& e) {
+        throw FileError(path, fmt::format("the sheet's latents are malformed ({})", e.what()));
+    }
+}
+
+}  // namespace cattery

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+
+#include "core/runtime/image.h"
+
+namespace cattery {
+
+struct SheetOptions {
+    int columns = 0;  // images per row; 0 picks a near-square layout
+    int padding = 2;  // pixels between and around images (before scaling)
+    int scale = 1;    // nearest-neighbour enlargement, 1 to 8
+    std::array<std::uint8_t, 3> background{255, 255, 255};
+};
+
+// Lays the images out in a grid; all images must have the same size.
+RgbImage composeSheet(const std::vector<RgbImage>& images, const SheetOptions& options);
+
+// Writes a PNG atomically; `metadata` (if not null) is stored inside it as a tEXt chunk.
+void writePng(const std::string& path, const RgbImage& image,
+              const nlohmann::json& metadata = nullptr);
+// Reads a PNG back to RGB; throws FileError naming the file and the problem.
+RgbImage readPng(const std::string& path);
+// The metadata stored by writePng, or null if the PNG has none. Throws FileError if not a PNG.
+nlohmann::json readPngMetadata(const std::string& path);
+
+void writeSheet(const std::string& path, const std::vector<RgbImage>& images,
+                const SheetOptions& options, const nlohmann::json& metadata = nullptr);
+
+// Sheet metadata that lets a sheet be reopened: what view made it, from which model, and the
+// exact latents of every cell (row-major).
+nlohmann::json sheetMetadata(const std::string& view, const std::string& model,
+                             const torch::Tensor& latents, int columns);
+// The latents stored by sheetMetadata; throws FileError naming `path` if they are malformed.
+torch::Tensor sheetLatents(const nlohmann::json& metadata, const std::string& path);
+
+}  // namespace cattery

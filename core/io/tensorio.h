@@ -1,0 +1,32 @@
+#pragma once
+
+#include <string>
+
+#include <torch/torch.h>
+
+#include "core/io/container.h"
+
+namespace cattery {
+
+// Copies a CPU copy of the tensor into a record.
+Record toRecord(const std::string& name, const torch::Tensor& tensor);
+// A new CPU tensor holding the record's values.
+torch::Tensor toTensor(const Record& record);
+
+// Every parameter and buffer of the module, under "prefix.name".
+void storeModule(Container& container, const std::string& prefix, const torch::nn::Module& module);
+// Copies stored values into the module's parameters and buffers (on whatever device they live).
+// Throws ModelFileError naming `path` for a missing record, a wrong shape or non-finite weights.
+void loadModule(const Container& container, const std::string& prefix, torch::nn::Module& module,
+                const std::string& path);
+
+// A record that must exist, with the given type and shape rank; throws ModelFileError otherwise.
+const Record& requireRecord(const Container& container, const std::string& name, DType dtype,
+                            const std::string& path);
+
+// Serialises anything with save(OutputArchive&) (an optimiser) to bytes, and back.
+std::string archiveBytes(const torch::optim::Optimizer& optimizer);
+void loadArchiveBytes(torch::optim::Optimizer& optimizer, const std::string& bytes,
+                      const torch::Device& device, const std::string& path);
+
+}  // namespace cattery

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <string>
+
+namespace cattery {
+
+// Every knob of the generator and the BEGAN autoencoder discriminator.
+struct ArchConfig {
+    int imageSize =
+        64;            // output width and height: 32, 48, 64, 80, 96 or 128 (base grid = size / 8)
+    int channels = 3;  // colour channels of the images (RGB)
+    int latentDim = 100;     // dimension of z, 3 to 512
+    int nf = 16;             // generator width: stages have 8nf, 4nf, 2nf and nf channels
+    int ndf = 32;            // discriminator filters per convolution
+    int bottleneck = 64;     // size of the discriminator's fully connected code
+    int repeats = 2;         // conv-norm-activation blocks per stage
+    bool separable = false;  // depthwise-separable 3x3 convolutions instead of full ones
+    bool batchNorm = true;  // batch norm in the generator (the discriminator has none, as in BEGAN)
+    bool zSkip = true;      // concatenate a one-channel map of z after each generator stage
+
+    int baseGrid() const { return imageSize / 8; }
+};
+
+bool operator==(const ArchConfig& a, const ArchConfig& b);
+inline bool operator!=(const ArchConfig& a, const ArchConfig& b) {
+    return !(a == b);
+}
+
+// Throws ConfigError naming the first field that is out of range.
+void validate(const ArchConfig& config);
+
+// One line for logs and `cattery-cli info`.
+std::string describe(const ArchConfig& config);
+
+}  // namespace cattery

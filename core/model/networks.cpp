@@ -1,0 +1,211 @@
+#include "core/model/networks.h"
+
+#include <string>
+
+#include "core/errors.h"
+
+namespace cattery {
+namespace {
+
+constexpr double kSlope = 0.2;
+constexpr int kStages = 4;
+
+torch::Tensor upsample2x(const torch::Tensor& x) {
+    namespace F = torch::nn::functional;
+    return F::interpolate(x, F::InterpolateFuncOptions()
+                                 .scale_factor(std::vector<double>{2.0, 2.0})
+                                 .mode(torch::kNearest));
+}
+
+torch::nn::Conv2d conv3x3(int in, int out, bool bias) {
+    return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1).bias(bias));
+}
+
+// He initialisation for leaky ReLU keeps the signal alive through deep stacks without batch norm
+// (LibTorch's default shrinks it by about a third per layer), so training starts at once.
+void initialise(torch::nn::Module& root) {
+    torch::NoGradGuard noGrad;
+    for (auto& m : root.modules(false)) {
+        torch::Tensor weight;
+        torch::Tensor bias;
+        if (auto* conv = m->as<torch::nn::Conv2d>()) {
+            weight = conv->weight;
+            bias = conv->bias;
+        } else if (auto* linear = m->as<torch::nn::Linear>()) {
+            weight = linear->weight;
+            bias = linear->bias;
+        } else {
+            continue;
+        }
+        torch::nn::init::kaiming_normal_(weight, kSlope, torch::kFanIn, torch::kLeakyReLU);
+        if (bias.defined()) {
+            bias.zero_();
+        }
+    }
+}
+
+// Output layers start small, so the first pictures are smooth grey rather than saturated noise.
+void quieten(torch::nn::Conv2d& out) {
+    torch::NoGradGuard noGrad;
+    out->weight.mul_(0.1);
+}
+
+}  // namespace
+
+ConvBlockImpl::ConvBlockImpl(int in, int out, bool separable, bool batchNorm, bool activate)
+    : m_activate(activate) {
+    if (separable) {
+        m_depthwise = register_module(
+            "depthwise",
+            torch::nn::Conv2d(
+                torch::nn::Conv2dOptions(in, in, 3).padding(1).groups(in).bias(false)));
+        m_conv = register_module(
+            "conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 1).bias(!batchNorm)));
+    } else {
+        m_conv = register_module("conv", conv3x3(in, out, !batchNorm));
+    }
+    if (batchNorm) {
+        m_norm = register_module("norm", torch::nn::BatchNorm2d(out));
+    }
+}
+
+torch::Tensor ConvBlockImpl::forward(torch::Tensor x) {
+    if (m_depthwise) {
+        x = m_depthwise->forward(x);
+    }
+    x = m_conv->forward(x);
+    if (m_norm) {
+        x = m_norm->forward(x);
+    }
+    return m_activate ? torch::leaky_relu(x, kSlope) : x;
+}
+
+GeneratorImpl::GeneratorImpl(const ArchConfig& config) : m_config(config) {
+    validate(config);
+    const int base = config.baseGrid();
+    const int widths[kStages] = {8 * config.nf, 4 * config.nf, 2 * config.nf, config.nf};
+    const int skip = config.zSkip ? 1 : 0;
+
+    m_fc = register_module(
+        "fc", torch::nn::Linear(torch::nn::LinearOptions(config.latentDim, widths[0] * base * base)
+                                    .bias(!config.batchNorm)));
+    if (config.batchNorm) {
+        m_fcNorm = register_module("fc_norm", torch::nn::BatchNorm2d(widths[0]));
+    }
+    if (config.zSkip) {
+        m_zMap = register_module("z_map", torch::nn::Linear(config.latentDim, base * base));
+    }
+    int in = widths[0];
+    for (int s = 0; s < kStages; ++s) {
+        torch::nn::Sequential stage;
+        for (int r = 0; r < config.repeats; ++r) {
+            stage->push_back(
+                ConvBlock(r == 0 ? in : widths[s], widths[s], config.separable, config.batchNorm));
+        }
+        m_stages.push_back(register_module("stage" + std::to_string(s), stage));
+        in = widths[s] + skip;
+    }
+    m_out = register_module("out", conv3x3(in, config.channels, true));
+    initialise(*this);
+    quieten(m_out);
+}
+
+torch::Tensor GeneratorImpl::forward(const torch::Tensor& z) {
+    const int base = m_config.baseGrid();
+    const int64_t n = z.size(0);
+    torch::Tensor h = m_fc->forward(z).view({n, 8 * m_config.nf, base, base});
+    if (m_fcNorm) {
+        h = m_fcNorm->forward(h);
+    }
+    h = torch::leaky_relu(h, kSlope);
+    torch::Tensor zMap;
+    if (m_zMap) {
+        zMap = m_zMap->forward(z).view({n, 1, base, base});
+    }
+    for (int s = 0; s < kStages; ++s) {
+        h = m_stages[static_cast<size_t>(s)]->forward(h);
+        if (zMap.defined()) {
+            h = torch::cat({h, zMap}, 1);
+        }
+        if (s + 1 < kStages) {
+            h = upsample2x(h);
+            if (zMap.defined()) {
+                zMap = upsample2x(zMap);
+            }
+        }
+    }
+    return torch::tanh(m_out->forward(h));
+}
+
+DiscriminatorImpl::DiscriminatorImpl(const ArchConfig& config) : m_config(config) {
+    validate(config);
+    const int base = config.baseGrid();
+    const int ndf = config.ndf;
+    m_in = register_module("in", ConvBlock(config.channels, ndf, config.separable, false));
+    const int skip = config.zSkip ? 1 : 0;
+    for (int s = 0; s < kStages; ++s) {
+        torch::nn::Sequential down;
+        torch::nn::Sequential up;
+        for (int r = 0; r < config.repeats; ++r) {
+            down->push_back(ConvBlock(ndf, ndf, config.separable, false));
+            up->push_back(
+                ConvBlock(r == 0 && s > 0 ? ndf + skip : ndf, ndf, config.separable, false));
+        }
+        m_down.push_back(register_module("down" + std::to_string(s), down));
+        m_up.push_back(register_module("up" + std::to_string(s), up));
+    }
+    m_encodeFc =
+        register_module("encode_fc", torch::nn::Linear(ndf * base * base, config.bottleneck));
+    m_decodeFc =
+        register_module("decode_fc", torch::nn::Linear(config.bottleneck, ndf * base * base));
+    if (config.zSkip) {
+        m_codeMap = register_module("code_map", torch::nn::Linear(config.bottleneck, base * base));
+    }
+    m_out = register_module("out", conv3x3(ndf + (config.zSkip ? 1 : 0), config.channels, true));
+    initialise(*this);
+    quieten(m_out);
+}
+
+torch::Tensor DiscriminatorImpl::encode(const torch::Tensor& x) {
+    torch::Tensor h = m_in->forward(x);
+    for (int s = 0; s < kStages; ++s) {
+        h = m_down[static_cast<size_t>(s)]->forward(h);
+        if (s + 1 < kStages) {
+            h = torch::avg_pool2d(h, 2);
+        }
+    }
+    return m_encodeFc->forward(h.flatten(1));
+}
+
+torch::Tensor DiscriminatorImpl::decode(const torch::Tensor& code) {
+    const int base = m_config.baseGrid();
+    const int64_t n = code.size(0);
+    torch::Tensor h = m_decodeFc->forward(code).view({n, m_config.ndf, base, base});
+    torch::Tensor codeMap;
+    if (m_codeMap) {
+        codeMap = m_codeMap->forward(code).view({n, 1, base, base});
+    }
+    for (int s = 0; s < kStages; ++s) {
+        h = m_up[static_cast<size_t>(s)]->forward(h);
+        if (codeMap.defined()) {
+            h = torch::cat({h, codeMap}, 1);
+        }
+        if (s + 1 < kStages) {
+            h = upsample2x(h);
+            if (codeMap.defined()) {
+                codeMap = upsample2x(codeMap);
+            }
+        }
+    }
+    return m_out->forward(h);
+}
+
+int64_t parameterCount(const torch::nn::Module& module) {
+    int64_t count = 0;
+    for (const auto& p : module.parameters()) {
+        count += p.numel();
+    }
+    return count;
+}
+
+}  // namespace cattery

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <torch/torch.h>
+
+#include "core/model/archconfig.h"
+
+namespace cattery {
+
+// 3x3 convolution (full or depthwise-separable), optional batch norm, leaky ReLU 0.2.
+class ConvBlockImpl : public torch::nn::Module {
+public:
+    ConvBlockImpl(int in, int out, bool separable, bool batchNorm, bool activate = true);
+    torch::Tensor forward(torch::Tensor x);
+
+private:
+    torch::nn::Conv2d m_depthwise{nullptr};
+    torch::nn::Conv2d m_conv{nullptr};
+    torch::nn::BatchNorm2d m_norm{nullptr};
+    bool m_activate;
+};
+TORCH_MODULE(ConvBlock);
+
+// FC to an 8nf x base x base grid, four stages (8nf, 4nf, 2nf, nf) with 2x nearest upsampling
+// between them and a map of z concatenated after each, then a 3x3 conv to RGB and tanh.
+class GeneratorImpl : public torch::nn::Module {
+public:
+    explicit GeneratorImpl(const ArchConfig& config);
+    torch::Tensor forward(const torch::Tensor& z);
+    const ArchConfig& config() const { return m_config; }
+
+private:
+    ArchConfig m_config;
+    torch::nn::Linear m_fc{nullptr};
+    torch::nn::BatchNorm2d m_fcNorm{nullptr};
+    torch::nn::Linear m_zMap{nullptr};
+    std::vector<torch::nn::Sequential> m_stages;
+    torch::nn::Conv2d m_out{nullptr};
+};
+TORCH_MODULE(Generator);
+
+// The BEGAN discriminator: an autoencoder whose reconstruction error is the loss.
+// Down: stride-1 convolutions then 2x2 average pooling; a fully connected bottleneck; up: like G,
+// with a map of the code concatenated after each stage when zSkip is on.
+class DiscriminatorImpl : public torch::nn::Module {
+public:
+    explicit DiscriminatorImpl(const ArchConfig& config);
+    torch::Tensor encode(const torch::Tensor& x);
+    torch::Tensor decode(const torch::Tensor& h);
+    torch::Tensor forward(const torch::Tensor& x) { return decode(encode(x)); }
+
+private:
+    ArchConfig m_config;
+    ConvBlock m_in{nullptr};
+    std::vector<torch::nn::Sequential> m_down;
+    torch::nn::Linear m_encodeFc{nullptr};
+    torch::nn::Linear m_decodeFc{nullptr};
+    torch::nn::Linear m_codeMap{nullptr};
+    std::vector<torch::nn::Sequential> m_up;
+    torch::nn::Conv2d m_out{nullptr};
+};
+TORCH_MODULE(Discriminator);
+
+// Number of trainable scalars, for reports.
+int64_t parameterCount(const torch::nn::Module& module);
+
+}  // namespace cattery

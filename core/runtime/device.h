@@ -1,0 +1,18 @@
+#pragma once
+
+#include <string>
+
+#include <torch/torch.h>
+
+namespace cattery {
+
+// "auto" (CUDA when present, else CPU), "cpu" or "cuda"; throws ConfigError for anything else
+// or for "cuda" on a machine without a usable GPU.
+torch::Device chooseDevice(const std::string& preference = "auto");
+// "cpu (2 threads)" or "cuda:0".
+std::string describeDevice(const torch::Device& device);
+// Sets LibTorch's intra-op thread count for the calling thread's work: 0 means every core.
+// Call once at the start of each thread that runs the model.
+int configureThreads(int threads = 0);
+
+}  // namespace cattery

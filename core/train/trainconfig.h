@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstdint>
+
+#include "core/data/dataset.h"
+
+namespace cattery {
+
+// Every knob of a BEGAN training run, with the original demo's defaults.
+struct TrainConfig {
+    int batchSize = 16;                // images per step
+    double learningRate = 1e-4;        // Adam step size for both networks
+    double beta1 = 0.5;                // Adam first-moment decay
+    double beta2 = 0.999;              // Adam second-moment decay
+    double gamma = 0.7;                // BEGAN diversity ratio: lower = sharper, less varied
+    double lambdaK = 0.001;            // how fast k_t follows the balance
+    std::int64_t steps = 10000;        // steps to train in all
+    std::int64_t lrHalveEvery = 0;     // halve the learning rate every N steps (0 = never)
+    std::int64_t lrStallSteps = 2000;  // halve it when M has not improved for N steps (0 = never)
+    double minLearningRate = 1e-6;     // never halve below this
+    std::int64_t sampleEvery = 250;    // render the fixed sample latents every N steps (0 = never)
+    int sampleCount = 16;              // how many fixed sample latents
+    std::int64_t checkpointEvery = 1000;  // save a checkpoint every N steps (0 = only at the end)
+    std::uint64_t seed = 1;               // initial weights, batches, latents and augmentation
+    int maxRollbacks = 8;                 // NaN rollbacks in a row before giving up
+    AugmentConfig augment;                // data augmentation
+};
+
+// Throws ConfigError naming the first field out of range.
+void validate(const TrainConfig& config);
+
+// What one step did; all losses are means over the batch.
+struct StepStats {
+    std::int64_t step = 0;       // steps completed after this one
+    double lossReal = 0;         // L(x): reconstruction error of real images
+    double lossFake = 0;         // L(G(z)): reconstruction error of generated images
+    double lossD = 0;            // L_D = L(x) - k_t L(G(z))
+    double lossG = 0;            // L_G = L(G(z))
+    double k = 0;                // k_t after the update
+    double convergence = 0;      // M = L(x) + |gamma L(x) - L(G(z))|
+    double learningRate = 0;     // learning rate used
+    double imagesPerSecond = 0;  // real images consumed per second in this step
+    bool rolledBack = false;     // NaN or Inf appeared: the state went back to the last good one
+    bool learningRateHalved = false;
+};
+
+}  // namespace cattery

@@ -1,0 +1,88 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "core/data/dataset.h"
+#include "core/io/container.h"
+#include "core/io/modelfile.h"
+#include "core/latent/latentspace.h"
+#include "core/latent/rng.h"
+#include "core/model/archconfig.h"
+#include "core/model/networks.h"
+#include "core/train/trainconfig.h"
+
+namespace cattery {
+
+// The BEGAN trainer (Berthelot et al. 2017), one step at a time. It owns both networks, both
+// optimisers, k_t and every random stream, so a checkpoint resumes the very same run.
+class Trainer {
+public:
+    // dataset.images must be N x 3 x S x S uint8 with S = arch.imageSize.
+    Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset dataset,
+            torch::Device device);
+    // Continues the run saved in a checkpoint; the data set should be the one it trained on.
+    static Trainer resume(const std::string& checkpointPath, Dataset dataset, torch::Device device);
+
+    // One step on a batch drawn (and augmented) from the data set.
+    StepStats step();
+    // One step on a given batch, float in [-1, 1], B x 3 x S x S.
+    StepStats step(const torch::Tensor& realBatch);
+
+    // Images from the fixed sample latents, float in [-1, 1] on the CPU (G in inference mode).
+    torch::Tensor samples();
+
+    Container checkpoint() const;
+    void saveCheckpoint(const std::string& path) const;
+    // A model file: the generator and what made it.
+    void saveModel(const std::string& path) const;
+
+    // Makes the next step's losses NaN, to exercise the rollback (tests and fault drills).
+    void injectNaN() { m_injectNaN = true; }
+
+    std::int64_t stepCount() const { return m_step; }
+    double k() const { return m_k; }
+    double learningRate() const { return m_lr; }
+    const ArchConfig& arch() const { return m_arch; }
+    const TrainConfig& config() const { return m_config; }
+    TrainConfig& config() { return m_config; }
+    const LatentSpace& latent() const { return m_latent; }
+    const Dataset& dataset() const { return m_dataset; }
+    const torch::Device& device() const { return m_device; }
+    Provenance provenance() const;
+    Generator generator() const { return m_generator; }
+    int rollbacks() const { return m_rollbacksInARow; }
+
+private:
+    void restore(const Container& c, const std::string& path);
+    void rollBack();
+    void setLearningRate(double lr);
+
+    ArchConfig m_arch;
+    TrainConfig m_config;
+    Dataset m_dataset;
+    torch::Tensor m_images;  // the data set's images on the device
+    torch::Device m_device;
+    LatentSpace m_latent;
+    Generator m_generator{nullptr};
+    Discriminator m_discriminator{nullptr};
+    std::unique_ptr<torch::optim::Adam> m_optG;
+    std::unique_ptr<torch::optim::Adam> m_optD;
+    torch::Tensor m_sampleLatents;
+    Rng m_rng;
+    std::int64_t m_step = 0;
+    double m_k = 0.0;
+    double m_lr = 0.0;
+    double m_emaM = -1.0;  // smoothed convergence measure (negative: not started)
+    double m_bestM = 1e30;
+    std::int64_t m_bestStep = 0;
+    double m_wallSeconds = 0.0;  // training time so far, across resumes
+    int m_rollbacksInARow = 0;
+    bool m_injectNaN = false;
+    std::optional<Container> m_lastGood;  // in-memory checkpoint for NaN rollback
+};
+
+}  // namespace cattery

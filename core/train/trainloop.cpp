@@ -1,0 +1,80 @@
+#include "core/train/trainloop.h"
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace cattery {
+
+std::string checkpointPathFor(const std::string& modelPath) {
+    std::filesystem::path p(modelPath);
+    const std::string stem =
+        p.extension() == ".cattery" ? p.stem().string() : p.filename().string();
+    return (p.parent_path() / (stem + ".checkpoint.cattery")).string();
+}
+
+LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCallbacks& callbacks,
+                    const std::atomic<bool>& stop, const std::atomic<bool>* pause) {
+    const TrainConfig& config = trainer.config();
+    auto saveAll = [&] {
+        if (!options.checkpointPath.empty()) {
+            trainer.saveCheckpoint(options.checkpointPath);
+            if (callbacks.onCheckpoint) {
+                callbacks.onCheckpoint(options.checkpointPath, trainer.stepCount());
+            }
+        }
+        if (!options.modelPath.empty()) {
+            trainer.saveModel(options.modelPath);
+        }
+    };
+    std::int64_t zeroKSince = -1;
+    while (trainer.stepCount() < config.steps) {
+        if (stop.load()) {
+            saveAll();
+            return LoopEnd::Stopped;
+        }
+        if (pause != nullptr && pause->load()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            continue;
+        }
+        const StepStats stats = trainer.step();
+        if (callbacks.onStep) {
+            callbacks.onStep(stats);
+        }
+        if (callbacks.onWarning) {
+            if (stats.rolledBack) {
+                callbacks.onWarning(
+                    fmt::format("NaN or infinite losses: rolled back to step {} and lowered the "
+                                "learning rate to {:.3g}",
+                                stats.step, stats.learningRate));
+            }
+            if (stats.learningRateHalved) {
+                callbacks.onWarning(fmt::format("learning rate halved to {:.3g} at step {}",
+                                                stats.learningRate, stats.step));
+            }
+            zeroKSince = stats.k > 0 ? -1 : (zeroKSince < 0 ? stats.step : zeroKSince);
+            if (zeroKSince >= 0 && stats.step - zeroKSince == 1000) {
+                callbacks.onWarning(fmt::format(
+                    "k_t has sat at 0 for 1000 steps (since step {}): the generator may be "
+                    "winning too easily; try a higher gamma or a lower learning rate",
+                    zeroKSince));
+            }
+        }
+        if (stats.rolledBack) {
+            continue;
+        }
+        if (callbacks.onSamples && config.sampleEvery > 0 && stats.step % config.sampleEvery == 0) {
+            callbacks.onSamples(stats.step, trainer.samples());
+        }
+        if (config.checkpointEvery > 0 && stats.step % config.checkpointEvery == 0 &&
+            stats.step < config.steps) {
+            saveAll();
+        }
+    }
+    saveAll();
+    return LoopEnd::Finished;
+}
+
+}  // namespace cattery

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "core/train/trainer.h"
+
+namespace cattery {
+
+// Where a training run writes, and what it reports as it goes.
+struct LoopOptions {
+    std::string modelPath;  // the finished model (written at the end and at a stop)
+    std::string
+        checkpointPath;  // the rolling checkpoint (every checkpointEvery steps and at the end)
+};
+
+struct LoopCallbacks {
+    std::function<void(const StepStats&)> onStep;
+    std::function<void(std::int64_t step, const torch::Tensor& images)> onSamples;
+    std::function<void(const std::string& path, std::int64_t step)> onCheckpoint;
+    std::function<void(const std::string& message)> onWarning;
+};
+
+enum class LoopEnd { Finished, Stopped };
+
+// Steps the trainer until config().steps or until `stop` is set, checking `stop` and `pause`
+// between steps. Always leaves a valid checkpoint and model behind, including after a stop.
+LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCallbacks& callbacks,
+                    const std::atomic<bool>& stop, const std::atomic<bool>* pause = nullptr);
+
+// The checkpoint path that goes with a model path: "cats.cattery" -> "cats.checkpoint.cattery".
+std::string checkpointPathFor(const std::string& modelPath);
+
+}  // namespace cattery
