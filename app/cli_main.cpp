@@ -1,0 +1,490 @@
+// cattery-cli: every file-making job of Cattery, headless.
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+#include <CLI/CLI.hpp>
+
+#include "core/data/imagefolder.h"
+#include "core/errors.h"
+#include "core/io/modelfile.h"
+#include "core/io/sheet.h"
+#include "core/latent/latentspace.h"
+#include "core/runtime/device.h"
+#include "core/runtime/paths.h"
+#include "core/runtime/renderer.h"
+#include "core/train/trainloop.h"
+
+namespace {
+
+using namespace cattery;
+
+constexpr int kExitOk = 0;
+constexpr int kExitBadInput = 1;
+constexpr int kExitUsage = 2;
+
+std::atomic<bool> g_stop{false};
+
+void onInterrupt(int) {
+    g_stop = true;
+    // A second Ctrl-C ends the program at once.
+    std::signal(SIGINT, SIG_DFL);
+}
+
+// A malformed option value: exit code 2.
+class UsageError : public Error {
+public:
+    using Error::Error;
+};
+
+std::string programDir() {
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::string() : exe.parent_path().string();
+}
+
+std::string resolveModel(const std::string& given) {
+    if (!given.empty()) {
+        return given;
+    }
+    if (auto path = defaultModelPath(programDir())) {
+        return *path;
+    }
+    std::string where;
+    for (const auto& d : modelSearchDirs(programDir())) {
+        where += "\n  " + d;
+    }
+    throw FileError("(default model)",
+                    "no model was named and no shipped model was found in:" + where);
+}
+
+std::array<float, 3> parseThree(const std::string& text, const std::string& option) {
+    std::array<float, 3> v{};
+    std::stringstream in(text);
+    std::string part;
+    int i = 0;
+    while (std::getline(in, part, ',')) {
+        if (i >= 3) {
+            throw UsageError(fmt::format("{} takes three numbers, got more: '{}'", option, text));
+        }
+        try {
+            std::size_t used = 0;
+            v[static_cast<std::size_t>(i)] = std::stof(part, &used);
+            if (part.find_first_not_of(" \t", used) != std::string::npos) {
+                throw std::invalid_argument(part);
+            }
+            if (!std::isfinite(v[static_cast<std::size_t>(i)])) {
+                throw std::invalid_argument(part);
+            }
+        } catch (const std::logic_error&) {
+            throw UsageError(fmt::format("{}: '{}' is not a number", option, part));
+        }
+        ++i;
+    }
+    if (i != 3) {
+        throw UsageError(
+            fmt::format("{} takes three numbers separated by commas, like \"0.5,-1,2\"; got '{}'",
+                        option, text));
+    }
+    return v;
+}
+
+SheetOptions sheetOptions(int columns, int scale, int padding) {
+    SheetOptions o;
+    o.columns = columns;
+    o.scale = scale;
+    o.padding = padding;
+    return o;
+}
+
+void writeRendered(Model& model, const torch::Tensor& latents, const std::string& view, int columns,
+                   const SheetOptions& options, const std::string& out,
+                   nlohmann::json extra = nlohmann::json::object()) {
+    Renderer renderer(model.generator, torch::kCPU, 0);
+    const auto images = renderer.render(latents);
+    nlohmann::json meta = sheetMetadata(view, model.displayName(), latents, columns);
+    for (auto& [key, value] : extra.items()) {
+        meta[key] = value;
+    }
+    writeSheet(out, images, options, meta);
+    const RgbImage sheet = readPng(out);
+    std::cout << fmt::format("wrote {} ({} x {} pixels, {} {}x{} images)\n", out, sheet.width,
+                             sheet.height, images.size(), model.arch.imageSize,
+                             model.arch.imageSize);
+}
+
+std::string formatDuration(double seconds) {
+    if (!std::isfinite(seconds) || seconds < 0) {
+        return "--:--";
+    }
+    const auto s = static_cast<long long>(seconds + 0.5);
+    if (s >= 3600) {
+        return fmt::format("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
+    }
+    return fmt::format("{}:{:02}", s / 60, s % 60);
+}
+
+// The live one-line display: rewritten in place on a terminal, a line every few seconds otherwise.
+class ProgressLine {
+public:
+    explicit ProgressLine(std::int64_t total)
+        : m_total(total), m_tty(::isatty(STDERR_FILENO) != 0) {}
+
+    void update(const StepStats& s) {
+        const auto now = std::chrono::steady_clock::now();
+        m_rate = m_rate <= 0 ? s.imagesPerSecond : 0.9 * m_rate + 0.1 * s.imagesPerSecond;
+        const double interval = m_tty ? 0.2 : 5.0;
+        if (std::chrono::duration<double>(now - m_last).count() < interval && s.step != m_total) {
+            return;
+        }
+        m_last = now;
+        const double stepsPerSecond = m_batch > 0 && m_rate > 0 ? m_rate / m_batch : 0;
+        const double eta = stepsPerSecond > 0 ? double(m_total - s.step) / stepsPerSecond : -1;
+        const std::string line = fmt::format(
+            "step {}/{} | {:.1f} img/s | ETA {} | L(x) {:.4f} L(G(z)) {:.4f} | k {:.4f} | M {:.4f} "
+            "| lr {:.2g}",
+            s.step, m_total, m_rate, formatDuration(eta), s.lossReal, s.lossFake, s.k,
+            s.convergence, s.learningRate);
+        if (m_tty) {
+            std::cerr << "\r\033[K" << line << std::flush;
+        } else {
+            std::cerr << line << "\n";
+        }
+        m_open = m_tty;
+    }
+    void message(const std::string& text) {
+        finish();
+        std::cerr << text << "\n";
+    }
+    void finish() {
+        if (m_open) {
+            std::cerr << "\n";
+            m_open = false;
+        }
+    }
+    void setBatch(int batch) { m_batch = batch; }
+
+private:
+    std::int64_t m_total;
+    bool m_tty;
+    bool m_open = false;
+    int m_batch = 16;
+    double m_rate = 0;
+    std::chrono::steady_clock::time_point m_last{};
+};
+
+void printReport(const Dataset& d) {
+    std::cout << fmt::format("{}: {} images used, {} skipped\n", d.source, d.count(),
+                             d.report.skipped.size());
+    for (const auto& s : d.report.skipped) {
+        std::cout << fmt::format("  skipped {}: {}\n", s.path, s.reason);
+    }
+}
+
+Dataset loadData(const std::string& data, int size, bool recursive, const std::string& fit) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(data, ec)) {
+        Dataset d = loadDataset(data);
+        return d.imageSize() == size ? d : resizedDataset(d, size);
+    }
+    FolderOptions options;
+    options.size = size;
+    options.recursive = recursive;
+    options.fit = fit == "crop" ? Fit::Crop : Fit::Pad;
+    Dataset d = readImageFolder(data, options);
+    printReport(d);
+    requireImages(d);
+    return d;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{
+        "cattery-cli: sample, morph, combine and train generative models of cartoon cats.\n"
+        "MODEL may be left out to use the shipped default model."};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", std::string("cattery-cli ") + CATTERY_VERSION);
+    int threads = 0;
+    app.add_option("--threads", threads, "CPU threads for the model (0 = every core)")
+        ->check(CLI::Range(0, 1024));
+
+    // info
+    std::string infoModel;
+    auto* info =
+        app.add_subcommand("info", "Show a model's architecture, latent space and provenance");
+    info->add_option("model", infoModel, "Model file (.cattery)");
+
+    // sample
+    std::string sampleModel, sampleOut;
+    int sampleCount = 25, sampleColumns = 0, scale = 1, padding = 2;
+    std::uint64_t sampleSeed = 1;
+    double truncation = 0.0;
+    auto* sample = app.add_subcommand("sample", "Write a sheet of random samples");
+    sample->add_option("model", sampleModel, "Model file (.cattery)");
+    sample->add_option("--count,-n", sampleCount, "How many samples")->check(CLI::Range(1, 1024));
+    sample->add_option("--seed,-s", sampleSeed, "Random seed: the same seed gives the same sheet");
+    sample
+        ->add_option(
+            "--truncation,-t", truncation,
+            "Redraw latent values beyond this magnitude (smaller: fewer malformed cats; 0: off)")
+        ->check(CLI::Range(0.0, 100.0));
+    sample->add_option("--columns", sampleColumns, "Images per row (0: near-square)")
+        ->check(CLI::Range(0, 1024));
+    sample->add_option("--out,-o", sampleOut, "Output PNG sheet")->required();
+
+    // grid
+    std::string gridModel, gridOut, corners = "-1.5,1,0.5;1.5,0.5,-1;-0.5,-1.5,1;1,-1,-1.5";
+    int gridSize = 5;
+    bool slerp = false;
+    auto* grid = app.add_subcommand("grid", "Write the morph grid between four corners");
+    grid->add_option("model", gridModel, "Model file (.cattery)");
+    grid->add_option("--corners", corners,
+                     "Four corners of three numbers each: \"a,b,c;d,e,f;g,h,i;j,k,l\" "
+                     "(top-left; top-right; bottom-left; bottom-right)");
+    grid->add_option("--size", gridSize, "Cells per side")->check(CLI::Range(2, 32));
+    grid->add_flag("--slerp", slerp, "Spherical instead of linear interpolation");
+    grid->add_option("--out,-o", gridOut, "Output PNG sheet")->required();
+
+    // arith
+    std::string arithModel, arithOut, va = "1,0.5,-0.5", vb = "-0.5,1,0", vc = "0,-1,1";
+    auto* arith = app.add_subcommand("arith", "Write A, B, C and A - B + C");
+    arith->add_option("model", arithModel, "Model file (.cattery)");
+    arith->add_option("--a", va, "Three numbers for A");
+    arith->add_option("--b", vb, "Three numbers for B");
+    arith->add_option("--c", vc, "Three numbers for C");
+    arith->add_option("--out,-o", arithOut, "Output PNG sheet")->required();
+
+    for (auto* cmd : {sample, grid, arith}) {
+        cmd->add_option("--scale", scale, "Enlarge each image (nearest neighbour)")
+            ->check(CLI::Range(1, 8));
+        cmd->add_option("--padding", padding, "Pixels between images")->check(CLI::Range(0, 64));
+    }
+
+    // prepare
+    std::string prepData, prepOut, fit = "pad";
+    int prepSize = 64;
+    bool recursive = false;
+    auto* prepare = app.add_subcommand("prepare", "Read a folder of images into one data set file");
+    prepare->add_option("--data,-d", prepData, "Folder of images")->required();
+    prepare->add_option("--out,-o", prepOut, "Output data set file")->required();
+    prepare->add_option("--size", prepSize, "Image size in pixels")->check(CLI::Range(8, 1024));
+
+    // train
+    ArchConfig archConfig;
+    TrainConfig trainConfig;
+    std::string trainData, trainOut, resume, device = "auto", samplesDir, checkpointPath;
+    bool noFlip = false, noBatchNorm = false, noZSkip = false;
+    auto* train =
+        app.add_subcommand("train", "Train a BEGAN on a folder of images (Ctrl-C saves and stops)");
+    train->add_option("--data,-d", trainData, "Folder of images, or a data set file from 'prepare'")
+        ->required();
+    train
+        ->add_option("--out,-o", trainOut,
+                     "Output model file (.cattery); a checkpoint goes beside it")
+        ->required();
+    train->add_option("--resume", resume, "Continue the run saved in this checkpoint");
+    train->add_option("--device", device, "auto, cpu or cuda")
+        ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+    train->add_option("--samples", samplesDir, "Folder for sample sheets written as training goes");
+    train->add_option("--checkpoint", checkpointPath, "Checkpoint file (default: beside --out)");
+    train->add_option("--size", archConfig.imageSize, "Image size: 32, 48, 64, 80, 96 or 128")
+        ->capture_default_str();
+    train->add_option("--latent", archConfig.latentDim, "Latent dimension (3 to 512)")
+        ->capture_default_str();
+    train->add_option("--nf", archConfig.nf, "Generator width")->capture_default_str();
+    train->add_option("--ndf", archConfig.ndf, "Discriminator filters per layer")
+        ->capture_default_str();
+    train->add_option("--bottleneck", archConfig.bottleneck, "Discriminator code size")
+        ->capture_default_str();
+    train->add_option("--repeats", archConfig.repeats, "Convolutions per stage")
+        ->capture_default_str();
+    train->add_flag("--separable", archConfig.separable, "Depthwise-separable convolutions");
+    train->add_flag("--no-batch-norm", noBatchNorm, "No batch norm in the generator");
+    train->add_flag("--no-z-skip", noZSkip, "No z map concatenated after each generator stage");
+    train->add_option("--steps", trainConfig.steps, "Steps in all")->capture_default_str();
+    train->add_option("--batch", trainConfig.batchSize, "Batch size")->capture_default_str();
+    train->add_option("--lr", trainConfig.learningRate, "Learning rate")->capture_default_str();
+    train->add_option("--beta1", trainConfig.beta1, "Adam beta1")->capture_default_str();
+    train->add_option("--beta2", trainConfig.beta2, "Adam beta2")->capture_default_str();
+    train->add_option("--gamma", trainConfig.gamma, "BEGAN gamma")->capture_default_str();
+    train->add_option("--lambda-k", trainConfig.lambdaK, "BEGAN lambda_k")->capture_default_str();
+    train
+        ->add_option("--lr-halve-every", trainConfig.lrHalveEvery,
+                     "Halve the learning rate every N steps (0: never)")
+        ->capture_default_str();
+    train
+        ->add_option("--lr-stall", trainConfig.lrStallSteps,
+                     "Halve it when M stalls for N steps (0: never)")
+        ->capture_default_str();
+    train->add_option("--min-lr", trainConfig.minLearningRate, "Lowest learning rate")
+        ->capture_default_str();
+    train->add_option("--sample-every", trainConfig.sampleEvery, "Sample sheet every N steps")
+        ->capture_default_str();
+    train->add_option("--sample-count", trainConfig.sampleCount, "Fixed sample latents")
+        ->capture_default_str();
+    train->add_option("--checkpoint-every", trainConfig.checkpointEvery, "Checkpoint every N steps")
+        ->capture_default_str();
+    train->add_option("--seed", trainConfig.seed, "Random seed")->capture_default_str();
+    train->add_flag("--no-flip", noFlip, "No horizontal flips");
+    train
+        ->add_option("--rotate", trainConfig.augment.rotateDegrees,
+                     "Random rotation, degrees (0: off)")
+        ->capture_default_str();
+    train
+        ->add_option("--scale-jitter", trainConfig.augment.scaleJitter,
+                     "Random zoom fraction (0: off)")
+        ->capture_default_str();
+    train->add_option("--shift", trainConfig.augment.shift, "Random shift fraction (0: off)")
+        ->capture_default_str();
+
+    for (auto* cmd : {prepare, train}) {
+        cmd->add_flag("--recursive,-r", recursive, "Read subfolders too");
+        cmd->add_option("--fit", fit, "Make images square by padding with white or cropping")
+            ->check(CLI::IsMember({"pad", "crop"}));
+    }
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return kExitUsage;
+    }
+
+    try {
+        configureThreads(threads);
+        if (*info) {
+            const Model model = loadModel(resolveModel(infoModel));
+            std::cout << describeModel(model);
+        } else if (*sample) {
+            Model model = loadModel(resolveModel(sampleModel));
+            const torch::Tensor z =
+                sampleLatents(sampleCount, model.arch.latentDim, sampleSeed, truncation);
+            const int columns = sampleColumns > 0 ? sampleColumns : 0;
+            writeRendered(model, z, "batch", columns, sheetOptions(columns, scale, padding),
+                          sampleOut, {{"seed", sampleSeed}, {"truncation", truncation}});
+        } else if (*grid) {
+            Model model = loadModel(resolveModel(gridModel));
+            std::array<torch::Tensor, 4> c;
+            std::stringstream in(corners);
+            std::string part;
+            int i = 0;
+            nlohmann::json cornerJson = nlohmann::json::array();
+            while (std::getline(in, part, ';')) {
+                if (i >= 4) {
+                    throw UsageError("--corners takes exactly four corners separated by ';'");
+                }
+                const auto v = parseThree(part, fmt::format("--corners (corner {})", i + 1));
+                c[static_cast<std::size_t>(i++)] = model.latent.fromThree(v);
+                cornerJson.push_back(v);
+            }
+            if (i != 4) {
+                throw UsageError("--corners takes exactly four corners separated by ';'");
+            }
+            const torch::Tensor z =
+                cornerGrid(c, gridSize, slerp ? Interpolation::Spherical : Interpolation::Linear);
+            writeRendered(model, z, "grid", gridSize, sheetOptions(gridSize, scale, padding),
+                          gridOut,
+                          {{"corners", cornerJson}, {"interpolation", slerp ? "slerp" : "lerp"}});
+        } else if (*arith) {
+            Model model = loadModel(resolveModel(arithModel));
+            const auto a = model.latent.fromThree(parseThree(va, "--a"));
+            const auto b = model.latent.fromThree(parseThree(vb, "--b"));
+            const auto c = model.latent.fromThree(parseThree(vc, "--c"));
+            const torch::Tensor z = torch::stack({a, b, c, arithmetic(a, b, c)});
+            writeRendered(model, z, "arith", 4, sheetOptions(4, scale, padding), arithOut);
+        } else if (*prepare) {
+            const auto start = std::chrono::steady_clock::now();
+            Dataset d = loadData(prepData, prepSize, recursive, fit);
+            saveDataset(prepOut, d);
+            const double seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            std::cout << fmt::format("wrote {} ({} images of {}x{}, hash {}, {:.0f} images/s)\n",
+                                     prepOut, d.count(), prepSize, prepSize, d.hash,
+                                     d.count() / std::max(seconds, 1e-9));
+        } else if (*train) {
+            archConfig.batchNorm = !noBatchNorm;
+            archConfig.zSkip = !noZSkip;
+            trainConfig.augment.flip = !noFlip;
+            validate(archConfig);
+            validate(trainConfig);
+            const torch::Device dev = chooseDevice(device);
+            const std::int64_t steps = trainConfig.steps;
+            std::optional<Trainer> trainer;
+            if (!resume.empty()) {
+                const Container head = readContainer(resume);
+                int size = archConfig.imageSize;
+                if (head.meta.contains("arch")) {
+                    size = archFromJson(head.meta.at("arch")).imageSize;
+                }
+                trainer.emplace(
+                    Trainer::resume(resume, loadData(trainData, size, recursive, fit), dev));
+                trainer->config().steps = steps;
+                std::cerr << fmt::format("resuming {} at step {}\n", resume, trainer->stepCount());
+            } else {
+                trainer.emplace(archConfig, trainConfig,
+                                loadData(trainData, archConfig.imageSize, recursive, fit), dev);
+            }
+            std::cerr << fmt::format("training {} on {} images from {} on {}\n",
+                                     describe(trainer->arch()), trainer->dataset().count(),
+                                     trainer->dataset().source, describeDevice(dev));
+            LoopOptions options;
+            options.modelPath = trainOut;
+            options.checkpointPath =
+                checkpointPath.empty() ? checkpointPathFor(trainOut) : checkpointPath;
+            ProgressLine progress(steps);
+            progress.setBatch(trainer->config().batchSize);
+            LoopCallbacks callbacks;
+            callbacks.onStep = [&](const StepStats& s) { progress.update(s); };
+            callbacks.onWarning = [&](const std::string& w) { progress.message("warning: " + w); };
+            if (!samplesDir.empty()) {
+                std::filesystem::create_directories(samplesDir);
+                callbacks.onSamples = [&](std::int64_t step, const torch::Tensor& images) {
+                    const std::string path =
+                        (std::filesystem::path(samplesDir) / fmt::format("step-{:07}.png", step))
+                            .string();
+                    writeSheet(path, toImages(images), SheetOptions{});
+                };
+            }
+            std::signal(SIGINT, onInterrupt);
+            std::signal(SIGTERM, onInterrupt);
+            const LoopEnd end = runTraining(*trainer, options, callbacks, g_stop);
+            progress.finish();
+            std::cout << fmt::format("{} at step {}: wrote {} and {}\n",
+                                     end == LoopEnd::Stopped ? "stopped" : "finished",
+                                     trainer->stepCount(), options.modelPath,
+                                     options.checkpointPath);
+        }
+    } catch (const UsageError& e) {
+        std::cerr << "cattery-cli: " << e.what() << "\nRun with --help for more information.\n";
+        return kExitUsage;
+    } catch (const ConfigError& e) {
+        std::cerr << "cattery-cli: " << e.what() << "\n";
+        return kExitUsage;
+    } catch (const Error& e) {
+        std::cerr << "\ncattery-cli: " << e.what() << "\n";
+        return kExitBadInput;
+    } catch (const std::filesystem::filesystem_error& e) {
+        std::cerr << "\ncattery-cli: " << e.what() << "\n";
+        return kExitBadInput;
+    } catch (const c10::Error& e) {
+        std::cerr << "\ncattery-cli: the model failed: " << e.what_without_backtrace() << "\n";
+        return kExitBadInput;
+    }
+    return kExitOk;
+}
