@@ -1,0 +1,326 @@
+#include <torch/torch.h>
+#include <QtTest/QtTest>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "core/data/dataset.h"
+#include "core/io/modelfile.h"
+#include "core/io/sheet.h"
+#include "testutil.h"
+
+using namespace cattery;
+
+namespace {
+
+struct Run {
+    int code = -1;
+    QString out;
+    QString err;
+};
+
+Run cli(const QStringList& args, int timeoutMs = 120000) {
+    QProcess p;
+    p.start(QStringLiteral(CATTERY_CLI_PATH), args);
+    Run r;
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+        r.err = QStringLiteral("timed out");
+        return r;
+    }
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
+    r.out = QString::fromLocal8Bit(p.readAllStandardOutput());
+    r.err = QString::fromLocal8Bit(p.readAllStandardError());
+    return r;
+}
+
+}  // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void infoDescribesTheModel();
+    void sheetsHaveTheRightSize_data();
+    void sheetsHaveTheRightSize();
+    void sampleIsReproducible();
+    void prepareTrainResumeSample();
+    void interruptSavesACheckpoint();
+    void usageErrorsExitWithTwo_data();
+    void usageErrorsExitWithTwo();
+    void badInputExitsWithOne_data();
+    void badInputExitsWithOne();
+
+private:
+    QString path(const char* name) const { return m_dir.filePath(QString::fromLatin1(name)); }
+    QTemporaryDir m_dir;
+    QString m_model;
+    QString m_images;
+};
+
+void TestCli::initTestCase() {
+    QVERIFY(m_dir.isValid());
+    m_model = path("tiny.cattery");
+    test::saveTinyModel(m_model.toStdString());
+    m_images = path("images");
+    std::filesystem::create_directories(m_images.toStdString());
+    const Dataset blobs = test::blobDataset(12, 40);
+    for (int i = 0; i < 12; ++i) {
+        const torch::Tensor hwc = blobs.images[i].permute({1, 2, 0}).contiguous();
+        cv::Mat rgb(40, 40, CV_8UC3, hwc.data_ptr());
+        cv::Mat bgr;
+        cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+        cv::imwrite(QStringLiteral("%1/blob%2.png").arg(m_images).arg(i).toStdString(), bgr);
+    }
+    std::ofstream(QStringLiteral("%1/notes.txt").arg(m_images).toStdString()) << "not an image";
+}
+
+void TestCli::infoDescribesTheModel() {
+    const Run r = cli({QStringLiteral("info"), m_model});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains(QStringLiteral("Tiny")) && r.out.contains(QStringLiteral("latent 16")),
+             qPrintable(r.out));
+    QCOMPARE(cli({QStringLiteral("--help")}).code, 0);
+    QCOMPARE(cli({QStringLiteral("train"), QStringLiteral("--help")}).code, 0);
+}
+
+void TestCli::sheetsHaveTheRightSize_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<int>("width");
+    QTest::addColumn<int>("height");
+    const QString m = QStringLiteral("tiny.cattery");
+    QTest::newRow("sample") << QStringList{QStringLiteral("sample"),    m,
+                                           QStringLiteral("--count"),   QStringLiteral("6"),
+                                           QStringLiteral("--columns"), QStringLiteral("3")}
+                            << 3 * 32 + 4 * 2 << 2 * 32 + 3 * 2;
+    QTest::newRow("sample-scaled")
+        << QStringList{QStringLiteral("sample"),       m,
+                       QStringLiteral("-n"),           QStringLiteral("4"),
+                       QStringLiteral("--scale"),      QStringLiteral("2"),
+                       QStringLiteral("--padding"),    QStringLiteral("0"),
+                       QStringLiteral("--truncation"), QStringLiteral("1")}
+        << 2 * 64 << 2 * 64;
+    QTest::newRow("grid") << QStringList{QStringLiteral("grid"),
+                                         m,
+                                         QStringLiteral("--size"),
+                                         QStringLiteral("4"),
+                                         QStringLiteral("--corners"),
+                                         QStringLiteral("1,0,0;0,1,0;0,0,1;1,1,1")}
+                          << 4 * 32 + 5 * 2 << 4 * 32 + 5 * 2;
+    QTest::newRow("grid-slerp") << QStringList{QStringLiteral("grid"), m, QStringLiteral("--slerp")}
+                                << 5 * 32 + 6 * 2 << 5 * 32 + 6 * 2;
+    QTest::newRow("arith") << QStringList{QStringLiteral("arith"), m,
+                                          QStringLiteral("--a"),   QStringLiteral("1,2,3"),
+                                          QStringLiteral("--b"),   QStringLiteral("0,0,1"),
+                                          QStringLiteral("--c"),   QStringLiteral("-1,0,0")}
+                           << 4 * 32 + 5 * 2 << 32 + 2 * 2;
+}
+
+void TestCli::sheetsHaveTheRightSize() {
+    QFETCH(QStringList, args);
+    QFETCH(int, width);
+    QFETCH(int, height);
+    args[1] = m_model;
+    const QString out = path("sheet.png");
+    QFile::remove(out);
+    const Run r = cli(args + QStringList{QStringLiteral("--out"), out});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const RgbImage sheet = readPng(out.toStdString());
+    QCOMPARE(sheet.width, width);
+    QCOMPARE(sheet.height, height);
+    const auto meta = readPngMetadata(out.toStdString());
+    QCOMPARE(sheetLatents(meta, out.toStdString()).size(1), 16);
+    QCOMPARE(meta.at("view").get<std::string>(),
+             args[0] == QStringLiteral("sample") ? std::string("batch") : args[0].toStdString());
+}
+
+void TestCli::sampleIsReproducible() {
+    const QStringList base{QStringLiteral("sample"), m_model,
+                           QStringLiteral("--seed"), QStringLiteral("42"),
+                           QStringLiteral("-n"),     QStringLiteral("9")};
+    QCOMPARE(cli(base + QStringList{QStringLiteral("-o"), path("a.png")}).code, 0);
+    QCOMPARE(cli(base + QStringList{QStringLiteral("-o"), path("b.png")}).code, 0);
+    QCOMPARE(readPng(path("a.png").toStdString()).pixels,
+             readPng(path("b.png").toStdString()).pixels);
+    QStringList other = base;
+    other[3] = QStringLiteral("43");
+    QCOMPARE(cli(other + QStringList{QStringLiteral("-o"), path("c.png")}).code, 0);
+    QVERIFY(readPng(path("a.png").toStdString()).pixels !=
+            readPng(path("c.png").toStdString()).pixels);
+}
+
+void TestCli::prepareTrainResumeSample() {
+    const Run prep =
+        cli({QStringLiteral("prepare"), QStringLiteral("--data"), m_images, QStringLiteral("--out"),
+             path("blobs.data"), QStringLiteral("--size"), QStringLiteral("32")});
+    QVERIFY2(prep.code == 0, qPrintable(prep.err + prep.out));
+    QVERIFY2(prep.out.contains(QStringLiteral("12 images used, 1 skipped")), qPrintable(prep.out));
+    QCOMPARE(loadDataset(path("blobs.data").toStdString()).count(), 12);
+
+    const QStringList small{
+        QStringLiteral("--size"),    QStringLiteral("32"),      QStringLiteral("--nf"),
+        QStringLiteral("4"),         QStringLiteral("--ndf"),   QStringLiteral("8"),
+        QStringLiteral("--repeats"), QStringLiteral("1"),       QStringLiteral("--latent"),
+        QStringLiteral("12"),        QStringLiteral("--batch"), QStringLiteral("4")};
+    const Run train =
+        cli(QStringList{QStringLiteral("train"), QStringLiteral("--data"), m_images,
+                        QStringLiteral("--out"), path("trained.cattery"), QStringLiteral("--steps"),
+                        QStringLiteral("12"), QStringLiteral("--samples"), path("samples"),
+                        QStringLiteral("--sample-every"), QStringLiteral("6")} +
+            small);
+    QVERIFY2(train.code == 0, qPrintable(train.err + train.out));
+    QVERIFY2(train.err.contains(QStringLiteral("step 12/12")) &&
+                 train.err.contains(QStringLiteral("img/s")) &&
+                 train.err.contains(QStringLiteral("ETA")),
+             qPrintable(train.err));
+    QVERIFY(QFile::exists(path("samples/step-0000006.png")));
+    const Model trained = loadModel(path("trained.cattery").toStdString());
+    QCOMPARE(trained.provenance.steps, 12);
+    QCOMPARE(trained.arch.latentDim, 12);
+
+    const Run resumed =
+        cli({QStringLiteral("train"), QStringLiteral("--data"), path("blobs.data"),
+             QStringLiteral("--out"), path("trained.cattery"), QStringLiteral("--steps"),
+             QStringLiteral("20"), QStringLiteral("--resume"), path("trained.checkpoint.cattery")});
+    QVERIFY2(resumed.code == 0, qPrintable(resumed.err + resumed.out));
+    QVERIFY2(resumed.err.contains(QStringLiteral("at step 12")), qPrintable(resumed.err));
+    QCOMPARE(loadModel(path("trained.cattery").toStdString()).provenance.steps, 20);
+
+    const Run sample = cli(
+        {QStringLiteral("sample"), path("trained.cattery"), QStringLiteral("-o"), path("t.png")});
+    QVERIFY2(sample.code == 0, qPrintable(sample.err));
+    QCOMPARE(readPng(path("t.png").toStdString()).width, 5 * 32 + 6 * 2);
+}
+
+void TestCli::interruptSavesACheckpoint() {
+    QProcess p;
+    p.start(QStringLiteral(CATTERY_CLI_PATH),
+            {QStringLiteral("train"), QStringLiteral("--data"), m_images, QStringLiteral("--out"),
+             path("int.cattery"), QStringLiteral("--steps"), QStringLiteral("100000"),
+             QStringLiteral("--size"), QStringLiteral("32"), QStringLiteral("--nf"),
+             QStringLiteral("4"), QStringLiteral("--ndf"), QStringLiteral("8"),
+             QStringLiteral("--batch"), QStringLiteral("4")});
+    QVERIFY(p.waitForStarted());
+    QString err;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (err += QString::fromLocal8Bit(p.readAllStandardError())).contains(QStringLiteral("step ")),
+        60000);
+    ::kill(static_cast<pid_t>(p.processId()), SIGINT);
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), 0);
+    const Model checkpoint = loadModel(path("int.checkpoint.cattery").toStdString());
+    QVERIFY(checkpoint.checkpoint);
+    QVERIFY(checkpoint.step >= 1);
+    QVERIFY(QString::fromLocal8Bit(p.readAllStandardOutput())
+                .contains(QStringLiteral("stopped at step")));
+}
+
+void TestCli::usageErrorsExitWithTwo_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::newRow("no subcommand") << QStringList{};
+    QTest::newRow("unknown subcommand") << QStringList{QStringLiteral("paint")};
+    QTest::newRow("unknown option") << QStringList{
+        QStringLiteral("sample"), QStringLiteral("MODEL"), QStringLiteral("--colour"),
+        QStringLiteral("red"),    QStringLiteral("-o"),    QStringLiteral("x.png")};
+    QTest::newRow("missing out") << QStringList{QStringLiteral("sample"), QStringLiteral("MODEL")};
+    QTest::newRow("zero count") << QStringList{QStringLiteral("sample"), QStringLiteral("MODEL"),
+                                               QStringLiteral("-n"),     QStringLiteral("0"),
+                                               QStringLiteral("-o"),     QStringLiteral("x.png")};
+    QTest::newRow("count not a number")
+        << QStringList{QStringLiteral("sample"), QStringLiteral("MODEL"), QStringLiteral("-n"),
+                       QStringLiteral("many"),   QStringLiteral("-o"),    QStringLiteral("x.png")};
+    QTest::newRow("three corners")
+        << QStringList{QStringLiteral("grid"),      QStringLiteral("MODEL"),
+                       QStringLiteral("--corners"), QStringLiteral("1,2,3;1,2,3;1,2,3"),
+                       QStringLiteral("-o"),        QStringLiteral("x.png")};
+    QTest::newRow("corner not numbers")
+        << QStringList{QStringLiteral("grid"),      QStringLiteral("MODEL"),
+                       QStringLiteral("--corners"), QStringLiteral("a,b,c;1,2,3;1,2,3;1,2,3"),
+                       QStringLiteral("-o"),        QStringLiteral("x.png")};
+    QTest::newRow("arith two numbers")
+        << QStringList{QStringLiteral("arith"), QStringLiteral("MODEL"), QStringLiteral("--a"),
+                       QStringLiteral("1,2"),   QStringLiteral("-o"),    QStringLiteral("x.png")};
+    QTest::newRow("grid too big") << QStringList{QStringLiteral("grid"),   QStringLiteral("MODEL"),
+                                                 QStringLiteral("--size"), QStringLiteral("99"),
+                                                 QStringLiteral("-o"),     QStringLiteral("x.png")};
+    QTest::newRow("bad image size") << QStringList{
+        QStringLiteral("train"), QStringLiteral("--data"),    QStringLiteral("IMAGES"),
+        QStringLiteral("--out"), QStringLiteral("x.cattery"), QStringLiteral("--size"),
+        QStringLiteral("33")};
+    QTest::newRow("bad gamma") << QStringList{
+        QStringLiteral("train"), QStringLiteral("--data"),    QStringLiteral("IMAGES"),
+        QStringLiteral("--out"), QStringLiteral("x.cattery"), QStringLiteral("--gamma"),
+        QStringLiteral("3")};
+    QTest::newRow("bad device") << QStringList{
+        QStringLiteral("train"), QStringLiteral("--data"),    QStringLiteral("IMAGES"),
+        QStringLiteral("--out"), QStringLiteral("x.cattery"), QStringLiteral("--device"),
+        QStringLiteral("tpu")};
+}
+
+void TestCli::usageErrorsExitWithTwo() {
+    QFETCH(QStringList, args);
+    args.replaceInStrings(QStringLiteral("MODEL"), m_model);
+    args.replaceInStrings(QStringLiteral("IMAGES"), m_images);
+    args.replaceInStrings(QStringLiteral("x.png"), path("x.png"));
+    args.replaceInStrings(QStringLiteral("x.cattery"), path("x.cattery"));
+    const Run r = cli(args);
+    QVERIFY2(r.code == 2, qPrintable(QStringLiteral("exit %1: %2").arg(r.code).arg(r.err)));
+    QVERIFY(!r.err.trimmed().isEmpty());
+    QVERIFY(!QFile::exists(path("x.png")));
+}
+
+void TestCli::badInputExitsWithOne_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("missing model")
+        << QStringList{QStringLiteral("info"), QStringLiteral("DIR/none.cattery")}
+        << QStringLiteral("no such file");
+    QTest::newRow("text as model")
+        << QStringList{QStringLiteral("sample"), QStringLiteral("DIR/images/notes.txt"),
+                       QStringLiteral("-o"), QStringLiteral("DIR/x.png")}
+        << QStringLiteral("not a Cattery file");
+    QTest::newRow("folder as model")
+        << QStringList{QStringLiteral("info"), QStringLiteral("DIR/images")}
+        << QStringLiteral("folder");
+    QTest::newRow("empty data folder")
+        << QStringList{QStringLiteral("prepare"), QStringLiteral("--data"),
+                       QStringLiteral("DIR/emptydir"), QStringLiteral("--out"),
+                       QStringLiteral("DIR/e.data")}
+        << QStringLiteral("empty");
+    QTest::newRow("missing data folder")
+        << QStringList{QStringLiteral("train"), QStringLiteral("--data"),
+                       QStringLiteral("DIR/nowhere"), QStringLiteral("--out"),
+                       QStringLiteral("DIR/x.cattery")}
+        << QStringLiteral("no such folder");
+    QTest::newRow("resume from a model")
+        << QStringList{QStringLiteral("train"),           QStringLiteral("--data"),
+                       QStringLiteral("DIR/images"),      QStringLiteral("--out"),
+                       QStringLiteral("DIR/x.cattery"),   QStringLiteral("--resume"),
+                       QStringLiteral("DIR/tiny.cattery")}
+        << QStringLiteral("not a training checkpoint");
+    QTest::newRow("unwritable output")
+        << QStringList{QStringLiteral("sample"), QStringLiteral("DIR/tiny.cattery"),
+                       QStringLiteral("-o"), QStringLiteral("DIR/no/such/dir/x.png")}
+        << QStringLiteral("x.png");
+}
+
+void TestCli::badInputExitsWithOne() {
+    QFETCH(QStringList, args);
+    QFETCH(QString, expected);
+    std::filesystem::create_directories(path("emptydir").toStdString());
+    args.replaceInStrings(QStringLiteral("DIR"), m_dir.path());
+    const Run r = cli(args);
+    QVERIFY2(r.code == 1, qPrintable(QStringLiteral("exit %1: %2").arg(r.code).arg(r.err)));
+    QVERIFY2(r.err.contains(expected), qPrintable(r.err));
+    QVERIFY(!QFile::exists(path("x.cattery")));
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"

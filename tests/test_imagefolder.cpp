@@ -1,0 +1,265 @@
+#include <torch/torch.h>
+#include <QtTest/QtTest>
+
+#include <filesystem>
+#include <fstream>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "core/data/dataset.h"
+#include "core/data/imagefolder.h"
+#include "core/errors.h"
+#include "core/io/container.h"
+#include "testutil.h"
+
+using namespace cattery;
+namespace fs = std::filesystem;
+
+namespace {
+
+void spit(const fs::path& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary)
+        .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string be32(std::uint32_t v) {
+    return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+            static_cast<char>(v)};
+}
+
+// A PNG whose header claims a huge image; it has no pixel data worth decoding.
+std::string hugePngHeader(std::uint32_t w, std::uint32_t h) {
+    std::string ihdr = "IHDR" + be32(w) + be32(h) + std::string("\x08\x02\x00\x00\x00", 5);
+    std::string png = "\x89PNG\r\n\x1a\n";
+    png += be32(13) + ihdr + be32(crc32(ihdr.data(), ihdr.size()));
+    const std::string iend = "IEND";
+    png += be32(0) + iend + be32(crc32(iend.data(), 4));
+    return png;
+}
+
+const SkippedFile* skipped(const Dataset& d, const std::string& name) {
+    for (const auto& s : d.report.skipped) {
+        if (fs::path(s.path).filename() == name) {
+            return &s;
+        }
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+class TestImageFolder : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void everyTwemojiLoads();
+    void badFilesAreReportedAndGoodOnesLoad();
+    void formatsAndDepths();
+    void emptyAndMissingFolders();
+    void recursiveAndFit();
+    void datasetFileRoundTrips();
+    void augmentationKeepsRangeAndWhiteBackground();
+
+private:
+    fs::path dir(const char* name) const { return fs::path(m_tmp.path().toStdString()) / name; }
+    QString m_twemoji;
+    QTemporaryDir m_tmp;
+};
+
+void TestImageFolder::initTestCase() {
+    m_twemoji = test::sharedDir() + QStringLiteral("/datasets/twemoji64/images");
+    if (!QDir(m_twemoji).exists()) {
+        QSKIP(qPrintable(QStringLiteral("the shared emoji data set is not at %1").arg(m_twemoji)));
+    }
+}
+
+void TestImageFolder::everyTwemojiLoads() {
+    FolderOptions o;
+    o.size = 64;
+    std::size_t calls = 0;
+    const Dataset d =
+        readImageFolder(m_twemoji.toStdString(), o, [&](std::size_t, std::size_t) { ++calls; });
+    const auto files = QDir(m_twemoji).entryList(QDir::Files).size();
+    QCOMPARE(d.count(), files);
+    QCOMPARE(int(calls), files);
+    QVERIFY2(d.report.skipped.empty(),
+             d.report.skipped.empty() ? "" : d.report.skipped[0].reason.c_str());
+    QCOMPARE(d.images.sizes(), (std::vector<int64_t>{files, 3, 64, 64}));
+    // Emoji sit on transparent backgrounds: composited on white, most corners are white.
+    const torch::Tensor corner = d.images.select(2, 0).select(2, 0);  // N x 3
+    const double whiteCorners = (corner.amin(1) == 255).to(torch::kFloat32).mean().item<double>();
+    QVERIFY2(whiteCorners > 0.9, qPrintable(QString::number(whiteCorners)));
+    // And they are not blank: there is colour in the middle.
+    QVERIFY(d.images.to(torch::kFloat32).mean().item<double>() < 220.0);
+}
+
+void TestImageFolder::badFilesAreReportedAndGoodOnesLoad() {
+    const fs::path d = dir("bad");
+    fs::create_directories(d / "subfolder");
+    const fs::path emoji(m_twemoji.toStdString());
+    fs::copy_file(emoji / "1f431.png", d / "cat.png");
+    fs::copy_file(emoji / "1f408.png", d / "cat2.png");
+    spit(d / "zero.png", "");
+    spit(d / "notes.png", "this is a text file wearing a .png name\n");
+    spit(d / "readme.txt", "just text\n");
+    const std::string real =
+        test::sharedDir().toStdString() + "/datasets/twemoji64/images/1f431.png";
+    const std::string bytes = readWholeFile(real, 1 << 20);
+    spit(d / "truncated.png", bytes.substr(0, bytes.size() / 2));
+    spit(d / "huge.png", hugePngHeader(30000, 30000));
+    cv::imwrite((d / "tiny.png").string(), cv::Mat(1, 1, CV_8UC3, cv::Scalar(1, 2, 3)));
+    spit(d / "anim.gif", std::string("GIF89a\x20\x00\x20\x00\x00\x00\x00;", 14));
+    std::string flipped = bytes;
+    flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0xff);
+    flipped[flipped.size() / 2 + 1] = static_cast<char>(flipped[flipped.size() / 2 + 1] ^ 0xff);
+    spit(d / "corrupt.png", flipped);
+
+    FolderOptions o;
+    o.size = 32;
+    const Dataset data = readImageFolder(d.string(), o);
+    QVERIFY(data.count() == 2 || data.count() == 3);  // a damaged deflate stream may still decode
+    QCOMPARE(data.images.size(2), 32);
+    struct Expect {
+        const char* file;
+        const char* reason;
+    };
+    for (const Expect& e :
+         {Expect{"zero.png", "empty"}, Expect{"notes.png", "not a PNG"},
+          Expect{"readme.txt", "not an image"}, Expect{"truncated.png", "truncated"},
+          Expect{"huge.png", "too large"}, Expect{"tiny.png", "too small"},
+          Expect{"anim.gif", "GIF"}, Expect{"subfolder", "subfolder"}}) {
+        const SkippedFile* s = skipped(data, e.file);
+        QVERIFY2(s != nullptr, e.file);
+        QVERIFY2(QString::fromStdString(s->reason).contains(QString::fromLatin1(e.reason)),
+                 qPrintable(QStringLiteral("%1: %2").arg(QString::fromLatin1(e.file),
+                                                         QString::fromStdString(s->reason))));
+    }
+    QVERIFY(skipped(data, "cat.png") == nullptr);
+    QVERIFY(skipped(data, "cat2.png") == nullptr);
+    // requireImages is content with a folder that has some good images.
+    requireImages(data);
+}
+
+void TestImageFolder::formatsAndDepths() {
+    const fs::path d = dir("formats");
+    fs::create_directories(d);
+    cv::Mat bgr(40, 40, CV_8UC3, cv::Scalar(255, 0, 0));  // pure blue in OpenCV's BGR order
+    cv::imwrite((d / "blue.jpg").string(), bgr);
+    cv::imwrite((d / "blue.bmp").string(), bgr);
+    cv::imwrite((d / "blue.tiff").string(), bgr);
+    cv::Mat grey16(40, 40, CV_16UC1, cv::Scalar(65535));
+    cv::imwrite((d / "white16.png").string(), grey16);
+    cv::Mat transparent(40, 40, CV_8UC4, cv::Scalar(0, 0, 0, 0));
+    cv::imwrite((d / "clear.png").string(), transparent);
+    cv::Mat wide(20, 60, CV_8UC3, cv::Scalar(0, 0, 0));
+    cv::imwrite((d / "wide.png").string(), wide);
+
+    FolderOptions o;
+    o.size = 16;
+    const Dataset data = readImageFolder(d.string(), o);
+    QVERIFY2(data.report.skipped.empty(),
+             data.report.skipped.empty() ? "" : data.report.skipped[0].reason.c_str());
+    QCOMPARE(data.count(), 6);
+    auto index = [&](const char* name) {
+        for (size_t i = 0; i < data.report.used.size(); ++i) {
+            if (fs::path(data.report.used[i]).filename() == name)
+                return int64_t(i);
+        }
+        return int64_t(-1);
+    };
+    for (const char* name : {"blue.jpg", "blue.bmp", "blue.tiff"}) {
+        const torch::Tensor img = data.images[index(name)].to(torch::kInt32);
+        QVERIFY2(img[2].min().item<int>() > 240 && img[0].max().item<int>() < 15,
+                 name);  // RGB order
+    }
+    QCOMPARE(data.images[index("white16.png")].min().item<int>(), 255);
+    QCOMPARE(data.images[index("clear.png")].min().item<int>(), 255);  // transparent -> white
+    // A wide image is padded with white above and below, black in the middle.
+    const torch::Tensor wideImg = data.images[index("wide.png")];
+    QCOMPARE(wideImg[0][0][0].item<int>(), 255);
+    QCOMPARE(wideImg[0][8][8].item<int>(), 0);
+}
+
+void TestImageFolder::emptyAndMissingFolders() {
+    fs::create_directories(dir("empty"));
+    const Dataset empty = readImageFolder(dir("empty").string(), FolderOptions{});
+    QCOMPARE(empty.count(), 0);
+    try {
+        requireImages(empty);
+        QFAIL("an empty folder was accepted");
+    } catch (const DataError& e) {
+        QVERIFY(QString::fromStdString(e.what()).contains(QStringLiteral("empty")));
+    }
+    QVERIFY_THROWS_EXCEPTION(DataError, readImageFolder(dir("missing").string(), FolderOptions{}));
+    spit(dir("afile"), "x");
+    QVERIFY_THROWS_EXCEPTION(DataError, readImageFolder(dir("afile").string(), FolderOptions{}));
+    fs::create_directories(dir("allbad"));
+    spit(dir("allbad") / "a.png", "");
+    spit(dir("allbad") / "b.jpg", "nope");
+    const Dataset bad = readImageFolder(dir("allbad").string(), FolderOptions{});
+    try {
+        requireImages(bad);
+        QFAIL("a folder of bad files was accepted");
+    } catch (const DataError& e) {
+        QVERIFY(QString::fromStdString(e.what()).contains(QStringLiteral("no usable images")));
+    }
+}
+
+void TestImageFolder::recursiveAndFit() {
+    const fs::path d = dir("nested");
+    fs::create_directories(d / "inner");
+    cv::Mat tall(60, 20, CV_8UC3, cv::Scalar(0, 0, 0));
+    cv::imwrite((d / "top.png").string(), tall);
+    cv::imwrite((d / "inner" / "deep.png").string(), tall);
+    FolderOptions o;
+    o.size = 16;
+    QCOMPARE(readImageFolder(d.string(), o).count(), 1);
+    o.recursive = true;
+    QCOMPARE(readImageFolder(d.string(), o).count(), 2);
+    o.fit = Fit::Crop;
+    const Dataset cropped = readImageFolder(d.string(), o);
+    QCOMPARE(cropped.images.max().item<int>(), 0);  // cropped to the black middle
+}
+
+void TestImageFolder::datasetFileRoundTrips() {
+    Dataset d = test::blobDataset(10, 32);
+    d.report.skipped.push_back({"x.png", "empty file (0 bytes)"});
+    const std::string path = (dir("") / "blobs.data").string();
+    saveDataset(path, d);
+    const Dataset back = loadDataset(path);
+    QVERIFY(torch::equal(back.images, d.images));
+    QCOMPARE(back.hash, d.hash);
+    QCOMPARE(back.report.skipped.size(), size_t(1));
+    QCOMPARE(back.report.skipped[0].reason, std::string("empty file (0 bytes)"));
+    const Dataset smaller = resizedDataset(back, 16);
+    QCOMPARE(smaller.imageSize(), 16);
+    QVERIFY(smaller.hash != d.hash);
+    QVERIFY_THROWS_EXCEPTION(ModelFileError,
+                             loadDataset(test::saveTinyModel((dir("") / "m.cattery").string())));
+}
+
+void TestImageFolder::augmentationKeepsRangeAndWhiteBackground() {
+    const Dataset d = test::blobDataset(16, 32);
+    Rng rng(3);
+    AugmentConfig flipOnly;
+    flipOnly.rotateDegrees = flipOnly.scaleJitter = flipOnly.shift = 0;
+    const torch::Tensor x = toUnitRange(d.images);
+    const torch::Tensor flipped = augment(x, flipOnly, rng);
+    for (int i = 0; i < 16; ++i) {
+        QVERIFY(torch::equal(flipped[i], x[i]) || torch::equal(flipped[i], x[i].flip({2})));
+    }
+    AugmentConfig strong;
+    strong.rotateDegrees = 30;
+    strong.shift = 0.2;
+    const torch::Tensor a = augment(torch::full({4, 3, 32, 32}, -1.0), strong, rng);
+    QVERIFY(a.min().item<float>() >= -1.0001f);
+    QVERIFY(a.max().item<float>() <= 1.0001f);
+    QVERIFY(a.max().item<float>() > 0.99f);  // uncovered corners became white
+    Rng r1(9), r2(9);
+    QVERIFY(torch::equal(augmentedBatch(d.images, 8, AugmentConfig{}, r1),
+                         augmentedBatch(d.images, 8, AugmentConfig{}, r2)));
+}
+
+QTEST_APPLESS_MAIN(TestImageFolder)
+#include "test_imagefolder.moc"

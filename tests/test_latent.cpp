@@ -1,0 +1,222 @@
+#include <torch/torch.h>
+#include <QtTest/QtTest>
+
+#include "core/errors.h"
+#include "core/latent/latentspace.h"
+#include "core/latent/rng.h"
+
+using namespace cattery;
+
+class TestLatent : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void projectionIsSeeded();
+    void threeNumbersRoundTrip_data();
+    void threeNumbersRoundTrip();
+    void residualKeepsAnyLatent();
+    void slerpEndpointsAndNorms_data();
+    void slerpEndpointsAndNorms();
+    void gridCornersAreTheCorners_data();
+    void gridCornersAreTheCorners();
+    void affectedCells_data();
+    void affectedCells();
+    void arithmeticIsLinear();
+    void samplingIsSeeded();
+    void truncationBoundsValues_data();
+    void truncationBoundsValues();
+    void badArgumentsThrow();
+};
+
+void TestLatent::projectionIsSeeded() {
+    const LatentSpace a(100, 42), b(100, 42), c(100, 43);
+    QVERIFY(torch::equal(a.projection(), b.projection()));
+    QVERIFY(!torch::equal(a.projection(), c.projection()));
+    QCOMPARE(a.projection().size(0), 100);
+    QCOMPARE(a.projection().size(1), 3);
+    // Gaussian entries: mean near 0, standard deviation near 1.
+    QVERIFY(std::abs(a.projection().mean().item<double>()) < 0.2);
+    QVERIFY(std::abs(a.projection().std().item<double>() - 1.0) < 0.2);
+    QVERIFY(torch::equal(LatentSpace(3, 9).projection(), torch::eye(3)));
+}
+
+void TestLatent::threeNumbersRoundTrip_data() {
+    QTest::addColumn<int>("dim");
+    QTest::addColumn<float>("x");
+    QTest::addColumn<float>("y");
+    QTest::addColumn<float>("z");
+    QTest::newRow("dim3") << 3 << 0.5f << -1.0f << 2.0f;
+    QTest::newRow("dim8") << 8 << 1.0f << 0.0f << 0.0f;
+    QTest::newRow("dim100") << 100 << -3.5f << 2.25f << 0.125f;
+    QTest::newRow("dim512-small") << 512 << 0.001f << -0.002f << 0.003f;
+    QTest::newRow("dim100-zero") << 100 << 0.0f << 0.0f << 0.0f;
+}
+
+void TestLatent::threeNumbersRoundTrip() {
+    QFETCH(int, dim);
+    QFETCH(float, x);
+    QFETCH(float, y);
+    QFETCH(float, z);
+    const LatentSpace space(dim, 11);
+    const torch::Tensor latent = space.fromThree(std::array<float, 3>{x, y, z});
+    QCOMPARE(latent.size(0), dim);
+    const torch::Tensor back = space.toThree(latent);
+    QVERIFY(torch::allclose(back, torch::tensor({x, y, z}), 1e-4, 1e-5));
+    QVERIFY(space.residual(latent).abs().max().item<float>() < 1e-4f);
+}
+
+void TestLatent::residualKeepsAnyLatent() {
+    const LatentSpace space(100, 5);
+    const torch::Tensor z = sampleLatents(1, 100, 77)[0];
+    const torch::Tensor residual = space.residual(z);
+    QVERIFY(residual.norm().item<float>() > 1.0f);  // a random z is not in P's span
+    const torch::Tensor rebuilt = space.fromThree(space.toThree(z)) + residual;
+    QVERIFY(torch::allclose(rebuilt, z, 1e-5, 1e-5));
+    // The residual is orthogonal to P's columns: moving the three numbers never fights it.
+    QVERIFY(space.projection().t().mv(residual).abs().max().item<float>() < 1e-3f);
+}
+
+void TestLatent::slerpEndpointsAndNorms_data() {
+    QTest::addColumn<int>("dim");
+    QTest::addColumn<double>("t");
+    QTest::newRow("d100-t0.25") << 100 << 0.25;
+    QTest::newRow("d100-t0.5") << 100 << 0.5;
+    QTest::newRow("d3-t0.9") << 3 << 0.9;
+    QTest::newRow("d512-t0.1") << 512 << 0.1;
+}
+
+void TestLatent::slerpEndpointsAndNorms() {
+    QFETCH(int, dim);
+    QFETCH(double, t);
+    const torch::Tensor a = sampleLatents(1, dim, 1)[0];
+    torch::Tensor b = sampleLatents(1, dim, 2)[0];
+    b = b * (a.norm() / b.norm());  // equal norms: slerp stays on the sphere
+    QVERIFY(torch::equal(interpolate(a, b, 0.0, Interpolation::Spherical), a));
+    QVERIFY(torch::equal(interpolate(a, b, 1.0, Interpolation::Spherical), b));
+    QVERIFY(torch::equal(interpolate(a, b, 0.0, Interpolation::Linear), a));
+    QVERIFY(torch::equal(interpolate(a, b, 1.0, Interpolation::Linear), b));
+    const torch::Tensor mid = interpolate(a, b, t, Interpolation::Spherical);
+    QVERIFY(std::abs(mid.norm().item<double>() - a.norm().item<double>()) <
+            1e-3 * a.norm().item<double>());
+    // Linear interpolation cuts inside the sphere.
+    const torch::Tensor chord = interpolate(a, b, t, Interpolation::Linear);
+    QVERIFY(chord.norm().item<double>() < mid.norm().item<double>());
+    // Parallel vectors fall back to lerp without NaN.
+    const torch::Tensor same = interpolate(a, a * 2, t, Interpolation::Spherical);
+    QVERIFY(torch::isfinite(same).all().item<bool>());
+    QVERIFY(torch::allclose(same, a * (1 + t), 1e-4, 1e-4));
+}
+
+void TestLatent::gridCornersAreTheCorners_data() {
+    QTest::addColumn<int>("n");
+    QTest::addColumn<bool>("spherical");
+    for (int n : {2, 3, 5, 12}) {
+        QTest::addRow("n%d-lerp", n) << n << false;
+        QTest::addRow("n%d-slerp", n) << n << true;
+    }
+}
+
+void TestLatent::gridCornersAreTheCorners() {
+    QFETCH(int, n);
+    QFETCH(bool, spherical);
+    const torch::Tensor c = sampleLatents(4, 50, 9);
+    const std::array<torch::Tensor, 4> corners{c[0], c[1], c[2], c[3]};
+    const torch::Tensor grid =
+        cornerGrid(corners, n, spherical ? Interpolation::Spherical : Interpolation::Linear);
+    QCOMPARE(grid.size(0), n * n);
+    QCOMPARE(grid.size(1), 50);
+    QVERIFY(torch::equal(grid[0], c[0]));
+    QVERIFY(torch::equal(grid[n - 1], c[1]));
+    QVERIFY(torch::equal(grid[(n - 1) * n], c[2]));
+    QVERIFY(torch::equal(grid[n * n - 1], c[3]));
+    if (!spherical && n == 3) {
+        // The centre of a 3x3 linear grid is the mean of the corners.
+        QVERIFY(torch::allclose(grid[4], c.mean(0), 1e-5, 1e-5));
+    }
+}
+
+void TestLatent::affectedCells_data() {
+    QTest::addColumn<int>("corner");
+    QTest::addColumn<int>("n");
+    QTest::addColumn<int>("expected");
+    QTest::newRow("tl-5") << int(TopLeft) << 5 << 16;
+    QTest::newRow("tr-5") << int(TopRight) << 5 << 16;
+    QTest::newRow("bl-5") << int(BottomLeft) << 5 << 16;
+    QTest::newRow("br-5") << int(BottomRight) << 5 << 16;
+    QTest::newRow("tl-2") << int(TopLeft) << 2 << 1;
+    QTest::newRow("br-12") << int(BottomRight) << 12 << 121;
+}
+
+void TestLatent::affectedCells() {
+    QFETCH(int, corner);
+    QFETCH(int, n);
+    QFETCH(int, expected);
+    const std::vector<int> cells = cattery::affectedCells(corner, n);
+    QCOMPARE(int(cells.size()), expected);
+    for (bool spherical : {false, true}) {
+        const auto mode = spherical ? Interpolation::Spherical : Interpolation::Linear;
+        const torch::Tensor c = sampleLatents(5, 20, 4);
+        std::array<torch::Tensor, 4> corners{c[0], c[1], c[2], c[3]};
+        const torch::Tensor before = cornerGrid(corners, n, mode);
+        corners[static_cast<size_t>(corner)] = c[4];
+        const torch::Tensor after = cornerGrid(corners, n, mode);
+        for (int i = 0; i < n * n; ++i) {
+            const bool listed = std::find(cells.begin(), cells.end(), i) != cells.end();
+            // Exactly the listed cells change; the others keep their bits.
+            QCOMPARE(!torch::equal(before[i], after[i]), listed);
+        }
+    }
+}
+
+void TestLatent::arithmeticIsLinear() {
+    const LatentSpace space(100, 1);
+    const std::array<float, 3> a{1.0f, 0.5f, -0.5f}, b{-0.5f, 1.0f, 0.0f}, c{0.0f, -1.0f, 1.0f};
+    const torch::Tensor result =
+        arithmetic(space.fromThree(a), space.fromThree(b), space.fromThree(c));
+    const torch::Tensor direct = space.fromThree(std::array<float, 3>{1.5f, -1.5f, 0.5f});
+    QVERIFY(torch::allclose(result, direct, 1e-5, 1e-5));
+    QVERIFY(torch::allclose(space.toThree(result), torch::tensor({1.5f, -1.5f, 0.5f}), 1e-4, 1e-4));
+}
+
+void TestLatent::samplingIsSeeded() {
+    const torch::Tensor a = sampleLatents(25, 100, 1234);
+    QVERIFY(torch::equal(a, sampleLatents(25, 100, 1234)));
+    QVERIFY(!torch::equal(a, sampleLatents(25, 100, 1235)));
+    // The first rows do not depend on how many are drawn.
+    QVERIFY(torch::equal(sampleLatents(5, 100, 1234), a.narrow(0, 0, 5)));
+    QVERIFY(std::abs(a.mean().item<double>()) < 0.1);
+    QVERIFY(std::abs(a.std().item<double>() - 1.0) < 0.1);
+    Rng r1(5), r2(5);
+    for (int i = 0; i < 100; ++i) {
+        QCOMPARE(r1.next(), r2.next());
+    }
+}
+
+void TestLatent::truncationBoundsValues_data() {
+    QTest::addColumn<double>("truncation");
+    QTest::newRow("0.5") << 0.5;
+    QTest::newRow("1") << 1.0;
+    QTest::newRow("2") << 2.0;
+}
+
+void TestLatent::truncationBoundsValues() {
+    QFETCH(double, truncation);
+    const torch::Tensor z = sampleLatents(50, 100, 3, truncation);
+    QVERIFY(z.abs().max().item<double>() <= truncation);
+    QVERIFY(z.abs().max().item<double>() > truncation * 0.9);
+    QVERIFY(sampleLatents(50, 100, 3).abs().max().item<double>() > truncation);
+}
+
+void TestLatent::badArgumentsThrow() {
+    QVERIFY_THROWS_EXCEPTION(ConfigError, LatentSpace(2, 1));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, LatentSpace(513, 1));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, LatentSpace(torch::zeros({10, 3}), 1));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, LatentSpace(torch::zeros({10, 2}), 1));
+    const torch::Tensor c = sampleLatents(4, 8, 1);
+    QVERIFY_THROWS_EXCEPTION(ConfigError, cornerGrid({c[0], c[1], c[2], c[3]}, 1));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, cattery::affectedCells(4, 5));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, sampleLatents(2, 8, 1, 0.001));
+}
+
+QTEST_APPLESS_MAIN(TestLatent)
+#include "test_latent.moc"

@@ -1,0 +1,247 @@
+#include <torch/torch.h>
+#include <QtTest/QtTest>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/errors.h"
+#include "core/io/container.h"
+#include "core/io/modelfile.h"
+#include "core/runtime/renderer.h"
+#include "testutil.h"
+
+using namespace cattery;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+    return readWholeFile(path, 1ULL << 30);
+}
+
+void spit(const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary)
+        .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Loads and expects a ModelFileError whose message names the file; returns the message.
+QString loadError(const std::string& path) {
+    try {
+        loadModel(path);
+    } catch (const ModelFileError& e) {
+        const QString message = QString::fromStdString(e.what());
+        if (!message.contains(QString::fromStdString(path))) {
+            return QStringLiteral("message does not name the file: ") + message;
+        }
+        return message;
+    }
+    return QStringLiteral("no error");
+}
+
+}  // namespace
+
+class TestModelFile : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init() { QVERIFY(m_dir.isValid()); }
+    void saveThenLoadGivesIdenticalPixels();
+    void metadataRoundTrips();
+    void everyTruncatedPrefixIsAClearError();
+    void flippedBytesAreCaught();
+    void emptyDirectoryAndOtherFormats_data();
+    void emptyDirectoryAndOtherFormats();
+    void futureVersionIsNamed();
+    void wellFormedButWrongContentIsCaught();
+    void saveIsAtomic();
+
+private:
+    std::string path(const char* name) const {
+        return m_dir.filePath(QString::fromLatin1(name)).toStdString();
+    }
+    QTemporaryDir m_dir;
+};
+
+void TestModelFile::saveThenLoadGivesIdenticalPixels() {
+    const ArchConfig arch = test::tinyArch();
+    const Generator original = test::tinyGenerator(arch, 21);
+    const LatentSpace space(arch.latentDim, 8);
+    saveModel(path("m.cattery"), arch, space, Provenance{}, original);
+    Model loaded = loadModel(path("m.cattery"));
+    const torch::Tensor z = sampleLatents(6, arch.latentDim, 2);
+    Renderer a(original, torch::kCPU, 0), b(loaded.generator, torch::kCPU, 0);
+    const auto ia = a.render(z);
+    const auto ib = b.render(z);
+    QCOMPARE(ia.size(), size_t(6));
+    for (size_t i = 0; i < ia.size(); ++i) {
+        QVERIFY(ia[i] == ib[i]);
+    }
+    QVERIFY(torch::equal(loaded.latent.projection(), space.projection()));
+    QCOMPARE(loaded.latent.seed(), std::uint64_t(8));
+}
+
+void TestModelFile::metadataRoundTrips() {
+    ArchConfig arch = test::tinyArch(3);
+    arch.separable = true;
+    arch.zSkip = false;
+    arch.batchNorm = false;
+    Provenance p;
+    p.name = "Three";
+    p.dataset = "/data/cats";
+    p.datasetHash = "deadbeef";
+    p.imageCount = 123;
+    p.steps = 4567;
+    p.wallSeconds = 89.5;
+    p.device = "cpu (2 threads)";
+    p.seed = 99;
+    p.date = "2026-01-02T03:04:05Z";
+    p.programVersion = "9.9.9";
+    saveModel(path("p.cattery"), arch, LatentSpace(3, 1), p, test::tinyGenerator(arch));
+    const Model m = loadModel(path("p.cattery"));
+    QVERIFY(m.arch == arch);
+    QCOMPARE(m.provenance.name, p.name);
+    QCOMPARE(m.provenance.dataset, p.dataset);
+    QCOMPARE(m.provenance.datasetHash, p.datasetHash);
+    QCOMPARE(m.provenance.imageCount, p.imageCount);
+    QCOMPARE(m.provenance.steps, p.steps);
+    QCOMPARE(m.provenance.wallSeconds, p.wallSeconds);
+    QCOMPARE(m.provenance.seed, p.seed);
+    QCOMPARE(m.displayName(), std::string("Three"));
+    QVERIFY(!m.checkpoint);
+    QVERIFY(QString::fromStdString(describeModel(m)).contains(QStringLiteral("4567 steps")));
+}
+
+void TestModelFile::everyTruncatedPrefixIsAClearError() {
+    const std::string good = slurp(test::saveTinyModel(path("t.cattery")));
+    QVERIFY(good.size() > 1000);
+    for (size_t n = 0; n < good.size(); ++n) {
+        try {
+            decodeContainer(std::string_view(good.data(), n), "t.cattery");
+            QFAIL(qPrintable(QStringLiteral("a %1-byte prefix was accepted").arg(n)));
+        } catch (const ModelFileError& e) {
+            QVERIFY(QString::fromStdString(e.what()).contains(QStringLiteral("t.cattery")));
+        }
+    }
+    // And through the file system, for a spread of lengths.
+    for (size_t n : {size_t(0), size_t(1), size_t(7), size_t(8), size_t(20), good.size() / 3,
+                     good.size() - 1}) {
+        spit(path("cut.cattery"), good.substr(0, n));
+        const QString message = loadError(path("cut.cattery"));
+        QVERIFY2(message.contains(QStringLiteral("truncated")) ||
+                     message.contains(QStringLiteral("empty")),
+                 qPrintable(message));
+    }
+}
+
+void TestModelFile::flippedBytesAreCaught() {
+    const std::string good = slurp(test::saveTinyModel(path("f.cattery")));
+    const size_t step = std::max<size_t>(1, good.size() / 400);
+    for (size_t at = 0; at < good.size(); at += (at < 512 ? 1 : step)) {
+        std::string bad = good;
+        bad[at] = static_cast<char>(bad[at] ^ 0x10);
+        try {
+            decodeContainer(bad, "f.cattery");
+            QFAIL(qPrintable(QStringLiteral("a flipped byte at %1 was not noticed").arg(at)));
+        } catch (const ModelFileError&) {
+        }
+    }
+    std::string bad = good;
+    bad[good.size() / 2] = static_cast<char>(bad[good.size() / 2] ^ 1);
+    spit(path("flip.cattery"), bad);
+    QVERIFY2(loadError(path("flip.cattery")).contains(QStringLiteral("checksum")),
+             qPrintable(loadError(path("flip.cattery"))));
+}
+
+void TestModelFile::emptyDirectoryAndOtherFormats_data() {
+    QTest::addColumn<QByteArray>("contents");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("empty") << QByteArray() << QStringLiteral("empty");
+    QTest::newRow("png") << QByteArray("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16)
+                         << QStringLiteral("PNG");
+    QTest::newRow("zip") << QByteArray("PK\x03\x04 pytorch archive") << QStringLiteral("ZIP");
+    QTest::newRow("json") << QByteArray("{\"arch\": 1}") << QStringLiteral("JSON");
+    QTest::newRow("text") << QByteArray("hello, I am not a model\n")
+                          << QStringLiteral("not a Cattery file");
+    QTest::newRow("zeros") << QByteArray(4096, '\0') << QStringLiteral("not a Cattery file");
+}
+
+void TestModelFile::emptyDirectoryAndOtherFormats() {
+    QFETCH(QByteArray, contents);
+    QFETCH(QString, expected);
+    spit(path("x.cattery"), contents.toStdString());
+    const QString message = loadError(path("x.cattery"));
+    QVERIFY2(message.contains(expected), qPrintable(message));
+
+    std::filesystem::create_directories(path("folder.cattery"));
+    QVERIFY2(loadError(path("folder.cattery")).contains(QStringLiteral("folder")),
+             qPrintable(loadError(path("folder.cattery"))));
+    QVERIFY2(loadError(path("missing.cattery")).contains(QStringLiteral("no such file")),
+             qPrintable(loadError(path("missing.cattery"))));
+}
+
+void TestModelFile::futureVersionIsNamed() {
+    std::string bytes = slurp(test::saveTinyModel(path("v.cattery")));
+    const std::uint32_t future = kFormatVersion + 41;
+    std::memcpy(bytes.data() + 8, &future, 4);
+    const std::uint32_t crc = crc32(bytes.data(), bytes.size() - 4);
+    std::memcpy(bytes.data() + bytes.size() - 4, &crc, 4);
+    spit(path("v.cattery"), bytes);
+    const QString message = loadError(path("v.cattery"));
+    QVERIFY2(message.contains(QStringLiteral("newer")) && message.contains(QString::number(future)),
+             qPrintable(message));
+}
+
+void TestModelFile::wellFormedButWrongContentIsCaught() {
+    const Container good = readContainer(test::saveTinyModel(path("w.cattery")));
+    struct Case {
+        const char* name;
+        std::function<void(Container&)> spoil;
+        const char* expected;
+    };
+    const std::vector<Case> cases = {
+        {"bad size", [](Container& c) { c.meta["arch"]["image_size"] = 33; }, "image size 33"},
+        {"no arch", [](Container& c) { c.meta.erase("arch"); }, "incomplete"},
+        {"kind", [](Container& c) { c.kind = "dataset"; }, "not a model"},
+        {"missing weights", [](Container& c) { c.records.pop_back(); }, "missing"},
+        {"wrong shape", [](Container& c) { c.meta["arch"]["nf"] = 5; }, "shape"},
+        {"latent", [](Container& c) { c.meta["latent"]["dim"] = 17; }, "latent"},
+        {"nan",
+         [](Container& c) {
+             for (auto& r : c.records) {
+                 if (r.dtype == DType::Float32 && r.name.rfind("generator.", 0) == 0) {
+                     const float nan = std::nanf("");
+                     std::memcpy(r.bytes.data(), &nan, 4);
+                     break;
+                 }
+             }
+         },
+         "NaN"},
+    };
+    for (const auto& c : cases) {
+        Container spoilt = good;
+        c.spoil(spoilt);
+        writeContainer(path("spoilt.cattery"), spoilt);
+        const QString message = loadError(path("spoilt.cattery"));
+        QVERIFY2(message.contains(QString::fromLatin1(c.expected)),
+                 qPrintable(QStringLiteral("%1: %2").arg(QString::fromLatin1(c.name), message)));
+    }
+}
+
+void TestModelFile::saveIsAtomic() {
+    const std::string target = test::saveTinyModel(path("a.cattery"));
+    const std::string before = slurp(target);
+    // A save that cannot happen leaves the good file alone and no stray temporary files.
+    QVERIFY_THROWS_EXCEPTION(FileError, writeFileAtomically(path("no/such/dir/a.cattery"), "x"));
+    QVERIFY_THROWS_EXCEPTION(FileError, writeFileAtomically(m_dir.path().toStdString(), "x"));
+    QCOMPARE(slurp(target), before);
+    test::saveTinyModel(target);
+    int files = 0;
+    for (const auto& e : std::filesystem::directory_iterator(m_dir.path().toStdString())) {
+        QVERIFY2(e.path().string().find(".tmp-") == std::string::npos, e.path().c_str());
+        ++files;
+    }
+    QVERIFY(files >= 1);
+    QVERIFY_THROWS_EXCEPTION(FileError, writeFileAtomically("/dev/full/x.cattery", "x"));
+}
+
+QTEST_APPLESS_MAIN(TestModelFile)
+#include "test_modelfile.moc"

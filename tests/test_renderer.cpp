@@ -1,0 +1,134 @@
+#include <torch/torch.h>
+#include <QtTest/QtTest>
+
+#include "core/errors.h"
+#include "core/latent/latentspace.h"
+#include "core/runtime/device.h"
+#include "core/runtime/renderer.h"
+#include "testutil.h"
+
+using namespace cattery;
+
+class TestRenderer : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void imagesHaveTheModelsSize();
+    void batchSizeDoesNotChangePixels();
+    void cacheSkipsUnchangedCells();
+    void cacheEvictsLeastRecentlyUsed();
+    void toImagesMapsTheRange();
+    void deviceChoice();
+    void cudaMatchesCpu();
+};
+
+void TestRenderer::imagesHaveTheModelsSize() {
+    const ArchConfig arch = test::tinyArch();
+    Renderer r(test::tinyGenerator(arch), torch::kCPU);
+    const auto images = r.render(sampleLatents(3, arch.latentDim, 1));
+    QCOMPARE(images.size(), size_t(3));
+    for (const auto& img : images) {
+        QCOMPARE(img.width, 32);
+        QCOMPARE(img.height, 32);
+        QCOMPARE(img.pixels.size(), size_t(32 * 32 * 3));
+    }
+    QVERIFY(!(images[0] == images[1]));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, r.render(torch::zeros({2, arch.latentDim + 1})));
+}
+
+void TestRenderer::batchSizeDoesNotChangePixels() {
+    const ArchConfig arch = test::tinyArch();
+    const Generator g = test::tinyGenerator(arch);
+    Renderer one(g, torch::kCPU, 0), many(g, torch::kCPU, 0);
+    const torch::Tensor z = sampleLatents(100, arch.latentDim, 4);
+    const auto batch = many.render(z);
+    for (int i : {0, 17, 99}) {
+        const auto single = one.render(z.narrow(0, i, 1));
+        QVERIFY2(single[0] == batch[static_cast<size_t>(i)], qPrintable(QString::number(i)));
+    }
+}
+
+void TestRenderer::cacheSkipsUnchangedCells() {
+    const ArchConfig arch = test::tinyArch();
+    Renderer r(test::tinyGenerator(arch), torch::kCPU);
+    const torch::Tensor c = sampleLatents(5, arch.latentDim, 8);
+    std::array<torch::Tensor, 4> corners{c[0], c[1], c[2], c[3]};
+    const auto first = r.render(cornerGrid(corners, 5));
+    QCOMPARE(r.lastComputed(), size_t(25));
+    const auto again = r.render(cornerGrid(corners, 5));
+    QCOMPARE(r.lastComputed(), size_t(0));
+    for (size_t i = 0; i < 25; ++i) {
+        QVERIFY(first[i] == again[i]);
+    }
+    corners[BottomRight] = c[4];
+    const auto moved = r.render(cornerGrid(corners, 5));
+    QCOMPARE(r.lastComputed(), size_t(16));
+    const auto changed = affectedCells(BottomRight, 5);
+    for (int i = 0; i < 25; ++i) {
+        const bool affected = std::find(changed.begin(), changed.end(), i) != changed.end();
+        QCOMPARE(!(moved[size_t(i)] == first[size_t(i)]), affected);
+    }
+}
+
+void TestRenderer::cacheEvictsLeastRecentlyUsed() {
+    const ArchConfig arch = test::tinyArch();
+    Renderer r(test::tinyGenerator(arch), torch::kCPU, 4);
+    const torch::Tensor z = sampleLatents(6, arch.latentDim, 2);
+    r.render(z.narrow(0, 0, 4));
+    QCOMPARE(r.cacheSize(), size_t(4));
+    r.render(z.narrow(0, 0, 1));  // touch row 0 so that row 1 is the oldest
+    r.render(z.narrow(0, 4, 1));
+    QCOMPARE(r.cacheSize(), size_t(4));
+    r.render(z.narrow(0, 0, 1));
+    QCOMPARE(r.lastComputed(), size_t(0));
+    r.render(z.narrow(0, 1, 1));
+    QCOMPARE(r.lastComputed(), size_t(1));
+    r.clearCache();
+    QCOMPARE(r.cacheSize(), size_t(0));
+}
+
+void TestRenderer::toImagesMapsTheRange() {
+    torch::Tensor x = torch::zeros({1, 3, 2, 2});
+    x[0][0][0][0] = -1.0;
+    x[0][1][0][0] = 1.0;
+    x[0][2][1][1] = 5.0;  // out of range: clamped
+    const auto img = toImages(x)[0];
+    QCOMPARE(int(img.pixels[0]), 0);
+    QCOMPARE(int(img.pixels[1]), 255);
+    QCOMPARE(int(img.pixels[2]), 128);
+    QCOMPARE(int(img.pixels[(1 * 2 + 1) * 3 + 2]), 255);
+}
+
+void TestRenderer::deviceChoice() {
+    QVERIFY(chooseDevice("cpu").is_cpu());
+    QVERIFY_THROWS_EXCEPTION(ConfigError, chooseDevice("tpu"));
+    if (!torch::cuda::is_available()) {
+        QVERIFY(chooseDevice("auto").is_cpu());
+        QVERIFY_THROWS_EXCEPTION(ConfigError, chooseDevice("cuda"));
+    }
+    QCOMPARE(configureThreads(1), 1);
+    QVERIFY(
+        QString::fromStdString(describeDevice(torch::kCPU)).contains(QStringLiteral("1 threads")));
+    QVERIFY(configureThreads(0) >= 1);
+}
+
+void TestRenderer::cudaMatchesCpu() {
+    if (!torch::cuda::is_available()) {
+        QSKIP("no CUDA device on this machine");
+    }
+    const ArchConfig arch = test::tinyArch();
+    const Generator g = test::tinyGenerator(arch);
+    const torch::Tensor z = sampleLatents(8, arch.latentDim, 3);
+    const auto cpu = Renderer(g, torch::kCPU, 0).render(z);
+    const auto cuda = Renderer(g, torch::Device(torch::kCUDA, 0), 0).render(z);
+    for (size_t i = 0; i < cpu.size(); ++i) {
+        int worst = 0;
+        for (size_t p = 0; p < cpu[i].pixels.size(); ++p) {
+            worst = std::max(worst, std::abs(int(cpu[i].pixels[p]) - int(cuda[i].pixels[p])));
+        }
+        QVERIFY(worst <= 2);
+    }
+}
+
+QTEST_APPLESS_MAIN(TestRenderer)
+#include "test_renderer.moc"

@@ -1,0 +1,129 @@
+#include <torch/torch.h>
+#include <QtTest/QtTest>
+
+#include <fstream>
+
+#include "core/errors.h"
+#include "core/io/sheet.h"
+#include "core/latent/latentspace.h"
+
+using namespace cattery;
+
+namespace {
+
+RgbImage solid(int w, int h, std::uint8_t r, std::uint8_t g, std::uint8_t b) {
+    RgbImage img;
+    img.width = w;
+    img.height = h;
+    for (int i = 0; i < w * h; ++i) {
+        img.pixels.insert(img.pixels.end(), {r, g, b});
+    }
+    return img;
+}
+
+}  // namespace
+
+class TestSheet : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void layoutAndScale_data();
+    void layoutAndScale();
+    void pixelsLandInTheirCells();
+    void latentsRoundTripThroughThePng();
+    void badSheetsAreClearErrors();
+
+private:
+    QTemporaryDir m_dir;
+};
+
+void TestSheet::layoutAndScale_data() {
+    QTest::addColumn<int>("count");
+    QTest::addColumn<int>("columns");
+    QTest::addColumn<int>("padding");
+    QTest::addColumn<int>("scale");
+    QTest::addColumn<int>("width");
+    QTest::addColumn<int>("height");
+    QTest::newRow("25 auto") << 25 << 0 << 2 << 1 << 5 * 8 + 6 * 2 << 5 * 8 + 6 * 2;
+    QTest::newRow("25 x2") << 25 << 0 << 2 << 2 << 5 * 16 + 6 * 4 << 5 * 16 + 6 * 4;
+    QTest::newRow("4 in a row") << 4 << 4 << 0 << 1 << 32 << 8;
+    QTest::newRow("7 auto") << 7 << 0 << 1 << 8 << 3 * 64 + 4 * 8 << 3 * 64 + 4 * 8;
+    QTest::newRow("1") << 1 << 0 << 3 << 1 << 8 + 6 << 8 + 6;
+}
+
+void TestSheet::layoutAndScale() {
+    QFETCH(int, count);
+    QFETCH(int, columns);
+    QFETCH(int, padding);
+    QFETCH(int, scale);
+    QFETCH(int, width);
+    QFETCH(int, height);
+    std::vector<RgbImage> images(static_cast<size_t>(count), solid(8, 8, 10, 20, 30));
+    SheetOptions o;
+    o.columns = columns;
+    o.padding = padding;
+    o.scale = scale;
+    const RgbImage sheet = composeSheet(images, o);
+    QCOMPARE(sheet.width, width);
+    QCOMPARE(sheet.height, height);
+}
+
+void TestSheet::pixelsLandInTheirCells() {
+    std::vector<RgbImage> images{solid(4, 4, 255, 0, 0), solid(4, 4, 0, 255, 0),
+                                 solid(4, 4, 0, 0, 255)};
+    images[1].pixels[0] = 7;  // top-left pixel of the second image
+    SheetOptions o;
+    o.columns = 2;
+    o.padding = 1;
+    o.scale = 2;
+    o.background = {9, 9, 9};
+    const RgbImage s = composeSheet(images, o);
+    auto at = [&](int x, int y) { return &s.pixels[size_t(y * s.width + x) * 3]; };
+    QCOMPARE(int(at(0, 0)[0]), 9);    // padding
+    QCOMPARE(int(at(2, 2)[0]), 255);  // first image
+    const int x1 = 2 + 8 + 2;         // second column starts after pad, image, pad
+    QCOMPARE(int(at(x1, 2)[0]), 7);   // its top-left pixel, scaled to 2x2
+    QCOMPARE(int(at(x1 + 1, 3)[0]), 7);
+    QCOMPARE(int(at(x1 + 2, 2)[1]), 255);
+    QCOMPARE(int(at(2, 2 + 8 + 2)[2]), 255);  // third image on the second row
+    QCOMPARE(int(at(x1, 2 + 8 + 2)[0]), 9);   // the empty cell is background
+}
+
+void TestSheet::latentsRoundTripThroughThePng() {
+    const std::string path = m_dir.filePath(QStringLiteral("sheet.png")).toStdString();
+    const torch::Tensor z = sampleLatents(6, 100, 3);
+    std::vector<RgbImage> images(6, solid(8, 8, 1, 2, 3));
+    nlohmann::json meta = sheetMetadata("batch", "Chubby \u00e9", z, 3);
+    meta["seed"] = 3;
+    writeSheet(path, images, SheetOptions{3, 2, 1, {255, 255, 255}}, meta);
+    const RgbImage back = readPng(path);
+    QCOMPARE(back.width, 3 * 8 + 4 * 2);
+    QCOMPARE(back.height, 2 * 8 + 3 * 2);
+    const nlohmann::json read = readPngMetadata(path);
+    QCOMPARE(read.at("view").get<std::string>(), std::string("batch"));
+    QCOMPARE(read.at("model").get<std::string>(), std::string("Chubby \u00e9"));
+    QCOMPARE(read.at("seed").get<int>(), 3);
+    QVERIFY(torch::equal(sheetLatents(read, path), z));
+    // The PNG stays a valid image for every other program: OpenCV decodes it.
+    QCOMPARE(int(back.pixels[size_t(2 * back.width + 2) * 3]), 1);
+}
+
+void TestSheet::badSheetsAreClearErrors() {
+    const std::string plain = m_dir.filePath(QStringLiteral("plain.png")).toStdString();
+    writePng(plain, solid(4, 4, 0, 0, 0));
+    QVERIFY(readPngMetadata(plain).is_null());
+    QVERIFY_THROWS_EXCEPTION(FileError, sheetLatents(readPngMetadata(plain), plain));
+    const std::string text = m_dir.filePath(QStringLiteral("text.png")).toStdString();
+    std::ofstream(text) << "not a png at all";
+    QVERIFY_THROWS_EXCEPTION(FileError, readPngMetadata(text));
+    QVERIFY_THROWS_EXCEPTION(FileError, readPng(text));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, composeSheet({}, SheetOptions{}));
+    QVERIFY_THROWS_EXCEPTION(
+        ConfigError, composeSheet({solid(4, 4, 0, 0, 0), solid(5, 4, 0, 0, 0)}, SheetOptions{}));
+    SheetOptions big;
+    big.scale = 9;
+    QVERIFY_THROWS_EXCEPTION(ConfigError, composeSheet({solid(4, 4, 0, 0, 0)}, big));
+}
+
+QTEST_APPLESS_MAIN(TestSheet)
+#include "test_sheet.moc"

@@ -1,0 +1,242 @@
+#include <torch/torch.h>
+#include <QtTest/QtTest>
+
+#include <atomic>
+#include <filesystem>
+
+#include "core/errors.h"
+#include "core/io/modelfile.h"
+#include "core/runtime/device.h"
+#include "core/train/trainer.h"
+#include "core/train/trainloop.h"
+#include "testutil.h"
+
+using namespace cattery;
+
+namespace {
+
+ArchConfig smallArch() {
+    ArchConfig a = test::tinyArch(32);
+    a.nf = 8;
+    a.ndf = 16;
+    return a;
+}
+
+TrainConfig smallConfig() {
+    TrainConfig c;
+    c.steps = 300;
+    c.checkpointEvery = 50;
+    c.sampleEvery = 0;
+    c.sampleCount = 4;
+    c.seed = 11;
+    c.lrStallSteps = 0;
+    return c;
+}
+
+bool finite(const StepStats& s) {
+    return std::isfinite(s.lossReal) && std::isfinite(s.lossFake) && std::isfinite(s.lossD) &&
+           std::isfinite(s.convergence) && std::isfinite(s.k);
+}
+
+}  // namespace
+
+class TestTrainer : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() {
+        QVERIFY(m_dir.isValid());
+        configureThreads(0);
+    }
+    void lossFallsAndStaysFinite();
+    void resumedRunMatchesUninterrupted();
+    void injectedNaNRollsBack();
+    void persistentNaNGivesUp();
+    void cancelLeavesALoadableCheckpoint();
+    void badInputIsRefused();
+    void learningRateSchedule();
+
+private:
+    std::string path(const char* name) const {
+        return m_dir.filePath(QString::fromLatin1(name)).toStdString();
+    }
+    QTemporaryDir m_dir;
+};
+
+void TestTrainer::lossFallsAndStaysFinite() {
+    Trainer t(smallArch(), smallConfig(), test::blobDataset(64, 32), torch::kCPU);
+    std::vector<StepStats> stats;
+    for (int i = 0; i < 300; ++i) {
+        stats.push_back(t.step());
+        QVERIFY(finite(stats.back()));
+        QVERIFY(stats.back().k >= 0.0 && stats.back().k <= 1.0);
+        QCOMPARE(stats.back().step, i + 1);
+        QVERIFY(stats.back().imagesPerSecond > 0);
+        QCOMPARE(stats.back().lossG, stats.back().lossFake);
+    }
+    auto meanLx = [&](size_t from, size_t to) {
+        double sum = 0;
+        for (size_t i = from; i < to; ++i)
+            sum += stats[i].lossReal;
+        return sum / double(to - from);
+    };
+    const double early = meanLx(0, 20), late = meanLx(280, 300);
+    QVERIFY2(late < early * 0.8, qPrintable(QStringLiteral("L(x) %1 -> %2").arg(early).arg(late)));
+    QVERIFY(stats.back().k > 0.0);  // the balance term came into play
+    const torch::Tensor samples = t.samples();
+    QCOMPARE(samples.sizes(), (std::vector<int64_t>{4, 3, 32, 32}));
+    QVERIFY(torch::isfinite(samples).all().item<bool>());
+}
+
+void TestTrainer::resumedRunMatchesUninterrupted() {
+    const Dataset data = test::blobDataset(64, 32);
+    Trainer full(smallArch(), smallConfig(), data, torch::kCPU);
+    std::vector<StepStats> reference;
+    for (int i = 0; i < 300; ++i) {
+        reference.push_back(full.step());
+        if (full.stepCount() == 150) {
+            full.saveCheckpoint(path("half.checkpoint.cattery"));
+        }
+    }
+    Trainer resumed = Trainer::resume(path("half.checkpoint.cattery"), data, torch::kCPU);
+    QCOMPARE(resumed.stepCount(), 150);
+    for (size_t i = 150; i < 300; ++i) {
+        const StepStats s = resumed.step();
+        QCOMPARE(s.step, reference[i].step);
+        QVERIFY2(std::abs(s.lossReal - reference[i].lossReal) <=
+                     1e-4 * std::abs(reference[i].lossReal) + 1e-6,
+                 qPrintable(QStringLiteral("step %1: L(x) %2 vs %3")
+                                .arg(s.step)
+                                .arg(s.lossReal)
+                                .arg(reference[i].lossReal)));
+        QVERIFY(std::abs(s.lossFake - reference[i].lossFake) <=
+                1e-4 * std::abs(reference[i].lossFake) + 1e-6);
+        QVERIFY(std::abs(s.k - reference[i].k) <= 1e-6);
+    }
+    // Both end with the same generator output.
+    QVERIFY(torch::allclose(resumed.samples(), full.samples(), 1e-3, 1e-4));
+}
+
+void TestTrainer::injectedNaNRollsBack() {
+    Trainer t(smallArch(), smallConfig(), test::blobDataset(64, 32), torch::kCPU);
+    for (int i = 0; i < 70; ++i) {
+        t.step();
+    }
+    const double lr = t.learningRate();
+    t.injectNaN();
+    const StepStats bad = t.step();
+    QVERIFY(bad.rolledBack);
+    QCOMPARE(t.stepCount(), 50);  // the last good in-memory checkpoint
+    QCOMPARE(t.learningRate(), lr * 0.5);
+    for (int i = 0; i < 30; ++i) {
+        const StepStats s = t.step();
+        QVERIFY(!s.rolledBack);
+        QVERIFY(finite(s));
+    }
+    QCOMPARE(t.stepCount(), 80);
+
+    // The loop reports it in plain words.
+    std::vector<std::string> warnings;
+    LoopCallbacks callbacks;
+    callbacks.onWarning = [&](const std::string& w) { warnings.push_back(w); };
+    bool injected = false;
+    callbacks.onStep = [&](const StepStats& s) {
+        if (s.step == 90 && !injected) {
+            injected = true;
+            t.injectNaN();
+        }
+    };
+    t.config().steps = 120;
+    std::atomic<bool> stop{false};
+    QVERIFY(runTraining(t, LoopOptions{}, callbacks, stop) == LoopEnd::Finished);
+    QCOMPARE(t.stepCount(), 120);
+    QVERIFY(std::any_of(warnings.begin(), warnings.end(), [](const std::string& w) {
+        return w.find("rolled back") != std::string::npos;
+    }));
+}
+
+void TestTrainer::persistentNaNGivesUp() {
+    TrainConfig c = smallConfig();
+    c.maxRollbacks = 3;
+    Trainer t(smallArch(), c, test::blobDataset(16, 32), torch::kCPU);
+    t.step();
+    for (int i = 0; i < 3; ++i) {
+        t.injectNaN();
+        QVERIFY(t.step().rolledBack);
+    }
+    t.injectNaN();
+    QVERIFY_THROWS_EXCEPTION(TrainingError, t.step());
+}
+
+void TestTrainer::cancelLeavesALoadableCheckpoint() {
+    Trainer t(smallArch(), smallConfig(), test::blobDataset(32, 32), torch::kCPU);
+    std::atomic<bool> stop{false};
+    std::vector<std::int64_t> checkpoints;
+    std::vector<std::int64_t> sampleSteps;
+    LoopCallbacks callbacks;
+    callbacks.onStep = [&](const StepStats& s) {
+        if (s.step == 33)
+            stop = true;
+    };
+    callbacks.onCheckpoint = [&](const std::string&, std::int64_t step) {
+        checkpoints.push_back(step);
+    };
+    callbacks.onSamples = [&](std::int64_t step, const torch::Tensor& images) {
+        QCOMPARE(images.size(0), 4);
+        sampleSteps.push_back(step);
+    };
+    t.config().sampleEvery = 10;
+    LoopOptions options;
+    options.modelPath = path("cancel.cattery");
+    options.checkpointPath = checkpointPathFor(options.modelPath);
+    QCOMPARE(options.checkpointPath, path("cancel.checkpoint.cattery"));
+    QVERIFY(runTraining(t, options, callbacks, stop) == LoopEnd::Stopped);
+    QCOMPARE(t.stepCount(), 33);
+    QCOMPARE(checkpoints, (std::vector<std::int64_t>{33}));
+    QCOMPARE(sampleSteps, (std::vector<std::int64_t>{10, 20, 30}));
+    const Model checkpoint = loadModel(options.checkpointPath);
+    QVERIFY(checkpoint.checkpoint);
+    QCOMPARE(checkpoint.step, 33);
+    const Model model = loadModel(options.modelPath);
+    QVERIFY(!model.checkpoint);
+    QCOMPARE(model.provenance.steps, 33);
+    QCOMPARE(model.provenance.imageCount, 32);
+    Trainer again = Trainer::resume(options.checkpointPath, test::blobDataset(32, 32), torch::kCPU);
+    QCOMPARE(again.stepCount(), 33);
+    QVERIFY(finite(again.step()));
+    // A finished model is not a checkpoint: resuming from it is a clear error.
+    QVERIFY_THROWS_EXCEPTION(
+        ModelFileError, Trainer::resume(options.modelPath, test::blobDataset(32, 32), torch::kCPU));
+}
+
+void TestTrainer::badInputIsRefused() {
+    QVERIFY_THROWS_EXCEPTION(DataError,
+                             Trainer(smallArch(), smallConfig(), Dataset{}, torch::kCPU));
+    QVERIFY_THROWS_EXCEPTION(
+        DataError, Trainer(smallArch(), smallConfig(), test::blobDataset(4, 16), torch::kCPU));
+    TrainConfig bad = smallConfig();
+    bad.gamma = 0;
+    QVERIFY_THROWS_EXCEPTION(ConfigError,
+                             Trainer(smallArch(), bad, test::blobDataset(4, 32), torch::kCPU));
+    bad = smallConfig();
+    bad.batchSize = 0;
+    QVERIFY_THROWS_EXCEPTION(ConfigError, validate(bad));
+    ArchConfig arch = smallArch();
+    arch.imageSize = 40;
+    QVERIFY_THROWS_EXCEPTION(ConfigError, validate(arch));
+}
+
+void TestTrainer::learningRateSchedule() {
+    TrainConfig c = smallConfig();
+    c.lrHalveEvery = 5;
+    Trainer t(smallArch(), c, test::blobDataset(16, 32), torch::kCPU);
+    int halvings = 0;
+    for (int i = 0; i < 20; ++i) {
+        halvings += t.step().learningRateHalved ? 1 : 0;
+    }
+    QCOMPARE(halvings, 4);
+    QCOMPARE(t.learningRate(), c.learningRate / 16);
+}
+
+QTEST_APPLESS_MAIN(TestTrainer)
+#include "test_trainer.moc"

@@ -1,0 +1,87 @@
+#pragma once
+
+#include <cstdlib>
+#include <string>
+
+#include <torch/torch.h>
+#include <QString>
+
+#include "core/data/dataset.h"
+#include "core/io/modelfile.h"
+#include "core/latent/rng.h"
+#include "core/model/archconfig.h"
+#include "core/model/networks.h"
+
+namespace cattery::test {
+
+// A model small enough to build, run and train in a blink.
+inline ArchConfig tinyArch(int latent = 16) {
+    ArchConfig a;
+    a.imageSize = 32;
+    a.latentDim = latent;
+    a.nf = 4;
+    a.ndf = 8;
+    a.bottleneck = 16;
+    a.repeats = 1;
+    return a;
+}
+
+// A generator whose batch-norm statistics are not the trivial defaults.
+inline Generator tinyGenerator(const ArchConfig& arch, std::uint64_t seed = 7) {
+    torch::manual_seed(static_cast<std::uint64_t>(seed));
+    Generator g(arch);
+    g->train();
+    {
+        torch::NoGradGuard noGrad;
+        for (int i = 0; i < 3; ++i) {
+            g->forward(torch::randn({8, arch.latentDim}));
+        }
+    }
+    g->eval();
+    return g;
+}
+
+inline std::string saveTinyModel(const std::string& path, const ArchConfig& arch = tinyArch()) {
+    Provenance p;
+    p.name = "Tiny";
+    p.date = utcNow();
+    saveModel(path, arch, LatentSpace(arch.latentDim, 3), p, tinyGenerator(arch));
+    return path;
+}
+
+// Blobs of colour on white: something with structure for the trainer to learn.
+inline Dataset blobDataset(int count, int size, std::uint64_t seed = 5) {
+    Rng rng(seed);
+    torch::Tensor images = torch::full({count, 3, size, size}, 255, torch::kUInt8);
+    auto acc = images.accessor<std::uint8_t, 4>();
+    for (int i = 0; i < count; ++i) {
+        const double cx = rng.uniform(0.3, 0.7) * size;
+        const double cy = rng.uniform(0.3, 0.7) * size;
+        const double r = rng.uniform(0.2, 0.35) * size;
+        const int colour[3] = {static_cast<int>(rng.below(200)), static_cast<int>(rng.below(200)),
+                               60};
+        for (int y = 0; y < size; ++y) {
+            for (int x = 0; x < size; ++x) {
+                if ((x - cx) * (x - cx) + (y - cy) * (y - cy) < r * r) {
+                    for (int c = 0; c < 3; ++c) {
+                        acc[i][c][y][x] = static_cast<std::uint8_t>(colour[c]);
+                    }
+                }
+            }
+        }
+    }
+    Dataset d;
+    d.images = images;
+    d.source = "blobs";
+    d.hash = imagesHash(images);
+    return d;
+}
+
+inline QString sharedDir() {
+    if (const char* env = std::getenv("CATTERY_SHARED")) {
+        return QString::fromLocal8Bit(env);
+    }
+    return QStringLiteral(CATTERY_SHARED_DIR);
+}
+
+}  // namespace cattery::test
