@@ -1,6 +1,9 @@
-# A Debian package of the two programs and the shipped models.
+# A Debian package of the two programs, the shipped models and the desktop integration.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/models/ DESTINATION share/cattery/models
-        FILES_MATCHING PATTERN "*.cattery" PATTERN "*.md")
+        FILES_MATCHING PATTERN "*.cattery" PATTERN "*.md" PATTERN "*.png")
+install(FILES ${PROJECT_SOURCE_DIR}/resources/cattery.desktop DESTINATION share/applications)
+install(FILES ${PROJECT_SOURCE_DIR}/resources/cattery-mime.xml DESTINATION share/mime/packages
+        RENAME cattery.xml)
 set(CPACK_GENERATOR "DEB")
 set(CPACK_PACKAGE_NAME "cattery")
 set(CPACK_PACKAGE_CONTACT "Cattery developers")

@@ -137,6 +137,11 @@ torch::Tensor GeneratorImpl::forward(const torch::Tensor& z) {
     return torch::tanh(m_out->forward(h));
 }
 
+void GeneratorImpl::setOutputMean(const torch::Tensor& mean) {
+    torch::NoGradGuard noGrad;
+    m_out->bias.copy_(torch::atanh(mean.clamp(-0.95, 0.95)));
+}
+
 DiscriminatorImpl::DiscriminatorImpl(const ArchConfig& config) : m_config(config) {
     validate(config);
     const int base = config.baseGrid();
@@ -198,6 +203,11 @@ torch::Tensor DiscriminatorImpl::decode(const torch::Tensor& code) {
         }
     }
     return m_out->forward(h);
+}
+
+void DiscriminatorImpl::setOutputMean(const torch::Tensor& mean) {
+    torch::NoGradGuard noGrad;
+    m_out->bias.copy_(mean);
 }
 
 int64_t parameterCount(const torch::nn::Module& module) {

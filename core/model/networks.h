@@ -27,6 +27,8 @@ public:
     explicit GeneratorImpl(const ArchConfig& config);
     torch::Tensor forward(const torch::Tensor& z);
     const ArchConfig& config() const { return m_config; }
+    // Starts the output at the data's mean colour (per channel, in [-1, 1]).
+    void setOutputMean(const torch::Tensor& mean);
 
 private:
     ArchConfig m_config;
@@ -47,6 +49,8 @@ public:
     torch::Tensor encode(const torch::Tensor& x);
     torch::Tensor decode(const torch::Tensor& h);
     torch::Tensor forward(const torch::Tensor& x) { return decode(encode(x)); }
+    // Starts the reconstruction at the data's mean colour (per channel, in [-1, 1]).
+    void setOutputMean(const torch::Tensor& mean);
 
 private:
     ArchConfig m_config;

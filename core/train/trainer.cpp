@@ -129,6 +129,12 @@ Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset data
     m_latent = LatentSpace(arch.latentDim, config.seed);
     m_generator = Generator(arch);
     m_discriminator = Discriminator(arch);
+    // Adam moves each weight about one learning rate per step, far too slowly to shift an output
+    // from grey to a white background: both networks start at the data's mean colour instead.
+    const torch::Tensor mean =
+        m_dataset.images.to(torch::kFloat32).mean({0, 2, 3}).div(127.5).sub(1.0);
+    m_generator->setOutputMean(mean);
+    m_discriminator->setOutputMean(mean);
     m_generator->to(m_device);
     m_discriminator->to(m_device);
     m_generator->train();
