@@ -434,8 +434,20 @@ int main(int argc, char** argv) {
                 }
                 trainer.emplace(
                     Trainer::resume(resume, loadData(trainData, size, recursive, fit), dev));
-                trainer->config().steps = steps;
-                std::cerr << fmt::format("resuming {} at step {}\n", resume, trainer->stepCount());
+                if (train->get_option("--steps")->count() > 0) {
+                    trainer->config().steps = steps;
+                }
+                std::cerr << fmt::format(
+                    "resuming {} at step {} of {} (its architecture and settings "
+                    "come from the checkpoint)\n",
+                    resume, trainer->stepCount(), trainer->config().steps);
+                const std::string savedHash =
+                    head.meta.value("provenance", nlohmann::json::object())
+                        .value("dataset_hash", "");
+                if (!savedHash.empty() && savedHash != trainer->dataset().hash) {
+                    std::cerr << "warning: these images differ from the ones the checkpoint was "
+                                 "trained on\n";
+                }
             } else {
                 trainer.emplace(archConfig, trainConfig,
                                 loadData(trainData, archConfig.imageSize, recursive, fit), dev);
@@ -447,7 +459,7 @@ int main(int argc, char** argv) {
             options.modelPath = trainOut;
             options.checkpointPath =
                 checkpointPath.empty() ? checkpointPathFor(trainOut) : checkpointPath;
-            ProgressLine progress(steps);
+            ProgressLine progress(trainer->config().steps);
             progress.setBatch(trainer->config().batchSize);
             LoopCallbacks callbacks;
             callbacks.onStep = [&](const StepStats& s) { progress.update(s); };
