@@ -15,6 +15,7 @@
 #include <CLI/CLI.hpp>
 
 #include "core/data/imagefolder.h"
+#include "core/data/proceduralcats.h"
 #include "core/errors.h"
 #include "core/io/modelfile.h"
 #include "core/io/sheet.h"
@@ -190,7 +191,15 @@ void printReport(const Dataset& d) {
     }
 }
 
-Dataset loadData(const std::string& data, int size, bool recursive, const std::string& fit) {
+Dataset loadData(const std::string& data, int size, bool recursive, const std::string& fit,
+                 int proceduralCount, std::uint64_t seed) {
+    if ((proceduralCount > 0) == !data.empty()) {
+        throw UsageError(
+            "give either --data (a folder or data set file) or --cats (procedural cats)");
+    }
+    if (proceduralCount > 0) {
+        return proceduralCats(proceduralCount, size, seed);
+    }
     std::error_code ec;
     if (std::filesystem::is_regular_file(data, ec)) {
         Dataset d = loadDataset(data);
@@ -270,12 +279,24 @@ int main(int argc, char** argv) {
         cmd->add_option("--padding", padding, "Pixels between images")->check(CLI::Range(0, 64));
     }
 
+    // cats
+    int catCount = 64, catSize = 64;
+    std::uint64_t catSeed = 1;
+    std::string catOut, catSheet;
+    auto* cats = app.add_subcommand("cats", "Draw procedural cartoon cats into a folder of PNGs");
+    cats->add_option("--count,-n", catCount, "How many cats")->check(CLI::Range(1, 1000000));
+    cats->add_option("--size", catSize, "Width and height in pixels")->check(CLI::Range(8, 1024));
+    cats->add_option("--seed,-s", catSeed, "Random seed: the same seed draws the same cats");
+    cats->add_option("--out,-o", catOut, "Output folder")->required();
+    cats->add_option("--sheet", catSheet, "Also write a contact sheet of them to this PNG");
+
     // prepare
     std::string prepData, prepOut, fit = "pad";
     int prepSize = 64;
     bool recursive = false;
     auto* prepare = app.add_subcommand("prepare", "Read a folder of images into one data set file");
-    prepare->add_option("--data,-d", prepData, "Folder of images")->required();
+    prepare->add_option("--data,-d", prepData, "Folder of images");
+    prepare->add_option("--seed", catSeed, "Seed of the procedural cats (with --cats)");
     prepare->add_option("--out,-o", prepOut, "Output data set file")->required();
     prepare->add_option("--size", prepSize, "Image size in pixels")->check(CLI::Range(8, 1024));
 
@@ -286,8 +307,8 @@ int main(int argc, char** argv) {
     bool noFlip = false, noBatchNorm = false, noZSkip = false;
     auto* train =
         app.add_subcommand("train", "Train a BEGAN on a folder of images (Ctrl-C saves and stops)");
-    train->add_option("--data,-d", trainData, "Folder of images, or a data set file from 'prepare'")
-        ->required();
+    train->add_option("--data,-d", trainData,
+                      "Folder of images, or a data set file from 'prepare'");
     train
         ->add_option("--out,-o", trainOut,
                      "Output model file (.cattery); a checkpoint goes beside it")
@@ -347,7 +368,11 @@ int main(int argc, char** argv) {
     train->add_option("--shift", trainConfig.augment.shift, "Random shift fraction (0: off)")
         ->capture_default_str();
 
+    int proceduralCount = 0;
     for (auto* cmd : {prepare, train}) {
+        cmd->add_option("--cats", proceduralCount,
+                        "Draw this many procedural cats instead of reading --data")
+            ->check(CLI::Range(1, 1000000));
         cmd->add_flag("--recursive,-r", recursive, "Read subfolders too");
         cmd->add_option("--fit", fit, "Make images square by padding with white or cropping")
             ->check(CLI::IsMember({"pad", "crop"}));
@@ -408,9 +433,26 @@ int main(int argc, char** argv) {
             const auto c = model.latent.fromThree(parseThree(vc, "--c"));
             const torch::Tensor z = torch::stack({a, b, c, arithmetic(a, b, c)});
             writeRendered(model, z, "arith", 4, sheetOptions(4, scale, padding), arithOut);
+        } else if (*cats) {
+            std::filesystem::create_directories(catOut);
+            std::vector<RgbImage> drawn;
+            for (int i = 0; i < catCount; ++i) {
+                RgbImage cat = drawCat(catSize, catSeed, static_cast<std::uint64_t>(i));
+                writePng((std::filesystem::path(catOut) / fmt::format("cat-{:06}.png", i)).string(),
+                         cat);
+                if (!catSheet.empty() && drawn.size() < 256) {
+                    drawn.push_back(std::move(cat));
+                }
+            }
+            std::cout << fmt::format("wrote {} cats of {}x{} to {}\n", catCount, catSize, catSize,
+                                     catOut);
+            if (!catSheet.empty()) {
+                writeSheet(catSheet, drawn, SheetOptions{});
+                std::cout << fmt::format("wrote {}\n", catSheet);
+            }
         } else if (*prepare) {
             const auto start = std::chrono::steady_clock::now();
-            Dataset d = loadData(prepData, prepSize, recursive, fit);
+            Dataset d = loadData(prepData, prepSize, recursive, fit, proceduralCount, catSeed);
             saveDataset(prepOut, d);
             const double seconds =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -432,8 +474,10 @@ int main(int argc, char** argv) {
                 if (head.meta.contains("arch")) {
                     size = archFromJson(head.meta.at("arch")).imageSize;
                 }
-                trainer.emplace(
-                    Trainer::resume(resume, loadData(trainData, size, recursive, fit), dev));
+                trainer.emplace(Trainer::resume(
+                    resume,
+                    loadData(trainData, size, recursive, fit, proceduralCount, trainConfig.seed),
+                    dev));
                 if (train->get_option("--steps")->count() > 0) {
                     trainer->config().steps = steps;
                 }
@@ -450,7 +494,9 @@ int main(int argc, char** argv) {
                 }
             } else {
                 trainer.emplace(archConfig, trainConfig,
-                                loadData(trainData, archConfig.imageSize, recursive, fit), dev);
+                                loadData(trainData, archConfig.imageSize, recursive, fit,
+                                         proceduralCount, trainConfig.seed),
+                                dev);
             }
             std::cerr << fmt::format("training {} on {} images from {} on {}\n",
                                      describe(trainer->arch()), trainer->dataset().count(),

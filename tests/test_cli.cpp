@@ -52,6 +52,7 @@ private Q_SLOTS:
     void sampleIsReproducible();
     void prepareTrainResumeSample();
     void interruptSavesACheckpoint();
+    void proceduralCats();
     void usageErrorsExitWithTwo_data();
     void usageErrorsExitWithTwo();
     void badInputExitsWithOne_data();
@@ -222,6 +223,23 @@ void TestCli::interruptSavesACheckpoint() {
                 .contains(QStringLiteral("stopped at step")));
 }
 
+void TestCli::proceduralCats() {
+    const Run r = cli({QStringLiteral("cats"), QStringLiteral("-n"), QStringLiteral("5"),
+                       QStringLiteral("--size"), QStringLiteral("48"), QStringLiteral("-o"),
+                       path("cats"), QStringLiteral("--sheet"), path("cats.png")});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QCOMPARE(QDir(path("cats")).entryList({QStringLiteral("*.png")}).size(), 5);
+    QCOMPARE(readPng(path("cats/cat-000004.png").toStdString()).width, 48);
+    QCOMPARE(readPng(path("cats.png").toStdString()).width, 3 * 48 + 4 * 2);
+    const Run train = cli({QStringLiteral("train"), QStringLiteral("--cats"), QStringLiteral("16"),
+                           QStringLiteral("--out"), path("cats.cattery"), QStringLiteral("--steps"),
+                           QStringLiteral("3"), QStringLiteral("--size"), QStringLiteral("32"),
+                           QStringLiteral("--nf"), QStringLiteral("4"), QStringLiteral("--ndf"),
+                           QStringLiteral("8")});
+    QVERIFY2(train.code == 0, qPrintable(train.err));
+    QCOMPARE(loadModel(path("cats.cattery").toStdString()).provenance.imageCount, 16);
+}
+
 void TestCli::usageErrorsExitWithTwo_data() {
     QTest::addColumn<QStringList>("args");
     QTest::newRow("no subcommand") << QStringList{};
@@ -258,6 +276,12 @@ void TestCli::usageErrorsExitWithTwo_data() {
         QStringLiteral("train"), QStringLiteral("--data"),    QStringLiteral("IMAGES"),
         QStringLiteral("--out"), QStringLiteral("x.cattery"), QStringLiteral("--gamma"),
         QStringLiteral("3")};
+    QTest::newRow("data and cats") << QStringList{
+        QStringLiteral("train"),    QStringLiteral("--data"), QStringLiteral("IMAGES"),
+        QStringLiteral("--cats"),   QStringLiteral("10"),     QStringLiteral("--out"),
+        QStringLiteral("x.cattery")};
+    QTest::newRow("no data") << QStringList{QStringLiteral("prepare"), QStringLiteral("--out"),
+                                            QStringLiteral("x.cattery")};
     QTest::newRow("bad device") << QStringList{
         QStringLiteral("train"), QStringLiteral("--data"),    QStringLiteral("IMAGES"),
         QStringLiteral("--out"), QStringLiteral("x.cattery"), QStringLiteral("--device"),
