@@ -17,6 +17,25 @@ torch::Tensor upsample2x(const torch::Tensor& x) {
                                  .mode(torch::kNearest));
 }
 
+// The generator's (and the decoder's) way up: each stage, then the skip map concatenated, then 2x
+// nearest-neighbour upsampling of both before the next stage.
+torch::Tensor upStages(std::vector<torch::nn::Sequential>& stages, torch::Tensor h,
+                       torch::Tensor skip) {
+    for (size_t s = 0; s < stages.size(); ++s) {
+        h = stages[s]->forward(h);
+        if (skip.defined()) {
+            h = torch::cat({h, skip}, 1);
+        }
+        if (s + 1 < stages.size()) {
+            h = upsample2x(h);
+            if (skip.defined()) {
+                skip = upsample2x(skip);
+            }
+        }
+    }
+    return h;
+}
+
 torch::nn::Conv2d conv3x3(int in, int out, bool bias) {
     return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1).bias(bias));
 }
@@ -44,7 +63,8 @@ void initialise(torch::nn::Module& root) {
     }
 }
 
-// Output layers start small, so the first pictures are smooth grey rather than saturated noise.
+// The discriminator's reconstruction starts small and smooth. (The generator's output is left at
+// full strength: a generator that starts out nearly constant in z collapses to a single picture.)
 void quieten(torch::nn::Conv2d& out) {
     torch::NoGradGuard noGrad;
     out->weight.mul_(0.1);
@@ -107,7 +127,6 @@ GeneratorImpl::GeneratorImpl(const ArchConfig& config) : m_config(config) {
     }
     m_out = register_module("out", conv3x3(in, config.channels, true));
     initialise(*this);
-    quieten(m_out);
 }
 
 torch::Tensor GeneratorImpl::forward(const torch::Tensor& z) {
@@ -122,19 +141,7 @@ torch::Tensor GeneratorImpl::forward(const torch::Tensor& z) {
     if (m_zMap) {
         zMap = m_zMap->forward(z).view({n, 1, base, base});
     }
-    for (int s = 0; s < kStages; ++s) {
-        h = m_stages[static_cast<size_t>(s)]->forward(h);
-        if (zMap.defined()) {
-            h = torch::cat({h, zMap}, 1);
-        }
-        if (s + 1 < kStages) {
-            h = upsample2x(h);
-            if (zMap.defined()) {
-                zMap = upsample2x(zMap);
-            }
-        }
-    }
-    return torch::tanh(m_out->forward(h));
+    return torch::tanh(m_out->forward(upStages(m_stages, h, zMap)));
 }
 
 void GeneratorImpl::setOutputMean(const torch::Tensor& mean) {
@@ -190,19 +197,7 @@ torch::Tensor DiscriminatorImpl::decode(const torch::Tensor& code) {
     if (m_codeMap) {
         codeMap = m_codeMap->forward(code).view({n, 1, base, base});
     }
-    for (int s = 0; s < kStages; ++s) {
-        h = m_up[static_cast<size_t>(s)]->forward(h);
-        if (codeMap.defined()) {
-            h = torch::cat({h, codeMap}, 1);
-        }
-        if (s + 1 < kStages) {
-            h = upsample2x(h);
-            if (codeMap.defined()) {
-                codeMap = upsample2x(codeMap);
-            }
-        }
-    }
-    return m_out->forward(h);
+    return m_out->forward(upStages(m_up, h, codeMap));
 }
 
 void DiscriminatorImpl::setOutputMean(const torch::Tensor& mean) {
