@@ -234,6 +234,7 @@ StepStats Trainer::step(const torch::Tensor& realBatch) {
     m_optD->step();
     m_optG->step();
 
+    const double kUsed = m_k;
     m_k = std::clamp(m_k + m_config.lambdaK * (m_config.gamma * lx - lg), 0.0, 1.0);
     ++m_step;
     m_rollbacksInARow = 0;
@@ -242,7 +243,7 @@ StepStats Trainer::step(const torch::Tensor& realBatch) {
     stats.step = m_step;
     stats.lossReal = lx;
     stats.lossFake = lg;
-    stats.lossD = lx - m_k * lg;
+    stats.lossD = lx - kUsed * lg;
     stats.lossG = lg;
     stats.k = m_k;
     stats.convergence = lx + std::abs(m_config.gamma * lx - lg);
