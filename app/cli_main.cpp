@@ -116,8 +116,8 @@ void writeRendered(Model& model, const torch::Tensor& latents, const std::string
     for (auto& [key, value] : extra.items()) {
         meta[key] = value;
     }
-    writeSheet(out, images, options, meta);
-    const RgbImage sheet = readPng(out);
+    const RgbImage sheet = composeSheet(images, options);
+    writePng(out, sheet, meta);
     std::cout << fmt::format("wrote {} ({} x {} pixels, {} {}x{} images)\n", out, sheet.width,
                              sheet.height, images.size(), model.arch.imageSize,
                              model.arch.imageSize);
