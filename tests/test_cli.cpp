@@ -47,6 +47,7 @@ class TestCli : public QObject {
 private Q_SLOTS:
     void initTestCase();
     void infoDescribesTheModel();
+    void defaultModelIsFoundWithoutAPath();
     void sheetsHaveTheRightSize_data();
     void sheetsHaveTheRightSize();
     void sampleIsReproducible();
@@ -89,6 +90,30 @@ void TestCli::infoDescribesTheModel() {
              qPrintable(r.out));
     QCOMPARE(cli({QStringLiteral("--help")}).code, 0);
     QCOMPARE(cli({QStringLiteral("train"), QStringLiteral("--help")}).code, 0);
+}
+
+void TestCli::defaultModelIsFoundWithoutAPath() {
+    const QString models = path("shipped");
+    QVERIFY(QDir().mkpath(models));
+    test::saveTinyModel((models + QStringLiteral("/zzz.cattery")).toStdString());
+    test::saveTinyModel((models + QStringLiteral("/chubby.cattery")).toStdString());
+    QFile::copy(models + QStringLiteral("/zzz.cattery"),
+                models + QStringLiteral("/aaa.checkpoint.cattery"));
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("CATTERY_MODELS"), models);
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(CATTERY_CLI_PATH),
+            {QStringLiteral("sample"), QStringLiteral("-n"), QStringLiteral("2"),
+             QStringLiteral("-o"), path("default.png")});
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitCode(), 0);
+    QCOMPARE(readPngMetadata(path("default.png").toStdString()).at("model").get<std::string>(),
+             std::string("Tiny"));
+    p.start(QStringLiteral(CATTERY_CLI_PATH), {QStringLiteral("info")});
+    QVERIFY(p.waitForFinished(60000));
+    QVERIFY(QString::fromLocal8Bit(p.readAllStandardOutput())
+                .contains(QStringLiteral("chubby.cattery")));
 }
 
 void TestCli::sheetsHaveTheRightSize_data() {
