@@ -131,8 +131,12 @@ Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset data
     m_discriminator = Discriminator(arch);
     // Adam moves each weight about one learning rate per step, far too slowly to shift an output
     // from grey to a white background: both networks start at the data's mean colour instead.
-    const torch::Tensor mean =
-        m_dataset.images.to(torch::kFloat32).mean({0, 2, 3}).div(127.5).sub(1.0);
+    // Summed in double straight from the bytes: no float copy of the whole data set.
+    const double pixels = static_cast<double>(m_dataset.images.numel() / m_dataset.images.size(1));
+    const torch::Tensor mean = m_dataset.images.sum({0, 2, 3}, false, torch::kFloat64)
+                                   .div(pixels * 127.5)
+                                   .sub(1.0)
+                                   .to(torch::kFloat32);
     m_generator->setOutputMean(mean);
     m_discriminator->setOutputMean(mean);
     m_generator->to(m_device);
