@@ -318,6 +318,9 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
     train->add_option("--samples", samplesDir, "Folder for sample sheets written as training goes");
     train->add_option("--checkpoint", checkpointPath, "Checkpoint file (default: beside --out)");
+    std::string modelName;
+    train->add_option("--name", modelName,
+                      "Display name stored in the model (default: the file name)");
     train->add_option("--size", archConfig.imageSize, "Image size: 32, 48, 64, 80, 96 or 128")
         ->capture_default_str();
     train->add_option("--latent", archConfig.latentDim, "Latent dimension (3 to 512)")
@@ -497,6 +500,9 @@ int main(int argc, char** argv) {
                                 loadData(trainData, archConfig.imageSize, recursive, fit,
                                          proceduralCount, trainConfig.seed),
                                 dev);
+            }
+            if (!modelName.empty()) {
+                trainer->setName(modelName);
             }
             std::cerr << fmt::format("training {} on {} images from {} on {}\n",
                                      describe(trainer->arch()), trainer->dataset().count(),

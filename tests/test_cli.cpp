@@ -198,7 +198,8 @@ void TestCli::prepareTrainResumeSample() {
         cli(QStringList{QStringLiteral("train"), QStringLiteral("--data"), m_images,
                         QStringLiteral("--out"), path("trained.cattery"), QStringLiteral("--steps"),
                         QStringLiteral("12"), QStringLiteral("--samples"), path("samples"),
-                        QStringLiteral("--sample-every"), QStringLiteral("6")} +
+                        QStringLiteral("--sample-every"), QStringLiteral("6"),
+                        QStringLiteral("--name"), QStringLiteral("Blobs")} +
             small);
     QVERIFY2(train.code == 0, qPrintable(train.err + train.out));
     QVERIFY2(train.err.contains(QStringLiteral("step 12/12")) &&
@@ -209,6 +210,7 @@ void TestCli::prepareTrainResumeSample() {
     const Model trained = loadModel(path("trained.cattery").toStdString());
     QCOMPARE(trained.provenance.steps, 12);
     QCOMPARE(trained.arch.latentDim, 12);
+    QCOMPARE(trained.displayName(), std::string("Blobs"));
 
     const Run resumed =
         cli({QStringLiteral("train"), QStringLiteral("--data"), path("blobs.data"),
@@ -216,7 +218,9 @@ void TestCli::prepareTrainResumeSample() {
              QStringLiteral("20"), QStringLiteral("--resume"), path("trained.checkpoint.cattery")});
     QVERIFY2(resumed.code == 0, qPrintable(resumed.err + resumed.out));
     QVERIFY2(resumed.err.contains(QStringLiteral("at step 12")), qPrintable(resumed.err));
-    QCOMPARE(loadModel(path("trained.cattery").toStdString()).provenance.steps, 20);
+    const Model resumedModel = loadModel(path("trained.cattery").toStdString());
+    QCOMPARE(resumedModel.provenance.steps, 20);
+    QCOMPARE(resumedModel.displayName(), std::string("Blobs"));
 
     const Run sample = cli(
         {QStringLiteral("sample"), path("trained.cattery"), QStringLiteral("-o"), path("t.png")});

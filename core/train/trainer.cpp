@@ -308,6 +308,7 @@ torch::Tensor Trainer::samples() {
 
 Provenance Trainer::provenance() const {
     Provenance p;
+    p.name = m_name;
     p.dataset = m_dataset.source;
     p.datasetHash = m_dataset.hash;
     p.imageCount = m_dataset.count();
@@ -368,6 +369,7 @@ void Trainer::restore(const Container& c, const std::string& path) {
         m_bestM = t.at("best_m").get<double>();
         m_bestStep = t.at("best_step").get<std::int64_t>();
         m_wallSeconds = t.at("wall_seconds").get<double>();
+        m_name = provenanceFromJson(c.meta.value("provenance", nlohmann::json::object())).name;
         Rng::State state{};
         const auto rng = t.at("rng").get<std::vector<std::string>>();
         if (rng.size() != state.size()) {

@@ -40,6 +40,9 @@ public:
     // A model file: the generator and what made it.
     void saveModel(const std::string& path) const;
 
+    // The model's display name, kept in every file it writes (empty: the file name).
+    void setName(std::string name) { m_name = std::move(name); }
+
     // Makes the next step's losses NaN, to exercise the rollback (tests and fault drills).
     void injectNaN() { m_injectNaN = true; }
 
@@ -80,6 +83,7 @@ private:
     double m_bestM = 1e30;
     std::int64_t m_bestStep = 0;
     double m_wallSeconds = 0.0;  // training time so far, across resumes
+    std::string m_name;          // display name stored in the files
     int m_rollbacksInARow = 0;
     bool m_injectNaN = false;
     std::optional<Container> m_lastGood;  // in-memory checkpoint for NaN rollback
