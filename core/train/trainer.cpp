@@ -396,7 +396,11 @@ void Trainer::restore(const Container& c, const std::string& path) {
 }
 
 void Trainer::saveCheckpoint(const std::string& path) const {
-    writeContainer(path, checkpoint());
+    // The rollback snapshot taken at this very step is the same checkpoint: write it, don't rebuild
+    // it.
+    const bool current =
+        m_lastGood && m_lastGood->meta.at("training").at("step").get<std::int64_t>() == m_step;
+    writeContainer(path, current ? *m_lastGood : checkpoint());
 }
 
 void Trainer::saveModel(const std::string& path) const {
