@@ -20,6 +20,7 @@
 #include "core/io/modelfile.h"
 #include "core/io/sheet.h"
 #include "core/latent/latentspace.h"
+#include "core/metrics/metrics.h"
 #include "core/runtime/device.h"
 #include "core/runtime/paths.h"
 #include "core/runtime/renderer.h"
@@ -215,6 +216,67 @@ Dataset loadData(const std::string& data, int size, bool recursive, const std::s
     return d;
 }
 
+// The model's samples, an untrained generator of the same shape, and one half of the data, each
+// scored against the other half: the untrained score is the ceiling to beat, the data's the floor.
+void runEval(Model& model, const Dataset& data, int count, std::uint64_t seed, bool json) {
+    if (data.count() < 4) {
+        throw DataError(data.source,
+                        fmt::format("{} images; scoring needs at least 4", data.count()));
+    }
+    const auto gen = torch::make_generator<at::CPUGeneratorImpl>(seed);
+    const torch::Tensor order = torch::randperm(data.count(), gen, torch::kLong);
+    const int64_t half = data.count() / 2;
+    const int64_t n = std::min<int64_t>(count, half);
+    const torch::Tensor reference = data.images.index_select(0, order.narrow(0, 0, n));
+    const torch::Tensor heldOut = data.images.index_select(0, order.narrow(0, half, n));
+    if (meanPairwiseDistance(reference, 200, seed) == 0.0) {
+        throw DataError(data.source, "every image is the same, so there is nothing to compare");
+    }
+    const torch::Device device = chooseDevice("auto");
+    const torch::Tensor z = sampleLatents(static_cast<int>(n), model.arch.latentDim, seed);
+    torch::manual_seed(seed);
+    const Generator untrained(model.arch);
+
+    const std::vector<std::pair<std::string, torch::Tensor>> sets = {
+        {"model", generateBytes(model.generator, z, device)},
+        {"untrained", generateBytes(untrained, z, device)},
+        {"data", heldOut}};
+    SwdConfig swdConfig;
+    swdConfig.seed = seed;
+    nlohmann::json out = {{"model", model.displayName()},
+                          {"data", data.source},
+                          {"count", n},
+                          {"image_size", model.arch.imageSize}};
+    std::string table;
+    for (const auto& [name, images] : sets) {
+        const SwdResult swd = slicedWasserstein(images, reference, swdConfig);
+        const double diversity = diversityRatio(images, reference, seed);
+        out[name] = {{"swd", swd.average},
+                     {"swd_levels", swd.perLevel},
+                     {"level_sizes", swd.levelSizes},
+                     {"diversity", diversity}};
+        std::string levels;
+        for (size_t l = 0; l < swd.perLevel.size(); ++l) {
+            levels +=
+                fmt::format("{}{}px {:.1f}", l ? ", " : "", swd.levelSizes[l], swd.perLevel[l]);
+        }
+        table +=
+            fmt::format("{:<10} SWD x1e3 {:7.1f} ({})  diversity {:.2f}{}\n", name, swd.average,
+                        levels, diversity, diversity < kCollapsedDiversity ? "  COLLAPSED" : "");
+    }
+    if (json) {
+        std::cout << out.dump(2) << "\n";
+        return;
+    }
+    std::cout << fmt::format(
+        "{} ({}x{}) against {} held-out images of {}\n"
+        "SWD: lower is closer to the data; diversity: pairwise distance over the data's (1 = as "
+        "varied, below {} = collapsed)\n",
+        model.displayName(), model.arch.imageSize, model.arch.imageSize, n, data.source,
+        kCollapsedDiversity);
+    std::cout << table;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -300,6 +362,20 @@ int main(int argc, char** argv) {
     prepare->add_option("--out,-o", prepOut, "Output data set file")->required();
     prepare->add_option("--size", prepSize, "Image size in pixels")->check(CLI::Range(8, 1024));
 
+    // eval
+    std::string evalModel, evalData;
+    int evalCount = 2048;
+    std::uint64_t evalSeed = 1;
+    bool evalJson = false;
+    auto* eval = app.add_subcommand(
+        "eval", "Score a model against images: sliced Wasserstein distance and diversity");
+    eval->add_option("model", evalModel, "Model file (.cattery)");
+    eval->add_option("--data,-d", evalData, "Folder of images, or a data set file from 'prepare'");
+    eval->add_option("--count,-n", evalCount, "Samples to score (at most half the images)")
+        ->check(CLI::Range(2, 100000));
+    eval->add_option("--seed,-s", evalSeed, "Seed of the samples, patches and data split");
+    eval->add_flag("--json", evalJson, "Print the figures as JSON");
+
     // train
     ArchConfig archConfig;
     TrainConfig trainConfig;
@@ -372,7 +448,7 @@ int main(int argc, char** argv) {
         ->capture_default_str();
 
     int proceduralCount = 0;
-    for (auto* cmd : {prepare, train}) {
+    for (auto* cmd : {prepare, train, eval}) {
         cmd->add_option("--cats", proceduralCount,
                         "Draw this many procedural cats instead of reading --data")
             ->check(CLI::Range(1, 1000000));
@@ -462,6 +538,12 @@ int main(int argc, char** argv) {
             std::cout << fmt::format("wrote {} ({} images of {}x{}, hash {}, {:.0f} images/s)\n",
                                      prepOut, d.count(), prepSize, prepSize, d.hash,
                                      d.count() / std::max(seconds, 1e-9));
+        } else if (*eval) {
+            Model model = loadModel(resolveModel(evalModel));
+            runEval(
+                model,
+                loadData(evalData, model.arch.imageSize, recursive, fit, proceduralCount, catSeed),
+                evalCount, evalSeed, evalJson);
         } else if (*train) {
             archConfig.batchNorm = !noBatchNorm;
             archConfig.zSkip = !noZSkip;

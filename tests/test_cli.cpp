@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -54,6 +55,7 @@ private Q_SLOTS:
     void prepareTrainResumeSample();
     void interruptSavesACheckpoint();
     void proceduralCats();
+    void evalScoresAModel();
     void usageErrorsExitWithTwo_data();
     void usageErrorsExitWithTwo();
     void badInputExitsWithOne_data();
@@ -269,6 +271,26 @@ void TestCli::proceduralCats() {
     QCOMPARE(loadModel(path("cats.cattery").toStdString()).provenance.imageCount, 16);
 }
 
+void TestCli::evalScoresAModel() {
+    const Run r = cli({QStringLiteral("eval"), m_model, QStringLiteral("--cats"),
+                       QStringLiteral("40"), QStringLiteral("--json")});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const auto json = nlohmann::json::parse(r.out.toStdString());
+    QCOMPARE(json.at("count").get<int>(), 20);
+    for (const char* set : {"model", "untrained", "data"}) {
+        QVERIFY(json.at(set).at("swd").get<double>() >= 0.0);
+        QCOMPARE(json.at(set).at("level_sizes").size(), std::size_t{2});
+    }
+    // Held-out data is as varied as the data and closer to it than any generator.
+    const double dataDiversity = json.at("data").at("diversity").get<double>();
+    QVERIFY2(dataDiversity > 0.7 && dataDiversity < 1.4, qPrintable(r.out));
+    QVERIFY(json.at("data").at("swd").get<double>() < json.at("untrained").at("swd").get<double>());
+    const Run text = cli({QStringLiteral("eval"), m_model, QStringLiteral("--data"), m_images});
+    QVERIFY2(text.code == 0, qPrintable(text.err));
+    QVERIFY(text.out.contains(QStringLiteral("SWD")));
+    QVERIFY(text.out.contains(QStringLiteral("diversity")));
+}
+
 void TestCli::usageErrorsExitWithTwo_data() {
     QTest::addColumn<QStringList>("args");
     QTest::newRow("no subcommand") << QStringList{};
@@ -309,6 +331,8 @@ void TestCli::usageErrorsExitWithTwo_data() {
         QStringLiteral("train"),    QStringLiteral("--data"), QStringLiteral("IMAGES"),
         QStringLiteral("--cats"),   QStringLiteral("10"),     QStringLiteral("--out"),
         QStringLiteral("x.cattery")};
+    QTest::newRow("eval without data")
+        << QStringList{QStringLiteral("eval"), QStringLiteral("MODEL")};
     QTest::newRow("no data") << QStringList{QStringLiteral("prepare"), QStringLiteral("--out"),
                                             QStringLiteral("x.cattery")};
     QTest::newRow("bad device") << QStringList{

@@ -1,5 +1,6 @@
 #include "core/runtime/renderer.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/errors.h"
@@ -16,16 +17,33 @@ std::string keyOf(const torch::Tensor& row) {
 
 }  // namespace
 
+torch::Tensor toBytes(const torch::Tensor& batch) {
+    return batch.detach().add(1.0).mul(127.5).round().clamp(0, 255).to(torch::kUInt8).cpu();
+}
+
+torch::Tensor generateBytes(Generator generator, const torch::Tensor& latents,
+                            torch::Device device) {
+    const int dim = generator->config().latentDim;
+    if (latents.dim() != 2 || latents.size(1) != dim) {
+        throw ConfigError("latents must be an N x " + std::to_string(dim) + " matrix");
+    }
+    const int size = generator->config().imageSize;
+    if (latents.size(0) == 0) {
+        return torch::empty({0, 3, size, size}, torch::kUInt8);
+    }
+    c10::InferenceMode guard;
+    generator->to(device);
+    generator->eval();
+    std::vector<torch::Tensor> parts;
+    for (int64_t i = 0; i < latents.size(0); i += kMaxBatch) {
+        const int64_t n = std::min(kMaxBatch, latents.size(0) - i);
+        parts.push_back(toBytes(generator->forward(latents.narrow(0, i, n).to(device))));
+    }
+    return torch::cat(parts, 0);
+}
+
 std::vector<RgbImage> toImages(const torch::Tensor& batch) {
-    const torch::Tensor bytes = batch.detach()
-                                    .add(1.0)
-                                    .mul(127.5)
-                                    .round()
-                                    .clamp(0, 255)
-                                    .to(torch::kUInt8)
-                                    .permute({0, 2, 3, 1})
-                                    .cpu()
-                                    .contiguous();
+    const torch::Tensor bytes = toBytes(batch).permute({0, 2, 3, 1}).contiguous();
     const int64_t n = bytes.size(0);
     const int h = static_cast<int>(bytes.size(1));
     const int w = static_cast<int>(bytes.size(2));

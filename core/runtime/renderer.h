@@ -15,6 +15,12 @@ namespace cattery {
 
 // Float images in [-1, 1], N x 3 x H x W on any device, to 8-bit RGB.
 std::vector<RgbImage> toImages(const torch::Tensor& batch);
+// Float images in [-1, 1] to N x 3 x H x W uint8 on the CPU.
+torch::Tensor toBytes(const torch::Tensor& batch);
+// The generator's pictures for many latents (N x dim), in batches under InferenceMode, as
+// N x 3 x S x S uint8 on the CPU; for metrics over thousands of samples.
+torch::Tensor generateBytes(Generator generator, const torch::Tensor& latents,
+                            torch::Device device);
 
 // Turns latents into pictures in batches on one device, under InferenceMode, with an LRU cache
 // keyed by the exact latent so that unchanged cells are never computed again.

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <torch/torch.h>
+
+namespace cattery {
+
+// Sliced Wasserstein distance between two sets of images, as in ProGAN (Karras et al. 2018): 7x7
+// patches from each level of a Laplacian pyramid, normalised per channel (over both sets, so colour
+// counts), compared along random directions. It needs no pretrained network, so it works on any
+// kind of picture.
+struct SwdConfig {
+    int patchesPerImage = 128;  // random 7x7 patches taken from every image at every level
+    int repeats = 4;            // sets of random directions
+    int directions = 128;       // directions per set
+    int minLevelSize = 16;      // the pyramid stops before a level smaller than this
+    std::uint64_t seed = 1;     // patch positions and directions
+};
+
+struct SwdResult {
+    std::vector<int> levelSizes;   // image size of each level, finest first
+    std::vector<double> perLevel;  // distance x 1e3 per level
+    double average = 0.0;          // mean of perLevel
+};
+
+// a and b: N x 3 x S x S uint8 RGB on the CPU, the same size S. The larger set is cut to the
+// smaller one's count so both sides have as many patches.
+SwdResult slicedWasserstein(const torch::Tensor& a, const torch::Tensor& b,
+                            const SwdConfig& config = {});
+
+// Mean root-mean-square difference between random pairs of distinct images, in [0, 1] units.
+// A collapsed generator scores near 0; compare with the data's own figure.
+double meanPairwiseDistance(const torch::Tensor& images, int pairs = 2000, std::uint64_t seed = 1);
+
+// Samples' pairwise distance over the data's. Below kCollapsedDiversity the samples are
+// clearly less varied than the data: mode collapse.
+constexpr double kCollapsedDiversity = 0.5;
+double diversityRatio(const torch::Tensor& samples, const torch::Tensor& data,
+                      std::uint64_t seed = 1);
+
+}  // namespace cattery

@@ -1,0 +1,137 @@
+#include <torch/torch.h>
+#include <QtTest/QtTest>
+
+#include "core/data/imagefolder.h"
+#include "core/data/proceduralcats.h"
+#include "core/errors.h"
+#include "core/metrics/metrics.h"
+#include "testutil.h"
+
+using namespace cattery;
+
+namespace {
+
+// Fewer patches than the default keep the suite quick; the figures are as telling.
+double swd(const torch::Tensor& a, const torch::Tensor& b) {
+    SwdConfig c;
+    c.patchesPerImage = 32;
+    return slicedWasserstein(a, b, c).average;
+}
+
+}  // namespace
+
+class TestMetrics : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void levelsFollowTheImageSize_data();
+    void levelsFollowTheImageSize();
+    void setAgainstItselfIsNearZero();
+    void shiftedColoursScoreClearlyWorse();
+    void collapsedSamplesAreFlagged();
+    void badInputIsAClearError();
+
+private:
+    torch::Tensor m_a;  // two disjoint halves of the emoji data set at 32x32
+    torch::Tensor m_b;
+};
+
+void TestMetrics::initTestCase() {
+    const QString twemoji = test::sharedDir() + QStringLiteral("/datasets/twemoji64/images");
+    Dataset d;
+    if (QDir(twemoji).exists()) {
+        FolderOptions o;
+        o.size = 32;
+        d = readImageFolder(twemoji.toStdString(), o);
+    } else {
+        d = proceduralCats(800, 32, 3);
+    }
+    // The files are sorted by kind (faces, flags, ...): split at random.
+    const int64_t half = std::min<int64_t>(d.count() / 2, 400);
+    torch::manual_seed(1);
+    const auto order = torch::randperm(d.count(), torch::kLong);
+    m_a = d.images.index_select(0, order.narrow(0, 0, half));
+    m_b = d.images.index_select(0, order.narrow(0, half, half));
+}
+
+void TestMetrics::levelsFollowTheImageSize_data() {
+    QTest::addColumn<int>("size");
+    QTest::addColumn<QList<int>>("levels");
+    QTest::newRow("32") << 32 << QList<int>{32, 16};
+    QTest::newRow("48") << 48 << QList<int>{48, 24};
+    QTest::newRow("64") << 64 << QList<int>{64, 32, 16};
+    QTest::newRow("80") << 80 << QList<int>{80, 40, 20};
+    QTest::newRow("8") << 8 << QList<int>{8};
+}
+
+void TestMetrics::levelsFollowTheImageSize() {
+    QFETCH(int, size);
+    QFETCH(QList<int>, levels);
+    const auto images = torch::randint(0, 256, {6, 3, size, size}, torch::kUInt8);
+    SwdConfig c;
+    c.patchesPerImage = 8;
+    const SwdResult r = slicedWasserstein(images, images, c);
+    QCOMPARE(QList<int>(r.levelSizes.begin(), r.levelSizes.end()), levels);
+    QCOMPARE(r.perLevel.size(), r.levelSizes.size());
+    for (double d : r.perLevel) {
+        QVERIFY(std::isfinite(d) && d >= 0.0);
+    }
+}
+
+void TestMetrics::setAgainstItselfIsNearZero() {
+    // Same images, other random patches: only sampling noise is left.
+    const double self = swd(m_a, m_a);
+    const double halves = swd(m_a, m_b);
+    const double noise = swd(m_a, torch::randint(0, 256, m_a.sizes(), torch::kUInt8));
+    QVERIFY2(self < 0.1 * noise, qPrintable(QStringLiteral("%1 vs %2").arg(self).arg(noise)));
+    QVERIFY2(halves < 0.2 * noise, qPrintable(QStringLiteral("%1 vs %2").arg(halves).arg(noise)));
+    // The same seed gives the same figure.
+    QCOMPARE(swd(m_a, m_b), halves);
+}
+
+void TestMetrics::shiftedColoursScoreClearlyWorse() {
+    // Red and blue swapped and darkened: the same shapes in other colours.
+    const auto shifted =
+        m_b.flip(1).to(torch::kFloat32).mul(0.7).round().to(torch::kUInt8).contiguous();
+    const double halves = swd(m_a, m_b);
+    const double moved = swd(m_a, shifted);
+    QVERIFY2(moved > 3.0 * halves, qPrintable(QStringLiteral("%1 vs %2").arg(moved).arg(halves)));
+}
+
+void TestMetrics::collapsedSamplesAreFlagged() {
+    const double dataItself = diversityRatio(m_b, m_a);
+    QVERIFY2(dataItself > 0.8 && dataItself < 1.25, qPrintable(QString::number(dataItself)));
+    const auto one = m_b.narrow(0, 3, 1).expand_as(m_b).contiguous();
+    const double collapsed = diversityRatio(one, m_a);
+    QCOMPARE(collapsed, 0.0);
+    QVERIFY(collapsed < kCollapsedDiversity);
+    // Nearly one picture with a little noise is still collapse.
+    const auto jitter = (one.to(torch::kInt16) + torch::randint(-8, 9, one.sizes(), torch::kInt16))
+                            .clamp(0, 255)
+                            .to(torch::kUInt8);
+    QVERIFY(diversityRatio(jitter, m_a) < kCollapsedDiversity);
+    QVERIFY(swd(m_a, one) > 3.0 * swd(m_a, m_b));
+}
+
+void TestMetrics::badInputIsAClearError() {
+    const auto floats = torch::zeros({4, 3, 32, 32});
+    QVERIFY_THROWS_EXCEPTION(ConfigError, slicedWasserstein(floats, m_a));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, slicedWasserstein(m_a.narrow(0, 0, 1), m_a));
+    QVERIFY_THROWS_EXCEPTION(ConfigError,
+                             slicedWasserstein(m_a, torch::zeros({4, 3, 64, 64}, torch::kUInt8)));
+    QVERIFY_THROWS_EXCEPTION(ConfigError,
+                             slicedWasserstein(m_a, torch::zeros({4, 1, 32, 32}, torch::kUInt8)));
+    QVERIFY_THROWS_EXCEPTION(ConfigError,
+                             slicedWasserstein(torch::zeros({4, 3, 4, 4}, torch::kUInt8),
+                                               torch::zeros({4, 3, 4, 4}, torch::kUInt8)));
+    SwdConfig none;
+    none.patchesPerImage = 0;
+    QVERIFY_THROWS_EXCEPTION(ConfigError, slicedWasserstein(m_a, m_b, none));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, meanPairwiseDistance(m_a, 0));
+    const auto blank = torch::full({5, 3, 32, 32}, 255, torch::kUInt8);
+    QVERIFY_THROWS_EXCEPTION(ConfigError, diversityRatio(m_a, blank));
+}
+
+QTEST_GUILESS_MAIN(TestMetrics)
+#include "test_metrics.moc"
