@@ -1,5 +1,6 @@
 // cattery: the desktop explorer.
 #include <QApplication>
+#include <QCommandLineParser>
 
 #include "ui/mainwindow.h"
 
@@ -8,7 +9,16 @@ int main(int argc, char** argv) {
     QApplication::setApplicationName(QStringLiteral("Cattery"));
     QApplication::setOrganizationName(QStringLiteral("Cattery"));
     QApplication::setApplicationVersion(QStringLiteral(CATTERY_VERSION));
-    cattery::MainWindow window;
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("Explore and train small generative models of cartoon cats."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("model"),
+                                 QStringLiteral("Model file to open (.cattery)"));
+    parser.process(app);
+    const QStringList args = parser.positionalArguments();
+    cattery::ui::MainWindow window(args.isEmpty() ? QString() : args.first());
     window.show();
     return QApplication::exec();
 }

@@ -1,39 +1,568 @@
 #include "ui/mainwindow.h"
 
+#include <QActionGroup>
 #include <QApplication>
+#include <QCheckBox>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QColorDialog>
+#include <QComboBox>
 #include <QCoreApplication>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDragEnterEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
 #include <QLabel>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QMimeData>
+#include <QPainter>
+#include <QPushButton>
+#include <QSettings>
+#include <QSpinBox>
 #include <QStatusBar>
+#include <QTabWidget>
+#include <QToolBar>
+#include <QUndoStack>
 
+#include "core/errors.h"
 #include "core/runtime/paths.h"
+#include "ui/cellgrid.h"
+#include "ui/renderworker.h"
+#include "ui/threeeditor.h"
+#include "ui/views.h"
 
-namespace cattery {
+namespace cattery::ui {
+namespace {
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+constexpr int kMaxRecent = 8;
+
+QString programDir() {
+    return QCoreApplication::applicationDirPath();
+}
+
+// Images laid out as a sheet: scale, padding, background and optional labels.
+QImage composeSheetImage(const QVector<QImage>& images, int columns, const ExportOptions& o,
+                         const QStringList& labels) {
+    const int count = static_cast<int>(images.size());
+    columns = std::clamp(columns, 1, std::max(1, count));
+    const int rows = (count + columns - 1) / columns;
+    const int cell = images.first().width() * o.scale;
+    const int labelHeight = o.labels ? 16 : 0;
+    const int pad = o.padding * o.scale;
+    QImage out(pad + columns * (cell + pad), pad + rows * (cell + labelHeight + pad),
+               QImage::Format_RGB888);
+    out.fill(o.background);
+    QPainter p(&out);
+    p.setRenderHint(QPainter::SmoothPixmapTransform, false);
+    p.setPen(o.background.lightness() > 128 ? Qt::black : Qt::white);
+    for (int i = 0; i < count; ++i) {
+        const int x = pad + (i % columns) * (cell + pad);
+        const int y = pad + (i / columns) * (cell + labelHeight + pad);
+        p.drawImage(QRect(x, y, cell, cell), images[i]);
+        if (o.labels && i < labels.size()) {
+            p.drawText(QRect(x, y + cell, cell, labelHeight), Qt::AlignCenter, labels[i]);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
+    : QMainWindow(parent),
+      m_worker(new RenderWorker(this)),
+      m_undo(new QUndoStack(this)),
+      m_tabs(new QTabWidget(this)),
+      m_morph(new MorphView(m_worker, m_undo, this)),
+      m_generate(new GenerateView(m_worker, m_undo, this)),
+      m_arith(new ArithmeticView(m_worker, m_undo, this)) {
     setWindowTitle(QStringLiteral("Cattery"));
-    auto* fileMenu = menuBar()->addMenu(tr("&File"));
-    fileMenu->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
-    auto* helpMenu = menuBar()->addMenu(tr("&Help"));
-    helpMenu->addAction(tr("&About Cattery"), this, &MainWindow::showAbout);
+    setAcceptDrops(true);
+    m_tabs->addTab(m_morph, tr("&Morph"));
+    m_tabs->addTab(m_generate, tr("&Generate"));
+    m_tabs->addTab(m_arith, tr("&Arithmetic"));
+    setCentralWidget(m_tabs);
 
-    const auto model = defaultModelPath(QCoreApplication::applicationDirPath().toStdString());
-    m_status = new QLabel(model ? tr("Default model: %1").arg(QString::fromStdString(*model))
-                                : tr("No shipped model was found."),
-                          this);
-    m_status->setAlignment(Qt::AlignCenter);
-    setCentralWidget(m_status);
-    statusBar()->showMessage(tr("Ready"));
-    resize(900, 700);
+    connect(m_worker, &RenderWorker::modelReady, this, &MainWindow::onModelReady);
+    connect(m_worker, &RenderWorker::modelFailed, this, &MainWindow::onModelFailed);
+    connect(m_worker, &RenderWorker::renderFailed, this,
+            [this](const QString& m) { statusBar()->showMessage(tr("Render failed: %1").arg(m)); });
+    for (ExplorerView* view :
+         {static_cast<ExplorerView*>(m_morph), static_cast<ExplorerView*>(m_generate),
+          static_cast<ExplorerView*>(m_arith)}) {
+        connect(view, &ExplorerView::renderShown, this,
+                [this](double ms) { m_timeLabel->setText(tr("%1 ms").arg(ms, 0, 'f', 0)); });
+        connect(view, &ExplorerView::message, this,
+                [this](const QString& m) { statusBar()->showMessage(m, 6000); });
+        connect(view->grid(), &CellGrid::cellMenuRequested, this,
+                [this, view](int cell, const QPoint& pos) { showCellMenu(view, cell, pos); });
+        connect(view->grid(), &CellGrid::cellClicked, this, [this, view](int cell) {
+            m_lastLatent = view->grid()->latents().value(cell);
+            m_lastImage = view->grid()->cellImage(cell);
+        });
+    }
+
+    m_modelLabel = new QLabel(tr("No model"), this);
+    m_deviceLabel = new QLabel(this);
+    m_timeLabel = new QLabel(this);
+    statusBar()->addPermanentWidget(m_modelLabel);
+    statusBar()->addPermanentWidget(m_deviceLabel);
+    statusBar()->addPermanentWidget(m_timeLabel);
+
+    QSettings settings;
+    m_recent = settings.value(QStringLiteral("recentModels")).toStringList();
+    m_export.scale = settings.value(QStringLiteral("export/scale"), 2).toInt();
+    m_export.padding = settings.value(QStringLiteral("export/padding"), 2).toInt();
+    m_export.background =
+        settings.value(QStringLiteral("export/background"), QColor(Qt::white)).value<QColor>();
+    m_export.labels = settings.value(QStringLiteral("export/labels"), false).toBool();
+    buildMenus();
+    m_morph->applyGridSize(std::clamp(settings.value(QStringLiteral("gridSize"), 5).toInt(),
+                                      MorphView::kMinSize, MorphView::kMaxSize));
+    m_morph->setSlerp(settings.value(QStringLiteral("slerp"), false).toBool());
+    setZoom(settings.value(QStringLiteral("zoom"), 2).toInt());
+    if (!restoreGeometry(settings.value(QStringLiteral("geometry")).toByteArray())) {
+        resize(1100, 760);
+    }
+
+    QString first = modelPath;
+    if (first.isEmpty()) {
+        first = settings.value(QStringLiteral("lastModel")).toString();
+        if (!first.isEmpty() && !QFileInfo::exists(first)) {
+            first.clear();
+        }
+    }
+    if (first.isEmpty()) {
+        if (const auto def = defaultModelPath(programDir().toStdString())) {
+            first = QString::fromStdString(*def);
+        }
+    }
+    if (first.isEmpty()) {
+        statusBar()->showMessage(tr("No model found: open one with File > Open Model."));
+    } else {
+        openModel(first);
+    }
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildMenus() {
+    auto* file = menuBar()->addMenu(tr("&File"));
+    auto* open = file->addAction(tr("&Open Model..."), QKeySequence::Open, this,
+                                 &MainWindow::chooseModelFile);
+    m_recentMenu = file->addMenu(tr("&Recent Models"));
+    file->addSeparator();
+    auto* exportAction = file->addAction(tr("&Export Sheet..."), QKeySequence(tr("Ctrl+E")), this,
+                                         &MainWindow::chooseExport);
+    file->addAction(tr("Open &Sheet..."), QKeySequence(tr("Ctrl+Shift+O")), this,
+                    &MainWindow::chooseSheet);
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    auto* edit = menuBar()->addMenu(tr("&Edit"));
+    auto* undo = m_undo->createUndoAction(this, tr("&Undo"));
+    undo->setShortcut(QKeySequence::Undo);
+    auto* redo = m_undo->createRedoAction(this, tr("&Redo"));
+    redo->setShortcut(QKeySequence::Redo);
+    edit->addAction(undo);
+    edit->addAction(redo);
+    edit->addSeparator();
+    edit->addAction(tr("&Copy Image"), QKeySequence::Copy, this, &MainWindow::copyImage);
+    edit->addAction(tr("Copy &Latent"), QKeySequence(tr("Ctrl+Shift+C")), this,
+                    &MainWindow::copyLatent);
+
+    auto* view = menuBar()->addMenu(tr("&View"));
+    auto* sizeMenu = view->addMenu(tr("&Grid Size"));
+    m_sizeGroup = new QActionGroup(this);
+    for (int n = MorphView::kMinSize; n <= MorphView::kMaxSize; ++n) {
+        auto* a = sizeMenu->addAction(tr("%1 x %1").arg(n));
+        a->setCheckable(true);
+        a->setData(n);
+        m_sizeGroup->addAction(a);
+        connect(a, &QAction::triggered, this, [this, n] { m_morph->resizeGrid(n); });
+    }
+    auto* zoomMenu = view->addMenu(tr("Cell &Zoom"));
+    m_zoomGroup = new QActionGroup(this);
+    for (int z = 1; z <= 8; ++z) {
+        auto* a = zoomMenu->addAction(tr("x%1").arg(z));
+        a->setCheckable(true);
+        a->setData(z);
+        m_zoomGroup->addAction(a);
+        connect(a, &QAction::triggered, this, [this, z] { setZoom(z); });
+    }
+    zoomMenu->addSeparator();
+    zoomMenu->addAction(tr("Zoom &In"), QKeySequence::ZoomIn, this,
+                        [this] { setZoom(m_morph->grid()->zoom() + 1); });
+    zoomMenu->addAction(tr("Zoom &Out"), QKeySequence::ZoomOut, this,
+                        [this] { setZoom(m_morph->grid()->zoom() - 1); });
+    auto* slerp = view->addAction(tr("&Spherical Interpolation (slerp)"));
+    slerp->setCheckable(true);
+    slerp->setChecked(QSettings().value(QStringLiteral("slerp"), false).toBool());
+    connect(slerp, &QAction::toggled, this, [this](bool on) {
+        m_morph->setSlerp(on);
+        QSettings().setValue(QStringLiteral("slerp"), on);
+    });
+    view->addSeparator();
+    for (int i = 0; i < 3; ++i) {
+        view->addAction(m_tabs->tabText(i).remove(QLatin1Char('&')),
+                        QKeySequence(tr("Ctrl+%1").arg(i + 1)), this,
+                        [this, i] { m_tabs->setCurrentIndex(i); });
+    }
+    auto* generate =
+        view->addAction(tr("&Generate Batch"), QKeySequence(tr("Ctrl+G")), this, [this] {
+            m_tabs->setCurrentWidget(m_generate);
+            m_generate->generate();
+        });
+    connect(m_undo, &QUndoStack::indexChanged, this, [this] {
+        for (QAction* a : m_sizeGroup->actions()) {
+            a->setChecked(a->data().toInt() == m_morph->gridSize());
+        }
+        QSettings().setValue(QStringLiteral("gridSize"), m_morph->gridSize());
+    });
+
+    auto* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About Cattery"), this, &MainWindow::showAbout);
+
+    auto* bar = addToolBar(tr("Main"));
+    bar->setObjectName(QStringLiteral("mainToolBar"));
+    m_picker = new QComboBox(this);
+    m_picker->setMinimumContentsLength(24);
+    m_picker->setToolTip(tr("Shipped and recent models"));
+    bar->addWidget(new QLabel(tr(" Model: "), this));
+    bar->addWidget(m_picker);
+    bar->addAction(open);
+    bar->addSeparator();
+    bar->addAction(generate);
+    bar->addAction(exportAction);
+    bar->addSeparator();
+    bar->addAction(undo);
+    bar->addAction(redo);
+    connect(m_picker, &QComboBox::activated, this, [this](int index) {
+        const QString path = m_picker->itemData(index).toString();
+        if (!path.isEmpty() && path != m_model.path) {
+            openModel(path);
+        }
+    });
+    for (QAction* a : m_sizeGroup->actions()) {
+        a->setChecked(a->data().toInt() == m_morph->gridSize());
+    }
+    fillModelPicker();
+}
+
+void MainWindow::fillModelPicker() {
+    const QSignalBlocker block(m_picker);
+    m_picker->clear();
+    QStringList seen;
+    for (const auto& p : shippedModels(programDir().toStdString())) {
+        const QString path = QString::fromStdString(p);
+        m_picker->addItem(QFileInfo(path).completeBaseName(), path);
+        seen << QFileInfo(path).canonicalFilePath();
+    }
+    for (const QString& path : m_recent) {
+        if (!seen.contains(QFileInfo(path).canonicalFilePath())) {
+            m_picker->addItem(tr("%1 (recent)").arg(QFileInfo(path).completeBaseName()), path);
+        }
+    }
+    const int current = m_picker->findData(m_model.path);
+    m_picker->setCurrentIndex(current);
+
+    m_recentMenu->clear();
+    for (const QString& path : m_recent) {
+        m_recentMenu->addAction(path, this, [this, path] { openModel(path); });
+    }
+    m_recentMenu->setEnabled(!m_recent.isEmpty());
+}
+
+void MainWindow::openModel(const QString& path) {
+    m_requestedPath = path;
+    statusBar()->showMessage(tr("Opening %1...").arg(path));
+    m_worker->openModel(path);
+}
+
+void MainWindow::onModelReady(const ModelSummary& model) {
+    m_model = model;
+    m_morph->setModel(model);
+    m_generate->setModel(model);
+    m_arith->setModel(model);
+    m_modelLabel->setText(model.name);
+    m_modelLabel->setToolTip(model.description);
+    m_deviceLabel->setText(model.device);
+    setWindowTitle(tr("%1 - Cattery").arg(model.name));
+    statusBar()->showMessage(tr("Opened %1").arg(model.path), 4000);
+    QSettings().setValue(QStringLiteral("lastModel"), model.path);
+    rememberRecent(model.path);
+    Q_EMIT modelChanged(model);
+}
+
+void MainWindow::onModelFailed(const QString& path, const QString& message) {
+    statusBar()->showMessage(tr("Could not open %1").arg(path), 8000);
+    fillModelPicker();
+    showError(
+        tr("Could not open the model"),
+        tr("%1\n\n%2")
+            .arg(message, m_model.latent ? tr("%1 stays open.").arg(m_model.name) : QString()));
+    Q_EMIT modelLoadFailed(path, message);
+}
+
+void MainWindow::showError(const QString& title, const QString& text) {
+    // Window-modal and non-blocking: the event loop (and any render) goes on.
+    auto* box = new QMessageBox(QMessageBox::Warning, title, text, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
+void MainWindow::rememberRecent(const QString& path) {
+    m_recent.removeAll(path);
+    m_recent.prepend(path);
+    while (m_recent.size() > kMaxRecent) {
+        m_recent.removeLast();
+    }
+    QSettings().setValue(QStringLiteral("recentModels"), m_recent);
+    fillModelPicker();
+}
+
+ExplorerView* MainWindow::currentView() const {
+    return qobject_cast<ExplorerView*>(m_tabs->currentWidget());
+}
+
+void MainWindow::setZoom(int zoom) {
+    zoom = std::clamp(zoom, 1, 8);
+    for (ExplorerView* view :
+         {static_cast<ExplorerView*>(m_morph), static_cast<ExplorerView*>(m_generate),
+          static_cast<ExplorerView*>(m_arith)}) {
+        view->setZoom(view == m_arith ? std::min(8, zoom * 2) : zoom);
+    }
+    for (QAction* a : m_zoomGroup->actions()) {
+        a->setChecked(a->data().toInt() == zoom);
+    }
+    QSettings().setValue(QStringLiteral("zoom"), zoom);
+}
+
+void MainWindow::showCellMenu(ExplorerView* view, int cell, const QPoint& globalPos) {
+    const Latent latent = view->grid()->latents().value(cell);
+    const QImage image = view->grid()->cellImage(cell);
+    if (latent.isEmpty() || !m_model.latent) {
+        return;
+    }
+    QMenu menu(this);
+    for (int c = 0; c < 4; ++c) {
+        menu.addAction(tr("Set as Corner %1").arg(c + 1), this,
+                       [this, c, latent] { m_morph->dropOnCorner(c, latent, -1); });
+    }
+    menu.addSeparator();
+    const char* names[3] = {"A", "B", "C"};
+    for (int s = 0; s < 3; ++s) {
+        menu.addAction(tr("Send to Arithmetic %1").arg(QLatin1String(names[s])), this,
+                       [this, s, latent] { m_arith->dropOnSlot(s, latent); });
+    }
+    menu.addSeparator();
+    menu.addAction(tr("Copy Latent"), this,
+                   [latent] { QApplication::clipboard()->setText(latentText(latent)); });
+    menu.addAction(tr("Copy Image"), this, [image] { QApplication::clipboard()->setImage(image); });
+    menu.addAction(tr("Save Image..."), this, [this, image] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Save Image"), QString(),
+                                                          tr("PNG images (*.png)"));
+        if (!path.isEmpty() && !image.save(path, "PNG")) {
+            showError(tr("Could not save the image"), tr("%1 could not be written.").arg(path));
+        }
+    });
+    menu.exec(globalPos);
+}
+
+void MainWindow::copyImage() {
+    if (ExplorerView* view = currentView()) {
+        QApplication::clipboard()->setImage(view->grid()->gridImage());
+        statusBar()->showMessage(tr("Copied the view's image"), 3000);
+    }
+}
+
+void MainWindow::copyLatent() {
+    if (m_lastLatent.isEmpty()) {
+        statusBar()->showMessage(tr("Click a cat first, then copy its latent."), 4000);
+        return;
+    }
+    QApplication::clipboard()->setText(latentText(m_lastLatent));
+    statusBar()->showMessage(tr("Copied the latent (%1 numbers)").arg(m_lastLatent.size()), 3000);
+}
+
+bool MainWindow::exportSheet(const QString& path, const ExportOptions& options) {
+    ExplorerView* view = currentView();
+    const QVector<QImage> images = view ? view->sheetImages() : QVector<QImage>();
+    const QVector<Latent> latents = view ? view->sheetLatents() : QVector<Latent>();
+    if (images.isEmpty() || images.size() != latents.size()) {
+        showError(tr("Nothing to export"), tr("The view has no images yet."));
+        return false;
+    }
+    const int columns = view->sheetColumns();
+    QStringList labels;
+    if (view == m_arith) {
+        labels = {tr("A"), tr("B"), tr("C"), tr("A - B + C")};
+    } else {
+        for (int i = 0; i < images.size(); ++i) {
+            labels << (view == m_morph ? tr("%1,%2").arg(i / columns + 1).arg(i % columns + 1)
+                                       : QString::number(i + 1));
+        }
+    }
+    try {
+        writeSheetPng(path, composeSheetImage(images, columns, options, labels), view->sheetKind(),
+                      m_model.name, latents, columns);
+    } catch (const Error& e) {
+        showError(tr("Could not export the sheet"), QString::fromStdString(e.what()));
+        return false;
+    }
+    statusBar()->showMessage(tr("Wrote %1").arg(path), 5000);
+    return true;
+}
+
+bool MainWindow::openSheet(const QString& path) {
+    SheetLatents sheet;
+    try {
+        sheet = readSheetLatents(path);
+    } catch (const Error& e) {
+        showError(tr("Could not open the sheet"), QString::fromStdString(e.what()));
+        return false;
+    }
+    if (!m_model.latent || sheet.latents.first().size() != m_model.latentDim) {
+        showError(tr("Could not open the sheet"),
+                  tr("%1 holds latents of %2 numbers; the open model takes %3.")
+                      .arg(path)
+                      .arg(sheet.latents.first().size())
+                      .arg(m_model.latentDim));
+        return false;
+    }
+    const auto value = [this](const Latent& z) { return fromLatent(*m_model.latent, z); };
+    if (sheet.view == QLatin1String("grid") && sheet.columns >= MorphView::kMinSize &&
+        sheet.latents.size() == sheet.columns * sheet.columns) {
+        const int n = sheet.columns;
+        m_undo->beginMacro(tr("open sheet"));
+        m_morph->resizeGrid(n);
+        for (int c = 0; c < 4; ++c) {
+            m_morph->changeCorner(c, value(sheet.latents[MorphView::cornerCell(c, n)]));
+        }
+        m_undo->endMacro();
+        m_tabs->setCurrentWidget(m_morph);
+    } else if (sheet.view == QLatin1String("arith") && sheet.latents.size() >= 3) {
+        m_undo->beginMacro(tr("open sheet"));
+        for (int s = 0; s < 3; ++s) {
+            m_arith->changeSlot(s, value(sheet.latents[s]));
+        }
+        m_undo->endMacro();
+        m_tabs->setCurrentWidget(m_arith);
+    } else {
+        GenerateView::Batch batch = m_generate->batch();
+        batch.latents = sheet.latents;
+        m_generate->changeBatch(batch);
+        m_tabs->setCurrentWidget(m_generate);
+    }
+    statusBar()->showMessage(tr("Opened the sheet %1").arg(path), 5000);
+    return true;
+}
+
+void MainWindow::chooseModelFile() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open Model"), QString(),
+                                                      tr("Cattery models (*.cattery)"));
+    if (!path.isEmpty()) {
+        openModel(path);
+    }
+}
+
+void MainWindow::chooseExport() {
+    QDialog dialog(this);
+    dialog.setWindowTitle(tr("Export Sheet"));
+    auto* form = new QFormLayout(&dialog);
+    auto* scale = new QSpinBox(&dialog);
+    scale->setRange(1, 8);
+    scale->setValue(m_export.scale);
+    auto* padding = new QSpinBox(&dialog);
+    padding->setRange(0, 64);
+    padding->setValue(m_export.padding);
+    auto* labels = new QCheckBox(tr("Label each picture"), &dialog);
+    labels->setChecked(m_export.labels);
+    QColor background = m_export.background;
+    auto* colour = new QPushButton(background.name(), &dialog);
+    connect(colour, &QPushButton::clicked, &dialog, [&] {
+        const QColor c = QColorDialog::getColor(background, &dialog, tr("Background"));
+        if (c.isValid()) {
+            background = c;
+            colour->setText(c.name());
+        }
+    });
+    form->addRow(tr("Scale:"), scale);
+    form->addRow(tr("Padding:"), padding);
+    form->addRow(tr("Background:"), colour);
+    form->addRow(labels);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
+    form->addRow(buttons);
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    if (dialog.exec() != QDialog::Accepted) {
+        return;
+    }
+    m_export = {scale->value(), padding->value(), background, labels->isChecked()};
+    QSettings settings;
+    settings.setValue(QStringLiteral("export/scale"), m_export.scale);
+    settings.setValue(QStringLiteral("export/padding"), m_export.padding);
+    settings.setValue(QStringLiteral("export/background"), m_export.background);
+    settings.setValue(QStringLiteral("export/labels"), m_export.labels);
+    const QString dir = settings.value(QStringLiteral("export/dir")).toString();
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export Sheet"),
+        dir + QStringLiteral("/cattery-%1.png").arg(currentView()->sheetKind()),
+        tr("PNG images (*.png)"));
+    if (!path.isEmpty() && exportSheet(path, m_export)) {
+        settings.setValue(QStringLiteral("export/dir"), QFileInfo(path).absolutePath());
+    }
+}
+
+void MainWindow::chooseSheet() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open Sheet"), QString(),
+                                                      tr("Cattery sheets (*.png)"));
+    if (!path.isEmpty()) {
+        openSheet(path);
+    }
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    for (const QUrl& url : event->mimeData()->urls()) {
+        const QString suffix = QFileInfo(url.toLocalFile()).suffix().toLower();
+        if (suffix == QLatin1String("cattery") || suffix == QLatin1String("png")) {
+            event->acceptProposedAction();
+            return;
+        }
+    }
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    for (const QUrl& url : event->mimeData()->urls()) {
+        const QString path = url.toLocalFile();
+        const QString suffix = QFileInfo(path).suffix().toLower();
+        if (suffix == QLatin1String("cattery")) {
+            openModel(path);
+        } else if (suffix == QLatin1String("png")) {
+            openSheet(path);
+        }
+    }
+    event->acceptProposedAction();
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    QSettings().setValue(QStringLiteral("geometry"), saveGeometry());
+    QMainWindow::closeEvent(event);
 }
 
 void MainWindow::showAbout() {
     QMessageBox::about(
         this, tr("About Cattery"),
         tr("<h3>Cattery %1</h3><p>Explore and train small generative models of cartoon cats.</p>"
-           "<p>Emoji data: Twemoji by Twitter, Inc. and other contributors, CC-BY 4.0.</p>")
-            .arg(QStringLiteral(CATTERY_VERSION)));
+           "<p>Model: %2</p>"
+           "<p>Emoji data: Twemoji by Twitter, Inc. and other contributors, licensed CC-BY 4.0 "
+           "(https://creativecommons.org/licenses/by/4.0/).</p>"
+           "<p>The procedural cats are drawn by Cattery itself.</p>")
+            .arg(QStringLiteral(CATTERY_VERSION), m_model.name.toHtmlEscaped()));
 }
 
-}  // namespace cattery
+}  // namespace cattery::ui

@@ -1,22 +1,102 @@
 #pragma once
 
 #include <QMainWindow>
+#include <QStringList>
 
+#include "ui/latentmath.h"
+
+class QActionGroup;
+class QComboBox;
 class QLabel;
+class QMenu;
+class QTabWidget;
+class QUndoStack;
 
-namespace cattery {
+namespace cattery::ui {
 
-// The main window; the explorer views hang off it.
+class ArithmeticView;
+class CellGrid;
+class ExplorerView;
+class GenerateView;
+class MorphView;
+class RenderWorker;
+
+// Options of File > Export Sheet, remembered between runs.
+struct ExportOptions {
+    int scale = 2;
+    int padding = 2;
+    QColor background = Qt::white;
+    bool labels = false;
+};
+
+// The explorer: Morph, Generate and Arithmetic views over one model, rendered by one worker.
 class MainWindow : public QMainWindow {
     Q_OBJECT
 
 public:
-    explicit MainWindow(QWidget* parent = nullptr);
+    // modelPath: the model to open first (empty: the last one used, else the shipped default).
+    explicit MainWindow(const QString& modelPath = QString(), QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Asks the worker for a model; the views switch when it is ready, and keep the current one if
+    // it fails to load.
+    void openModel(const QString& path);
+    bool exportSheet(const QString& path, const ExportOptions& options);
+    bool openSheet(const QString& path);
+    void copyImage();
+    void copyLatent();
+
+    const ModelSummary& model() const { return m_model; }
+    MorphView* morphView() const { return m_morph; }
+    GenerateView* generateView() const { return m_generate; }
+    ArithmeticView* arithmeticView() const { return m_arith; }
+    QTabWidget* tabs() const { return m_tabs; }
+    QUndoStack* undoStack() const { return m_undo; }
+    RenderWorker* worker() const { return m_worker; }
+    ExplorerView* currentView() const;
+
+Q_SIGNALS:
+    void modelChanged(const cattery::ui::ModelSummary& model);
+    void modelLoadFailed(const QString& path, const QString& message);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
 
 private:
+    void buildMenus();
+    void onModelReady(const ModelSummary& model);
+    void onModelFailed(const QString& path, const QString& message);
+    void showCellMenu(ExplorerView* view, int cell, const QPoint& globalPos);
+    void chooseModelFile();
+    void chooseExport();
+    void chooseSheet();
+    void rememberRecent(const QString& path);
+    void fillModelPicker();
+    void setZoom(int zoom);
     void showAbout();
+    void showError(const QString& title, const QString& text);
 
-    QLabel* m_status = nullptr;
+    RenderWorker* m_worker;
+    QUndoStack* m_undo;
+    QTabWidget* m_tabs;
+    MorphView* m_morph;
+    GenerateView* m_generate;
+    ArithmeticView* m_arith;
+    QComboBox* m_picker = nullptr;
+    QMenu* m_recentMenu = nullptr;
+    QActionGroup* m_sizeGroup = nullptr;
+    QActionGroup* m_zoomGroup = nullptr;
+    QLabel* m_modelLabel = nullptr;
+    QLabel* m_deviceLabel = nullptr;
+    QLabel* m_timeLabel = nullptr;
+    ModelSummary m_model;
+    QString m_requestedPath;
+    QStringList m_recent;
+    ExportOptions m_export;
+    Latent m_lastLatent;  // the cell last clicked, for Copy Latent
+    QImage m_lastImage;
 };
 
-}  // namespace cattery
+}  // namespace cattery::ui

@@ -1,0 +1,319 @@
+#include <torch/torch.h>
+#include <QtTest/QtTest>
+
+#include <fstream>
+
+#include <QApplication>
+#include <QDoubleSpinBox>
+#include <QMimeData>
+#include <QSlider>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QUndoStack>
+
+#include "core/io/modelfile.h"
+#include "core/runtime/renderer.h"
+#include "testutil.h"
+#include "ui/cellgrid.h"
+#include "ui/latentmath.h"
+#include "ui/mainwindow.h"
+#include "ui/renderworker.h"
+#include "ui/threeeditor.h"
+#include "ui/views.h"
+
+using namespace cattery;
+using namespace cattery::ui;
+
+namespace {
+
+constexpr int kWait = 30000;
+
+// What the model itself draws for these latents, outside the window.
+QVector<QImage> directRender(const QString& modelPath, const QVector<Latent>& latents) {
+    Model model = loadModel(modelPath.toStdString());
+    Renderer renderer(model.generator, torch::kCPU, 0);
+    std::vector<float> flat;
+    for (const Latent& z : latents) {
+        flat.insert(flat.end(), z.begin(), z.end());
+    }
+    const auto t = torch::tensor(flat).view({static_cast<int64_t>(latents.size()), -1});
+    QVector<QImage> out;
+    for (const RgbImage& image : renderer.render(t)) {
+        out.push_back(toQImage(image));
+    }
+    return out;
+}
+
+bool settled(const ExplorerView* view) {
+    return view->hasModel() && !view->renderPending() && !view->grid()->images().isEmpty();
+}
+
+}  // namespace
+
+class TestExplorer : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void opensOnTheModelWithAGrid();
+    void cornerChangeRedrawsOnlyAffectedCells();
+    void droppedLatentIsExact();
+    void draggingACornerOntoAnotherSwapsThem();
+    void sameSeedSameBatch();
+    void exportedSheetReopens();
+    void undoRestoresThePreviousCorner();
+    void rapidSliderChangesCoalesce();
+    void corruptModelKeepsThePreviousOne();
+    void switchingModelsMidRenderShowsOnlyTheNewModel();
+    void arithmeticFollowsItsSlots();
+
+private:
+    QString path(const char* name) const { return m_dir.filePath(QString::fromLatin1(name)); }
+    QTemporaryDir m_dir;
+    QString m_modelA;
+    QString m_modelB;
+    std::unique_ptr<MainWindow> m_window;
+};
+
+void TestExplorer::initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    QVERIFY(m_dir.isValid());
+    m_modelA = path("a.cattery");
+    test::saveTinyModel(m_modelA.toStdString());
+    ArchConfig b = test::tinyArch(8);
+    b.imageSize = 48;
+    m_modelB = path("b.cattery");
+    test::saveTinyModel(m_modelB.toStdString(), b);
+    std::ofstream(path("corrupt.cattery").toStdString()) << "CATTERY\x1a but not really";
+}
+
+void TestExplorer::init() {
+    QSettings().clear();
+    m_window = std::make_unique<MainWindow>(m_modelA);
+    m_window->show();
+    QTRY_VERIFY_WITH_TIMEOUT(settled(m_window->morphView()), kWait);
+}
+
+void TestExplorer::opensOnTheModelWithAGrid() {
+    MorphView* morph = m_window->morphView();
+    QCOMPARE(m_window->model().path, m_modelA);
+    QCOMPARE(morph->gridSize(), 5);
+    QCOMPARE(morph->grid()->images().size(), 25);
+    QCOMPARE(morph->grid()->images().first().width(), 32);
+    QCOMPARE(m_window->tabs()->currentWidget(), morph);
+    // Corner cells are the corners' own latents.
+    QCOMPARE(morph->grid()->latents().first(),
+             toLatent(*m_window->model().latent, morph->corner(0)));
+    QCOMPARE(morph->grid()->images(), directRender(m_modelA, morph->grid()->latents()));
+}
+
+void TestExplorer::cornerChangeRedrawsOnlyAffectedCells() {
+    MorphView* morph = m_window->morphView();
+    const QVector<QImage> before = morph->grid()->images();
+    morph->editor(3)->spinBox(0)->setValue(3.5);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(morph), kWait);
+    const QVector<QImage> after = morph->grid()->images();
+    const QVector<int> affected = cellsAffectedBy(3, 5);
+    QCOMPARE(affected.size(), 16);
+    int changed = 0;
+    for (int i = 0; i < 25; ++i) {
+        if (affected.contains(i)) {
+            changed += after[i] != before[i] ? 1 : 0;
+        } else {
+            QVERIFY2(after[i] == before[i], qPrintable(QString::number(i)));
+        }
+    }
+    QVERIFY(changed >= 12);
+    QVERIFY(after[24] != before[24]);
+}
+
+void TestExplorer::droppedLatentIsExact() {
+    MorphView* morph = m_window->morphView();
+    const Latent z = randomLatents(16, 1, 99, 0.0).first();
+    auto* mime = new QMimeData;
+    mime->setData(QString::fromLatin1(kLatentMime), latentBytes(z));
+    ThreeEditor* target = morph->editor(1);
+    QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(target, &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(QPointF(10, 10), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(target, &drop);
+    QVERIFY(drop.isAccepted());
+    const Latent now = toLatent(*m_window->model().latent, morph->corner(1));
+    QCOMPARE(now.size(), z.size());
+    for (int i = 0; i < z.size(); ++i) {
+        QVERIFY2(std::abs(now[i] - z[i]) < 1e-5f,
+                 qPrintable(QStringLiteral("%1: %2 vs %3").arg(i).arg(now[i]).arg(z[i])));
+    }
+    QVERIFY(!morph->corner(1).residual.isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(settled(morph), kWait);
+    QCOMPARE(morph->grid()->images()[4], directRender(m_modelA, {now}).first());
+    // A latent of another size is refused with a message, and nothing changes.
+    const LatentValue kept = morph->corner(2);
+    QSignalSpy messages(morph, &ExplorerView::message);
+    morph->dropOnCorner(2, Latent(7, 0.5f), -1);
+    QCOMPARE(messages.size(), 1);
+    QCOMPARE(morph->corner(2), kept);
+    delete mime;
+}
+
+void TestExplorer::draggingACornerOntoAnotherSwapsThem() {
+    MorphView* morph = m_window->morphView();
+    const LatentValue c0 = morph->corner(0);
+    const LatentValue c3 = morph->corner(3);
+    morph->dropOnCorner(3, toLatent(*m_window->model().latent, c0), 0);
+    QCOMPARE(morph->corner(3), c0);
+    QCOMPARE(morph->corner(0), c3);
+    m_window->undoStack()->undo();  // one step undoes the whole swap
+    QCOMPARE(morph->corner(0), c0);
+    QCOMPARE(morph->corner(3), c3);
+}
+
+void TestExplorer::sameSeedSameBatch() {
+    GenerateView* gen = m_window->generateView();
+    m_window->tabs()->setCurrentWidget(gen);
+    GenerateView::Batch batch = gen->batch();
+    batch.seed = 42;
+    gen->changeBatch(batch);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(gen), kWait);
+    const QVector<QImage> first = gen->grid()->images();
+    QCOMPARE(first.size(), 25);
+    batch.seed = 43;
+    gen->changeBatch(batch);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(gen), kWait);
+    QVERIFY(gen->grid()->images() != first);
+    m_window->undoStack()->undo();
+    QCOMPARE(gen->batch().seed, quint64{42});
+    QTRY_VERIFY_WITH_TIMEOUT(settled(gen), kWait);
+    QCOMPARE(gen->grid()->images(), first);
+    gen->generate();  // a fresh seed
+    QVERIFY(gen->batch().seed != 42);
+}
+
+void TestExplorer::exportedSheetReopens() {
+    MorphView* morph = m_window->morphView();
+    morph->changeCorner(2, LatentValue{{0.25f, -2.0f, 1.5f}, {}});
+    morph->resizeGrid(4);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(morph), kWait);
+    const QVector<Latent> exported = morph->grid()->latents();
+    QVERIFY(m_window->exportSheet(path("grid.png"), ExportOptions{}));
+    QVERIFY(QFileInfo(path("grid.png")).size() > 0);
+    morph->resizeGrid(6);
+    morph->changeCorner(2, LatentValue{{3.0f, 3.0f, 3.0f}, {}});
+    QVERIFY(m_window->openSheet(path("grid.png")));
+    QCOMPARE(morph->gridSize(), 4);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(morph), kWait);
+    const QVector<Latent> reopened = morph->grid()->latents();
+    QCOMPARE(reopened.size(), exported.size());
+    for (int c = 0; c < 4; ++c) {
+        const int cell = MorphView::cornerCell(c, 4);
+        for (int i = 0; i < exported[cell].size(); ++i) {
+            QVERIFY(std::abs(reopened[cell][i] - exported[cell][i]) < 1e-5f);
+        }
+    }
+    // A batch sheet comes back as the batch, labels and all options on.
+    m_window->tabs()->setCurrentWidget(m_window->generateView());
+    QTRY_VERIFY_WITH_TIMEOUT(settled(m_window->generateView()), kWait);
+    const QVector<Latent> batch = m_window->generateView()->grid()->latents();
+    ExportOptions o;
+    o.labels = true;
+    o.scale = 3;
+    o.background = Qt::black;
+    QVERIFY(m_window->exportSheet(path("batch.png"), o));
+    m_window->generateView()->generate();
+    QVERIFY(m_window->openSheet(path("batch.png")));
+    QCOMPARE(m_window->generateView()->batch().latents, batch);
+    // Not a sheet: a clear error, nothing changes.
+    std::ofstream(path("plain.png").toStdString()) << "not a png";
+    QVERIFY(!m_window->openSheet(path("plain.png")));
+}
+
+void TestExplorer::undoRestoresThePreviousCorner() {
+    MorphView* morph = m_window->morphView();
+    const LatentValue before = morph->corner(1);
+    morph->editor(1)->slider(2)->setValue(-250);
+    QCOMPARE(morph->corner(1).three[2], -2.5f);
+    m_window->undoStack()->undo();
+    QCOMPARE(morph->corner(1), before);
+    QCOMPARE(morph->editor(1)->spinBox(2)->value(), static_cast<double>(before.three[2]));
+    m_window->undoStack()->redo();
+    QCOMPARE(morph->corner(1).three[2], -2.5f);
+    morph->resizeGrid(7);
+    QCOMPARE(morph->gridSize(), 7);
+    m_window->undoStack()->undo();
+    QCOMPARE(morph->gridSize(), 5);
+}
+
+void TestExplorer::rapidSliderChangesCoalesce() {
+    MorphView* morph = m_window->morphView();
+    const int rendersBefore = m_window->worker()->completedRenders();
+    QSlider* slider = morph->editor(0)->slider(1);
+    for (int i = 0; i < 200; ++i) {
+        slider->setValue(-300 + 3 * i);
+        QCoreApplication::processEvents();
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(settled(morph), kWait);
+    const int renders = m_window->worker()->completedRenders() - rendersBefore;
+    QVERIFY2(renders < 100, qPrintable(QString::number(renders)));
+    QCOMPARE(morph->corner(0).three[1], 2.97f);
+    // The drag is one undo step.
+    QCOMPARE(m_window->undoStack()->count(), 1);
+    std::array<Latent, 4> corners;
+    for (int c = 0; c < 4; ++c) {
+        corners[static_cast<size_t>(c)] = toLatent(*m_window->model().latent, morph->corner(c));
+    }
+    QCOMPARE(morph->grid()->images(), directRender(m_modelA, gridLatents(corners, 5, false)));
+}
+
+void TestExplorer::corruptModelKeepsThePreviousOne() {
+    QSignalSpy failed(m_window.get(), &MainWindow::modelLoadFailed);
+    m_window->openModel(path("corrupt.cattery"));
+    QVERIFY(failed.wait(kWait));
+    QVERIFY(failed.first().at(1).toString().contains(QStringLiteral("corrupt.cattery")));
+    QCOMPARE(m_window->model().path, m_modelA);
+    QCOMPARE(m_window->morphView()->grid()->images().size(), 25);
+    // The views still render with the old model.
+    m_window->morphView()->randomCorner(0);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(m_window->morphView()), kWait);
+    m_window->openModel(path("missing.cattery"));
+    QVERIFY(failed.wait(kWait));
+    QCOMPARE(m_window->model().path, m_modelA);
+}
+
+void TestExplorer::switchingModelsMidRenderShowsOnlyTheNewModel() {
+    MorphView* morph = m_window->morphView();
+    morph->resizeGrid(12);  // a slow render in flight
+    m_window->openModel(m_modelB);
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->model().path, m_modelB, kWait);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(morph), kWait);
+    QTest::qWait(200);  // any late image of the old model would land now
+    const QVector<QImage> shown = morph->grid()->images();
+    QCOMPARE(shown.size(), 144);
+    for (const QImage& image : shown) {
+        QCOMPARE(image.width(), 48);
+    }
+    QCOMPARE(shown, directRender(m_modelB, morph->grid()->latents()));
+    QCOMPARE(morph->grid()->latents().first().size(), 8);
+}
+
+void TestExplorer::arithmeticFollowsItsSlots() {
+    ArithmeticView* arith = m_window->arithmeticView();
+    m_window->tabs()->setCurrentWidget(arith);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(arith), kWait);
+    arith->changeSlot(1, LatentValue{{2.0f, 0.0f, -1.0f}, {}});
+    QTRY_VERIFY_WITH_TIMEOUT(settled(arith), kWait);
+    const auto& space = *m_window->model().latent;
+    const Latent expected =
+        arithmeticOf(toLatent(space, arith->slot(0)), toLatent(space, arith->slot(1)),
+                     toLatent(space, arith->slot(2)));
+    QCOMPARE(arith->grid()->latents().first(), expected);
+    QCOMPARE(arith->grid()->images().first(), directRender(m_modelA, {expected}).first());
+    QVERIFY(m_window->exportSheet(path("arith.png"), ExportOptions{}));
+    arith->changeSlot(0, LatentValue{{-3.0f, -3.0f, -3.0f}, {}});
+    QVERIFY(m_window->openSheet(path("arith.png")));
+    QCOMPARE(arith->slot(1).three[0], 2.0f);
+}
+
+QTEST_MAIN(TestExplorer)
+#include "test_explorer.moc"
