@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The two everyday commands: `./build.sh run` sets up, builds and runs Cattery on the shipped default
+# The two everyday commands: `./build.sh run` sets up, builds and opens Cattery on the shipped default
 # model; `./build.sh test` sets up, builds and runs every test. Both install missing Debian packages.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -16,9 +16,14 @@ setup_and_build() {
 case "${1:-}" in
   run)
     setup_and_build -DCATTERY_BUILD_TESTS=OFF
+    if [[ -n "${DISPLAY:-}" || -n "${WAYLAND_DISPLAY:-}" ]]; then
+      exec "$build_dir/app/cattery"
+    fi
+    # No display (a server, a container): show the default model's work as a sheet instead.
     out=${CATTERY_OUT:-$PWD/cattery-sample.png}
     "$build_dir/app/cattery-cli" info
     "$build_dir/app/cattery-cli" sample --count 25 --seed 1 --scale 2 --out "$out"
+    echo "No display found, so the window was not opened."
     echo "A sheet of 25 random samples from the default model is at: $out"
     ;;
   test)
@@ -28,7 +33,7 @@ case "${1:-}" in
     ;;
   *)
     echo "usage: $0 run|test" >&2
-    echo "  run   install what is missing, build, and write a sample sheet from the default model" >&2
+    echo "  run   install what is missing, build, and open the window on the default model" >&2
     echo "  test  install what is missing, build, and run every test" >&2
     exit 2
     ;;

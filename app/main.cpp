@@ -1,8 +1,48 @@
 // cattery: the desktop explorer.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QTabWidget>
+#include <QTimer>
 
+#include "ui/cellgrid.h"
 #include "ui/mainwindow.h"
+#include "ui/views.h"
+
+namespace {
+
+// Once every view shows its images, saves a picture of the window with each view in front, then
+// quits: the README's screenshots come from here.
+void scheduleScreenshots(cattery::ui::MainWindow* window, const QString& dir) {
+    auto* timer = new QTimer(window);
+    auto* clock = new QElapsedTimer;
+    clock->start();
+    QObject::connect(timer, &QTimer::timeout, window, [=] {
+        const auto ready = [](const cattery::ui::ExplorerView* v) {
+            return v->hasModel() && !v->renderPending() && !v->grid()->images().isEmpty();
+        };
+        const bool done = ready(window->morphView()) && ready(window->generateView()) &&
+                          ready(window->arithmeticView());
+        if (!done && clock->elapsed() < 120000) {
+            return;
+        }
+        timer->stop();
+        QDir().mkpath(dir);
+        const char* names[3] = {"morph", "generate", "arithmetic"};
+        for (int i = 0; i < 3; ++i) {
+            window->tabs()->setCurrentIndex(i);
+            QApplication::processEvents();
+            window->grab().save(
+                QDir(dir).filePath(QStringLiteral("%1.png").arg(QLatin1String(names[i]))));
+        }
+        delete clock;
+        QApplication::exit(done ? 0 : 1);
+    });
+    timer->start(100);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
@@ -16,9 +56,18 @@ int main(int argc, char** argv) {
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("model"),
                                  QStringLiteral("Model file to open (.cattery)"));
+    const QCommandLineOption screenshots(
+        QStringLiteral("screenshots"),
+        QStringLiteral("Save a picture of each view into <folder> once rendered, then quit."),
+        QStringLiteral("folder"));
+    parser.addOption(screenshots);
     parser.process(app);
     const QStringList args = parser.positionalArguments();
     cattery::ui::MainWindow window(args.isEmpty() ? QString() : args.first());
     window.show();
+    if (parser.isSet(screenshots)) {
+        window.resize(1180, 760);
+        scheduleScreenshots(&window, parser.value(screenshots));
+    }
     return QApplication::exec();
 }

@@ -55,24 +55,28 @@ CellGrid::CellGrid(QWidget* parent) : QWidget(parent) {
 
 void CellGrid::setColumns(int columns) {
     m_columns = std::max(1, columns);
+    resize(sizeHint());
     updateGeometry();
     update();
 }
 
 void CellGrid::setCellCount(int count) {
     m_count = std::max(0, count);
+    resize(sizeHint());
     updateGeometry();
     update();
 }
 
 void CellGrid::setImageSize(int pixels) {
     m_imageSize = std::max(8, pixels);
+    resize(sizeHint());
     updateGeometry();
     update();
 }
 
 void CellGrid::setZoom(int zoom) {
     m_zoom = std::clamp(zoom, 1, 8);
+    resize(sizeHint());
     updateGeometry();
     update();
 }

@@ -124,7 +124,9 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
     m_morph->applyGridSize(std::clamp(settings.value(QStringLiteral("gridSize"), 5).toInt(),
                                       MorphView::kMinSize, MorphView::kMaxSize));
     m_morph->setSlerp(settings.value(QStringLiteral("slerp"), false).toBool());
-    setZoom(settings.value(QStringLiteral("zoom"), 2).toInt());
+    if (settings.contains(QStringLiteral("zoom"))) {
+        setZoom(settings.value(QStringLiteral("zoom")).toInt());
+    }
     if (!restoreGeometry(settings.value(QStringLiteral("geometry")).toByteArray())) {
         resize(1100, 760);
     }
@@ -285,6 +287,11 @@ void MainWindow::openModel(const QString& path) {
 
 void MainWindow::onModelReady(const ModelSummary& model) {
     m_model = model;
+    if (!QSettings().contains(QStringLiteral("zoom"))) {
+        // Until the user picks a zoom, cells are about 128 pixels wide.
+        setZoom(std::max(1, 128 / std::max(1, model.imageSize)));
+        QSettings().remove(QStringLiteral("zoom"));
+    }
     m_morph->setModel(model);
     m_generate->setModel(model);
     m_arith->setModel(model);
@@ -334,7 +341,7 @@ void MainWindow::setZoom(int zoom) {
     for (ExplorerView* view :
          {static_cast<ExplorerView*>(m_morph), static_cast<ExplorerView*>(m_generate),
           static_cast<ExplorerView*>(m_arith)}) {
-        view->setZoom(view == m_arith ? std::min(8, zoom * 2) : zoom);
+        view->setZoom(view == m_arith ? std::min(8, zoom * 3 / 2 + 1) : zoom);
     }
     for (QAction* a : m_zoomGroup->actions()) {
         a->setChecked(a->data().toInt() == zoom);

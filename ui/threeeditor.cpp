@@ -57,6 +57,8 @@ ThreeEditor::ThreeEditor(const QString& title, int index, QWidget* parent)
     : QFrame(parent), m_index(index) {
     setFrameShape(QFrame::StyledPanel);
     setAcceptDrops(true);
+    setMaximumWidth(440);
+    setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
     auto* layout = new QGridLayout(this);
     auto* heading = new QLabel(QStringLiteral("<b>%1</b>").arg(title), this);
     layout->addWidget(heading, 0, 0, 1, 2);
@@ -76,6 +78,7 @@ ThreeEditor::ThreeEditor(const QString& title, int index, QWidget* parent)
         spin->setSingleStep(0.1);
         spin->setDecimals(2);
         spin->setKeyboardTracking(false);
+        spin->setFixedWidth(spin->sizeHint().width());
         spin->setAccessibleName(tr("%1, number %2").arg(title).arg(i + 1));
         auto* slider = new QSlider(Qt::Horizontal, this);
         slider->setRange(static_cast<int>(-kRange * 100), static_cast<int>(kRange * 100));

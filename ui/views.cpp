@@ -467,12 +467,13 @@ ArithmeticView::ArithmeticView(RenderWorker* worker, QUndoStack* undo, QWidget* 
     slots->addStretch(1);
     layout->addLayout(slots);
     auto* resultBox = new QVBoxLayout;
-    resultBox->addWidget(new QLabel(tr("<b>= A - B + C</b>"), this));
+    resultBox->addStretch(1);
+    resultBox->addWidget(new QLabel(tr("<b>A - B + C =</b>"), this), 0, Qt::AlignHCenter);
     m_grid = new CellGrid(this);
     m_grid->setColumns(1);
     m_grid->setCellCount(1);
-    resultBox->addWidget(m_grid);
-    resultBox->addStretch(1);
+    resultBox->addWidget(m_grid, 0, Qt::AlignHCenter);
+    resultBox->addStretch(2);
     layout->addLayout(resultBox, 1);
 }
 

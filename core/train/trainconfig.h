@@ -13,7 +13,10 @@ struct TrainConfig {
     double beta1 = 0.5;                // Adam first-moment decay
     double beta2 = 0.999;              // Adam second-moment decay
     double gamma = 0.7;                // BEGAN diversity ratio: lower = sharper, less varied
-    double lambdaK = 0.001;            // how fast k_t follows the balance
+    // How fast k_t follows the balance. BEGAN's 0.001 leaves k_t near 0 for the first thousands
+    // of steps, and meanwhile the generator collapses onto the one picture the discriminator
+    // rebuilds best; 0.01 lets k_t push back within a few hundred steps.
+    double lambdaK = 0.01;
     std::int64_t steps = 10000;        // steps to train in all
     std::int64_t lrHalveEvery = 0;     // halve the learning rate every N steps (0 = never)
     std::int64_t lrStallSteps = 2000;  // halve it when M has not improved for N steps (0 = never)

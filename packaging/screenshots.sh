@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Starts the window under Xvfb on the default model and saves a screenshot of each view into
+# resources/readme/ (or the folder given), as shown in the README.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-resources/readme}
+build_dir=${CATTERY_BUILD_DIR:-build}
+if [[ ! -x "$build_dir/app/cattery" ]]; then
+  echo "build first: ./build.sh run (or cmake --build $build_dir)" >&2
+  exit 1
+fi
+# A fresh settings folder, so the shots show the defaults rather than this machine's last session.
+export XDG_CONFIG_HOME
+XDG_CONFIG_HOME=$(mktemp -d)
+trap 'rm -rf "$XDG_CONFIG_HOME"' EXIT
+xvfb-run -a -s "-screen 0 1400x900x24" "$build_dir/app/cattery" --screenshots "$out"
+echo "screenshots in $out: morph.png generate.png arithmetic.png"
