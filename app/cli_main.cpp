@@ -375,6 +375,8 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(2, 100000));
     eval->add_option("--seed,-s", evalSeed, "Seed of the samples, patches and data split");
     eval->add_flag("--json", evalJson, "Print the figures as JSON");
+    eval->add_option("--cat-seed", catSeed,
+                     "Seed of the procedural cats (with --cats; use another than training's)");
 
     // train
     ArchConfig archConfig;

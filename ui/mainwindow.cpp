@@ -33,6 +33,7 @@
 #include "ui/cellgrid.h"
 #include "ui/renderworker.h"
 #include "ui/threeeditor.h"
+#include "ui/trainview.h"
 #include "ui/views.h"
 
 namespace cattery::ui {
@@ -79,12 +80,18 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
       m_tabs(new QTabWidget(this)),
       m_morph(new MorphView(m_worker, m_undo, this)),
       m_generate(new GenerateView(m_worker, m_undo, this)),
-      m_arith(new ArithmeticView(m_worker, m_undo, this)) {
+      m_arith(new ArithmeticView(m_worker, m_undo, this)),
+      m_train(new TrainView(this)) {
     setWindowTitle(QStringLiteral("Cattery"));
     setAcceptDrops(true);
     m_tabs->addTab(m_morph, tr("&Morph"));
     m_tabs->addTab(m_generate, tr("&Generate"));
     m_tabs->addTab(m_arith, tr("&Arithmetic"));
+    m_tabs->addTab(m_train, tr("&Train"));
+    connect(m_train, &TrainView::openModelRequested, this, [this](const QString& path) {
+        openModel(path);
+        m_tabs->setCurrentWidget(m_morph);
+    });
     setCentralWidget(m_tabs);
 
     connect(m_worker, &RenderWorker::modelReady, this, &MainWindow::onModelReady);
@@ -209,7 +216,7 @@ void MainWindow::buildMenus() {
         QSettings().setValue(QStringLiteral("slerp"), on);
     });
     view->addSeparator();
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < 4; ++i) {
         view->addAction(m_tabs->tabText(i).remove(QLatin1Char('&')),
                         QKeySequence(tr("Ctrl+%1").arg(i + 1)), this,
                         [this, i] { m_tabs->setCurrentIndex(i); });
@@ -535,8 +542,9 @@ void MainWindow::chooseSheet() {
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
     for (const QUrl& url : event->mimeData()->urls()) {
-        const QString suffix = QFileInfo(url.toLocalFile()).suffix().toLower();
-        if (suffix == QLatin1String("cattery") || suffix == QLatin1String("png")) {
+        const QFileInfo info(url.toLocalFile());
+        const QString suffix = info.suffix().toLower();
+        if (info.isDir() || suffix == QLatin1String("cattery") || suffix == QLatin1String("png")) {
             event->acceptProposedAction();
             return;
         }
@@ -547,7 +555,11 @@ void MainWindow::dropEvent(QDropEvent* event) {
     for (const QUrl& url : event->mimeData()->urls()) {
         const QString path = url.toLocalFile();
         const QString suffix = QFileInfo(path).suffix().toLower();
-        if (suffix == QLatin1String("cattery")) {
+        if (QFileInfo(path).isDir()) {
+            // A folder of images: train on it.
+            m_train->setFolder(path);
+            m_tabs->setCurrentWidget(m_train);
+        } else if (suffix == QLatin1String("cattery")) {
             openModel(path);
         } else if (suffix == QLatin1String("png")) {
             openSheet(path);
@@ -557,6 +569,17 @@ void MainWindow::dropEvent(QDropEvent* event) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+    if (m_train->running()) {
+        const auto answer = QMessageBox::question(
+            this, tr("Training is running"),
+            tr("Stop training and close? A checkpoint is saved, so the run can be resumed."),
+            QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+        if (answer != QMessageBox::Yes) {
+            event->ignore();
+            return;
+        }
+        m_train->stopAndWait();
+    }
     QSettings().setValue(QStringLiteral("geometry"), saveGeometry());
     QMainWindow::closeEvent(event);
 }

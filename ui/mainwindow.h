@@ -20,6 +20,7 @@ class ExplorerView;
 class GenerateView;
 class MorphView;
 class RenderWorker;
+class TrainView;
 
 // Options of File > Export Sheet, remembered between runs.
 struct ExportOptions {
@@ -50,6 +51,7 @@ public:
     MorphView* morphView() const { return m_morph; }
     GenerateView* generateView() const { return m_generate; }
     ArithmeticView* arithmeticView() const { return m_arith; }
+    TrainView* trainView() const { return m_train; }
     QTabWidget* tabs() const { return m_tabs; }
     QUndoStack* undoStack() const { return m_undo; }
     RenderWorker* worker() const { return m_worker; }
@@ -84,6 +86,7 @@ private:
     MorphView* m_morph;
     GenerateView* m_generate;
     ArithmeticView* m_arith;
+    TrainView* m_train;
     QComboBox* m_picker = nullptr;
     QMenu* m_recentMenu = nullptr;
     QActionGroup* m_sizeGroup = nullptr;

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Trains the shipped models from scratch with cattery-cli and writes each one's sample sheet, 5x5
+# corner grid and scores beside it. The model cards in README.md quote these exact commands.
+#   models/train-models.sh [three|emoji|chubby|sheets]...   (no argument: all of them, in order)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cli=${CATTERY_CLI:-build/app/cattery-cli}
+shared=${CATTERY_SHARED:-../shared}
+work=${CATTERY_WORK:-$(mktemp -d)}  # checkpoints stay out of models/
+log() { echo "== $*" >&2; }
+
+three() {
+  log "Three: latent 3, 32x32 procedural cats"
+  "$cli" train --cats 5000 --size 32 --latent 3 --seed 1 --steps "${STEPS_THREE:-2500}" \
+    --name Three --checkpoint "$work/three.checkpoint.cattery" --out models/three.cattery
+}
+emoji() {
+  log "Emoji: latent 100, 32x32 Twemoji"
+  "$cli" train --data "$shared/datasets/twemoji64/images" --size 32 --seed 1 \
+    --steps "${STEPS_EMOJI:-2500}" --name Emoji --checkpoint "$work/emoji.checkpoint.cattery" \
+    --out models/emoji.cattery
+}
+chubby() {
+  log "Chubby: latent 100, 64x64 procedural cats"
+  "$cli" train --cats 5000 --size 64 --seed 1 --steps "${STEPS_CHUBBY:-2500}" --name Chubby \
+    --checkpoint "$work/chubby.checkpoint.cattery" --out models/chubby.cattery
+}
+sheets() {
+  for m in chubby three emoji; do
+    [[ -f models/$m.cattery ]] || continue
+    log "sheets and scores for $m"
+    "$cli" sample models/$m.cattery --count 25 --seed 1 --scale 2 --out models/$m-samples.png
+    "$cli" grid models/$m.cattery --size 5 --scale 2 --out models/$m-grid.png
+    if [[ $m == emoji ]]; then
+      data=(--data "$shared/datasets/twemoji64/images")
+    else
+      data=(--cats 2000 --cat-seed 2)  # fresh cats the model never saw
+    fi
+    "$cli" eval models/$m.cattery "${data[@]}" --count 1000 --json > "$work/$m-eval.json"
+    "$cli" eval models/$m.cattery "${data[@]}" --count 1000
+  done
+}
+
+stages=("$@")
+[[ ${#stages[@]} -gt 0 ]] || stages=(three emoji chubby sheets)
+for s in "${stages[@]}"; do
+  case $s in
+    three | emoji | chubby | sheets) "$s" ;;
+    *) echo "unknown stage: $s (three, emoji, chubby, sheets)" >&2; exit 2 ;;
+  esac
+done

@@ -1,0 +1,163 @@
+#include <torch/torch.h>
+#include <QtTest/QtTest>
+
+#include <filesystem>
+#include <fstream>
+
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTabWidget>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "core/io/modelfile.h"
+#include "testutil.h"
+#include "ui/mainwindow.h"
+#include "ui/trainview.h"
+#include "ui/trainworker.h"
+
+using namespace cattery;
+using namespace cattery::ui;
+
+namespace {
+constexpr int kWait = 60000;
+}
+
+class TestTrainView : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanup();
+    void badFolderKeepsStartDisabled();
+    void trainPauseResumeStopAndExplore();
+
+private:
+    QString path(const char* name) const { return m_dir.filePath(QString::fromLatin1(name)); }
+    void setKnob(const char* name, int value) {
+        auto* box = m_window->trainView()->findChild<QSpinBox*>(QString::fromLatin1(name));
+        QVERIFY(box != nullptr);
+        box->setValue(value);
+    }
+    QTemporaryDir m_dir;
+    QString m_model;
+    std::unique_ptr<MainWindow> m_window;
+};
+
+void TestTrainView::initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    QVERIFY(m_dir.isValid());
+    m_model = path("tiny.cattery");
+    test::saveTinyModel(m_model.toStdString());
+    // 32 tiny pictures, and a folder of nothing but broken files.
+    std::filesystem::create_directories(path("good").toStdString());
+    const Dataset blobs = test::blobDataset(32, 32);
+    for (int i = 0; i < 32; ++i) {
+        const torch::Tensor hwc = blobs.images[i].permute({1, 2, 0}).contiguous();
+        cv::Mat rgb(32, 32, CV_8UC3, hwc.data_ptr());
+        cv::Mat bgr;
+        cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+        QVERIFY(
+            cv::imwrite(path("good").toStdString() + "/blob" + std::to_string(i) + ".png", bgr));
+    }
+    std::filesystem::create_directories(path("bad").toStdString());
+    std::ofstream(path("bad/empty.png").toStdString());
+    std::ofstream(path("bad/notes.png").toStdString()) << "this is text, not a picture";
+}
+
+void TestTrainView::init() {
+    QSettings().clear();
+    m_window = std::make_unique<MainWindow>(m_model);
+    m_window->show();
+    m_window->tabs()->setCurrentWidget(m_window->trainView());
+}
+
+void TestTrainView::cleanup() {
+    m_window->trainView()->stopAndWait();
+    m_window.reset();
+}
+
+void TestTrainView::badFolderKeepsStartDisabled() {
+    TrainView* view = m_window->trainView();
+    QVERIFY(!view->startButton()->isEnabled());
+    view->setFolder(path("bad"));
+    QTRY_VERIFY_WITH_TIMEOUT(view->reportLabel()->text().contains(QStringLiteral("Nothing")),
+                             kWait);
+    QVERIFY(!view->startButton()->isEnabled());
+    QVERIFY(!view->startButton()->toolTip().isEmpty());
+    const auto skipped = view->findChildren<QListWidget*>().first();
+    QCOMPARE(skipped->count(), 2);
+    QTest::mouseClick(view->startButton(), Qt::LeftButton);
+    QVERIFY(!view->running());
+}
+
+void TestTrainView::trainPauseResumeStopAndExplore() {
+    TrainView* view = m_window->trainView();
+    view->outputEdit()->setText(path("out/blobs.cattery"));
+    setKnob("nf", 4);
+    setKnob("ndf", 8);
+    setKnob("batch", 4);
+    setKnob("latent", 8);
+    setKnob("sampleEvery", 5);
+    setKnob("checkpointEvery", 25);
+    view->stepsBox()->setValue(1000000);
+    view->setFolder(path("good"));
+    QTRY_VERIFY_WITH_TIMEOUT(view->startButton()->isEnabled(), kWait);
+    QVERIFY(view->reportLabel()->text().contains(QStringLiteral("32")));
+
+    QTest::mouseClick(view->startButton(), Qt::LeftButton);
+    QVERIFY(view->running());
+    QTRY_VERIFY_WITH_TIMEOUT(view->lastStep() > 10, kWait);
+    QTRY_VERIFY_WITH_TIMEOUT(view->snapshotCount() > 0, kWait);
+
+    // The event loop keeps turning while training runs.
+    QElapsedTimer clock;
+    clock.start();
+    bool fired = false;
+    qint64 firedAfter = 0;
+    QTimer::singleShot(50, this, [&] {
+        fired = true;
+        firedAfter = clock.elapsed();
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(fired, 5000);
+    QVERIFY2(firedAfter < 2000, qPrintable(QString::number(firedAfter)));
+
+    // Paused: no step advances.
+    QTest::mouseClick(view->pauseButton(), Qt::LeftButton);
+    QTest::qWait(300);
+    const qint64 pausedAt = view->lastStep();
+    QTest::qWait(800);
+    QCOMPARE(view->lastStep(), pausedAt);
+    QTest::mouseClick(view->pauseButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(view->lastStep() > pausedAt, kWait);
+
+    // A NaN mid-run: a warning in words, and training goes on from the rollback.
+    view->worker()->injectNaN();
+    QTRY_VERIFY_WITH_TIMEOUT(view->warnings()->count() > 0, kWait);
+    QVERIFY(view->warnings()->item(0)->text().contains(QStringLiteral("NaN")));
+    const qint64 afterNaN = view->lastStep();
+    QTRY_VERIFY_WITH_TIMEOUT(view->lastStep() > afterNaN + 5, kWait);
+    QTRY_VERIFY_WITH_TIMEOUT(view->checkpoints()->count() > 0, kWait);
+
+    // Stop: a checkpoint and a model exist and load.
+    QTest::mouseClick(view->stopButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!view->running(), kWait);
+    QVERIFY(loadModel(path("out/blobs.checkpoint.cattery").toStdString()).checkpoint);
+    QCOMPARE(loadModel(path("out/blobs.cattery").toStdString()).arch.latentDim, 8);
+
+    // Any checkpoint opens in the explorer.
+    view->checkpoints()->setCurrentRow(0);
+    const QString snapshot = view->checkpoints()->item(0)->data(Qt::UserRole).toString();
+    Q_EMIT view->openModelRequested(snapshot);
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->model().path, snapshot, kWait);
+    QCOMPARE(m_window->model().latentDim, 8);
+}
+
+QTEST_MAIN(TestTrainView)
+#include "test_trainview.moc"

@@ -1,0 +1,540 @@
+#include "ui/trainview.h"
+
+#include <QChart>
+#include <QChartView>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLineSeries>
+#include <QListWidget>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSlider>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QStandardPaths>
+#include <QVBoxLayout>
+#include <QValueAxis>
+
+#include "ui/cellgrid.h"
+#include "ui/latentmath.h"
+
+namespace cattery::ui {
+namespace {
+
+struct Preset {
+    const char* name;
+    int size;
+    qint64 steps;
+    int batch;
+};
+constexpr Preset kPresets[] = {
+    {"Quick: 32x32, a few minutes on a CPU", 32, 2000, 16},
+    {"Standard: 64x64", 64, 20000, 16},
+    {"Large: 128x128, for a GPU", 128, 100000, 16},
+};
+
+QString formatEta(double seconds) {
+    if (seconds < 0) {
+        return QStringLiteral("--:--");
+    }
+    const auto s = static_cast<qint64>(seconds + 0.5);
+    return s >= 3600 ? QStringLiteral("%1:%2:%3")
+                           .arg(s / 3600)
+                           .arg((s / 60) % 60, 2, 10, QLatin1Char('0'))
+                           .arg(s % 60, 2, 10, QLatin1Char('0'))
+                     : QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
+}
+
+QSpinBox* intBox(int lo, int hi, int value, const QString& tip, QWidget* parent) {
+    auto* box = new QSpinBox(parent);
+    box->setRange(lo, hi);
+    box->setValue(value);
+    box->setToolTip(tip);
+    return box;
+}
+
+QDoubleSpinBox* realBox(double lo, double hi, double value, int decimals, double step,
+                        const QString& tip, QWidget* parent) {
+    auto* box = new QDoubleSpinBox(parent);
+    box->setRange(lo, hi);
+    box->setDecimals(decimals);
+    box->setSingleStep(step);
+    box->setValue(value);
+    box->setToolTip(tip);
+    return box;
+}
+
+QLineSeries* series(const QString& name, QChart* chart) {
+    auto* s = new QLineSeries(chart);
+    s->setName(name);
+    chart->addSeries(s);
+    return s;
+}
+
+}  // namespace
+
+TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorker(this)) {
+    const TrainSettings defaults;
+    auto* layout = new QHBoxLayout(this);
+    auto* left = new QVBoxLayout;
+    layout->addLayout(left, 0);
+
+    // Data.
+    auto* dataBox = new QGroupBox(tr("Images"), this);
+    auto* dataLayout = new QVBoxLayout(dataBox);
+    auto* folderRow = new QHBoxLayout;
+    m_folder = new QLineEdit(this);
+    m_folder->setPlaceholderText(tr("A folder of images (or drop one on the window)"));
+    auto* browse = new QPushButton(tr("Choose..."), this);
+    folderRow->addWidget(m_folder, 1);
+    folderRow->addWidget(browse);
+    dataLayout->addLayout(folderRow);
+    m_report = new QLabel(tr("Choose a folder of images to train on."), this);
+    m_report->setWordWrap(true);
+    dataLayout->addWidget(m_report);
+    m_skipped = new QListWidget(this);
+    m_skipped->setMaximumHeight(80);
+    m_skipped->setToolTip(tr("Files that will not be used, and why"));
+    dataLayout->addWidget(m_skipped);
+    m_examples = new CellGrid(this);
+    m_examples->setColumns(8);
+    m_examples->setCellCount(0);
+    m_examples->setZoom(1);
+    m_examples->setToolTip(
+        tr("Examples as the trainer will see them (flips, turns, zoom, shifts)"));
+    dataLayout->addWidget(m_examples, 0, Qt::AlignHCenter);
+    left->addWidget(dataBox);
+
+    // Settings.
+    auto* settingsBox = new QGroupBox(tr("Settings"), this);
+    auto* form = new QFormLayout(settingsBox);
+    m_preset = new QComboBox(this);
+    for (const Preset& p : kPresets) {
+        m_preset->addItem(tr(p.name));
+    }
+    form->addRow(tr("Preset:"), m_preset);
+    m_output = new QLineEdit(this);
+    m_output->setToolTip(tr("The new model file; its checkpoint and snapshots go beside it"));
+    form->addRow(tr("Model file:"), m_output);
+    m_size = intBox(32, 128, defaults.imageSize, tr("Image size: 32, 48, 64, 80, 96 or 128"), this);
+    m_size->setSingleStep(16);
+    m_steps = intBox(1, 10000000, static_cast<int>(defaults.steps), tr("Steps in all"), this);
+    form->addRow(tr("Image size:"), m_size);
+    form->addRow(tr("Steps:"), m_steps);
+    auto* advanced = new QGroupBox(tr("Advanced"), this);
+    advanced->setCheckable(true);
+    advanced->setChecked(false);
+    auto* adv = new QFormLayout(advanced);
+    m_latent = intBox(3, 512, defaults.latentDim, tr("Latent dimension (the demo: 100)"), this);
+    m_nf = intBox(4, 256, defaults.nf, tr("Generator width: stages of 8, 4, 2 and 1 times this"),
+                  this);
+    m_ndf = intBox(4, 256, defaults.ndf, tr("Discriminator filters per convolution"), this);
+    m_batch = intBox(1, 1024, defaults.batchSize, tr("Images per step (the demo: 16)"), this);
+    m_lr = realBox(1e-6, 1e-2, defaults.learningRate, 6, 1e-5,
+                   tr("Adam learning rate for both networks (the demo: 1e-4 to 1e-3)"), this);
+    m_gamma = realBox(0.1, 1.5, defaults.gamma, 2, 0.05,
+                      tr("BEGAN gamma: lower gives sharper, less varied pictures (the demo: "
+                         "0.7 to 0.8)"),
+                      this);
+    m_lambdaK = realBox(0.0, 1.0, defaults.lambdaK, 4, 0.001,
+                        tr("How fast k_t follows the balance between the two losses"), this);
+    m_sampleEvery = intBox(1, 1000000, static_cast<int>(defaults.sampleEvery),
+                           tr("Refresh the sample grid every N steps"), this);
+    m_checkpointEvery = intBox(1, 1000000, static_cast<int>(defaults.checkpointEvery),
+                               tr("Save a checkpoint and a snapshot every N steps"), this);
+    m_seed = intBox(0, std::numeric_limits<int>::max(), static_cast<int>(defaults.seed),
+                    tr("Seed of the weights, batches and sample latents"), this);
+    m_batchNorm = new QCheckBox(tr("Batch norm in the generator"), this);
+    m_batchNorm->setChecked(defaults.batchNorm);
+    m_flip = new QCheckBox(tr("Mirror images at random"), this);
+    m_flip->setChecked(defaults.flip);
+    // Object names let scripts and tests find every knob.
+    m_latent->setObjectName(QStringLiteral("latent"));
+    m_nf->setObjectName(QStringLiteral("nf"));
+    m_ndf->setObjectName(QStringLiteral("ndf"));
+    m_batch->setObjectName(QStringLiteral("batch"));
+    m_sampleEvery->setObjectName(QStringLiteral("sampleEvery"));
+    m_checkpointEvery->setObjectName(QStringLiteral("checkpointEvery"));
+    adv->addRow(tr("Latent:"), m_latent);
+    adv->addRow(tr("Generator width:"), m_nf);
+    adv->addRow(tr("Discriminator width:"), m_ndf);
+    adv->addRow(tr("Batch:"), m_batch);
+    adv->addRow(tr("Learning rate:"), m_lr);
+    adv->addRow(tr("Gamma:"), m_gamma);
+    adv->addRow(tr("lambda_k:"), m_lambdaK);
+    adv->addRow(tr("Samples every:"), m_sampleEvery);
+    adv->addRow(tr("Checkpoint every:"), m_checkpointEvery);
+    adv->addRow(tr("Seed:"), m_seed);
+    adv->addRow(m_batchNorm);
+    adv->addRow(m_flip);
+    form->addRow(advanced);
+    left->addWidget(settingsBox);
+
+    // Controls.
+    auto* controls = new QHBoxLayout;
+    m_start = new QPushButton(tr("&Start"), this);
+    m_pause = new QPushButton(tr("&Pause"), this);
+    m_stop = new QPushButton(tr("S&top"), this);
+    controls->addWidget(m_start);
+    controls->addWidget(m_pause);
+    controls->addWidget(m_stop);
+    left->addLayout(controls);
+    m_progress = new QProgressBar(this);
+    m_progress->setFormat(tr("Not started"));
+    m_progress->setTextVisible(true);
+    left->addWidget(m_progress);
+    m_device = new QLabel(this);
+    left->addWidget(m_device);
+    left->addStretch(1);
+
+    // Live: plots, samples, warnings, checkpoints.
+    auto* right = new QVBoxLayout;
+    layout->addLayout(right, 1);
+    auto* lossChart = new QChart;
+    lossChart->setTitle(tr("Losses"));
+    m_lossReal = series(tr("L(x)"), lossChart);
+    m_lossFake = series(tr("L(G(z))"), lossChart);
+    m_convergence = series(tr("M"), lossChart);
+    m_lossX = new QValueAxis(lossChart);
+    m_lossY = new QValueAxis(lossChart);
+    m_lossX->setLabelFormat(QStringLiteral("%d"));
+    lossChart->addAxis(m_lossX, Qt::AlignBottom);
+    lossChart->addAxis(m_lossY, Qt::AlignLeft);
+    for (auto* s : {m_lossReal, m_lossFake, m_convergence}) {
+        s->attachAxis(m_lossX);
+        s->attachAxis(m_lossY);
+    }
+    auto* balanceChart = new QChart;
+    balanceChart->setTitle(tr("Balance"));
+    m_k = series(tr("k_t"), balanceChart);
+    m_lrSeries = series(tr("learning rate (x1000)"), balanceChart);
+    m_balanceX = new QValueAxis(balanceChart);
+    m_balanceX->setLabelFormat(QStringLiteral("%d"));
+    auto* balanceY = new QValueAxis(balanceChart);
+    balanceY->setRange(0, 1);
+    balanceChart->addAxis(m_balanceX, Qt::AlignBottom);
+    balanceChart->addAxis(balanceY, Qt::AlignLeft);
+    for (auto* s : {m_k, m_lrSeries}) {
+        s->attachAxis(m_balanceX);
+        s->attachAxis(balanceY);
+    }
+    auto* charts = new QHBoxLayout;
+    for (QChart* c : {lossChart, balanceChart}) {
+        auto* view = new QChartView(c, this);
+        view->setRenderHint(QPainter::Antialiasing);
+        view->setMinimumSize(300, 220);
+        charts->addWidget(view);
+    }
+    right->addLayout(charts, 1);
+    auto* sampleRow = new QHBoxLayout;
+    m_samples = new CellGrid(this);
+    m_samples->setColumns(4);
+    m_samples->setCellCount(16);
+    m_samples->setZoom(2);
+    sampleRow->addWidget(m_samples);
+    auto* sampleSide = new QVBoxLayout;
+    m_timelineLabel = new QLabel(tr("Samples appear as training goes."), this);
+    m_timeline = new QSlider(Qt::Horizontal, this);
+    m_timeline->setEnabled(false);
+    m_timeline->setToolTip(tr("Scrub back through earlier samples"));
+    auto* animation = new QPushButton(tr("Export Frames..."), this);
+    animation->setToolTip(tr("Every sample snapshot as a numbered PNG, ready for a video tool"));
+    sampleSide->addWidget(m_timelineLabel);
+    sampleSide->addWidget(m_timeline);
+    sampleSide->addWidget(animation);
+    sampleSide->addWidget(new QLabel(tr("Warnings:"), this));
+    m_warnings = new QListWidget(this);
+    m_warnings->setMaximumHeight(90);
+    sampleSide->addWidget(m_warnings);
+    sampleSide->addWidget(new QLabel(tr("Checkpoints (double-click to explore):"), this));
+    m_checkpoints = new QListWidget(this);
+    sampleSide->addWidget(m_checkpoints);
+    auto* openCheckpoint = new QPushButton(tr("Open in Explorer"), this);
+    sampleSide->addWidget(openCheckpoint);
+    sampleRow->addLayout(sampleSide, 1);
+    right->addLayout(sampleRow);
+
+    connect(browse, &QPushButton::clicked, this, [this] {
+        const QString dir =
+            QFileDialog::getExistingDirectory(this, tr("Folder of Images"), m_folder->text());
+        if (!dir.isEmpty()) {
+            setFolder(dir);
+        }
+    });
+    connect(m_folder, &QLineEdit::editingFinished, this, [this] { setFolder(m_folder->text()); });
+    connect(m_preset, &QComboBox::currentIndexChanged, this, &TrainView::applyPreset);
+    connect(m_size, &QSpinBox::editingFinished, this,
+            [this] { m_size->setValue(std::clamp((m_size->value() + 8) / 16 * 16, 32, 128)); });
+    connect(m_start, &QPushButton::clicked, this, &TrainView::start);
+    connect(m_pause, &QPushButton::clicked, this, &TrainView::togglePause);
+    connect(m_stop, &QPushButton::clicked, this, &TrainView::stopTraining);
+    connect(m_timeline, &QSlider::valueChanged, this, &TrainView::showSnapshot);
+    connect(animation, &QPushButton::clicked, this, &TrainView::exportAnimation);
+    const auto openSelected = [this] {
+        if (auto* item = m_checkpoints->currentItem()) {
+            Q_EMIT openModelRequested(item->data(Qt::UserRole).toString());
+        }
+    };
+    connect(openCheckpoint, &QPushButton::clicked, this, openSelected);
+    connect(m_checkpoints, &QListWidget::itemDoubleClicked, this, openSelected);
+    connect(m_worker, &TrainWorker::scanned, this, &TrainView::onScanned);
+    connect(m_worker, &TrainWorker::progress, this, &TrainView::onProgress);
+    connect(m_worker, &TrainWorker::samples, this, &TrainView::onSamples);
+    connect(m_worker, &TrainWorker::checkpointSaved, this, &TrainView::onCheckpoint);
+    connect(m_worker, &TrainWorker::warning, this, &TrainView::addWarning);
+    connect(m_worker, &TrainWorker::finished, this, &TrainView::onFinished);
+    connect(m_worker, &TrainWorker::failed, this, &TrainView::onFailed);
+    connect(m_worker, &QThread::finished, this, [this] {
+        if (m_rescan) {
+            m_rescan = false;
+            setFolder(m_folder->text());
+        }
+        updateButtons();
+    });
+    m_device->setText(tr("Device: chosen when training starts (a GPU when present, else the CPU)"));
+    applyPreset(0);
+    updateButtons();
+}
+
+TrainView::~TrainView() = default;
+
+void TrainView::applyPreset(int index) {
+    const Preset& p = kPresets[std::clamp(index, 0, 2)];
+    m_size->setValue(p.size);
+    m_steps->setValue(static_cast<int>(p.steps));
+    m_batch->setValue(p.batch);
+    if (!m_folder->text().isEmpty()) {
+        setFolder(m_folder->text());
+    }
+}
+
+void TrainView::setFolder(const QString& folder) {
+    m_folder->setText(folder);
+    m_scanOk = false;
+    m_skipped->clear();
+    m_examples->setCellCount(0);
+    if (folder.isEmpty()) {
+        updateButtons();
+        return;
+    }
+    if (m_output->text().isEmpty()) {
+        const QString base = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation) +
+                             QStringLiteral("/Cattery");
+        m_output->setText(
+            QDir(base).filePath(QFileInfo(folder).completeBaseName() + QStringLiteral(".cattery")));
+    }
+    if (m_worker->isRunning()) {
+        m_rescan = !m_training;
+        updateButtons();
+        return;
+    }
+    m_report->setText(tr("Reading %1...").arg(folder));
+    m_worker->scan(folder, m_size->value());
+    updateButtons();
+}
+
+void TrainView::onScanned(const DataReport& report) {
+    if (report.folder != m_folder->text()) {
+        return;
+    }
+    m_scanOk = report.error.isEmpty() && report.used > 0;
+    m_report->setText(m_scanOk ? tr("%n image(s) will be used", nullptr, report.used) +
+                                     (report.skipped.isEmpty()
+                                          ? QString()
+                                          : tr("; %n skipped:", nullptr, report.skipped.size()))
+                               : tr("Nothing to train on: %1").arg(report.error));
+    m_skipped->addItems(report.skipped);
+    m_examples->setImageSize(report.examples.isEmpty() ? 32 : report.examples.first().width());
+    m_examples->setZoom(
+        report.examples.isEmpty() ? 1 : std::max(1, 48 / report.examples.first().width()));
+    m_examples->setCellCount(static_cast<int>(report.examples.size()));
+    m_examples->setImages(report.examples);
+    updateButtons();
+}
+
+TrainSettings TrainView::settings() const {
+    TrainSettings s;
+    s.folder = m_folder->text();
+    s.modelPath = m_output->text();
+    s.imageSize = m_size->value();
+    s.latentDim = m_latent->value();
+    s.nf = m_nf->value();
+    s.ndf = m_ndf->value();
+    s.batchSize = m_batch->value();
+    s.steps = m_steps->value();
+    s.learningRate = m_lr->value();
+    s.gamma = m_gamma->value();
+    s.lambdaK = m_lambdaK->value();
+    s.sampleEvery = m_sampleEvery->value();
+    s.checkpointEvery = m_checkpointEvery->value();
+    s.seed = static_cast<quint64>(m_seed->value());
+    s.batchNorm = m_batchNorm->isChecked();
+    s.flip = m_flip->isChecked();
+    return s;
+}
+
+bool TrainView::running() const {
+    return m_training;
+}
+
+void TrainView::start() {
+    if (!m_scanOk || m_worker->isRunning() || m_output->text().isEmpty()) {
+        return;
+    }
+    for (auto* s : {m_lossReal, m_lossFake, m_convergence, m_k, m_lrSeries}) {
+        s->clear();
+    }
+    m_snapshots.clear();
+    m_checkpoints->clear();
+    m_warnings->clear();
+    m_maxLoss = 0.1;
+    m_lastStep = 0;
+    m_training = true;
+    m_progress->setRange(0, m_steps->value());
+    m_progress->setValue(0);
+    m_progress->setFormat(tr("Starting..."));
+    m_worker->train(settings());
+    updateButtons();
+}
+
+void TrainView::togglePause() {
+    if (!m_training) {
+        return;
+    }
+    m_worker->setPaused(!m_worker->paused());
+    m_pause->setText(m_worker->paused() ? tr("&Resume") : tr("&Pause"));
+    m_progress->setFormat(m_worker->paused() ? tr("Paused at step %1").arg(m_lastStep)
+                                             : m_progress->format());
+}
+
+void TrainView::stopTraining() {
+    if (m_training) {
+        m_worker->stop();
+        m_worker->setPaused(false);
+        m_progress->setFormat(tr("Stopping: saving a checkpoint..."));
+    }
+}
+
+void TrainView::stopAndWait() {
+    stopTraining();
+    m_worker->wait();
+}
+
+void TrainView::onProgress(const TrainProgress& p) {
+    m_lastStep = p.step;
+    m_progress->setRange(0, static_cast<int>(p.total));
+    m_progress->setValue(static_cast<int>(p.step));
+    if (!m_worker->paused()) {
+        m_progress->setFormat(tr("step %1 / %2 - %3 images/s - ETA %4")
+                                  .arg(p.step)
+                                  .arg(p.total)
+                                  .arg(p.imagesPerSecond, 0, 'f', 1)
+                                  .arg(formatEta(p.etaSeconds)));
+    }
+    const double x = static_cast<double>(p.step);
+    m_lossReal->append(x, p.lossReal);
+    m_lossFake->append(x, p.lossFake);
+    m_convergence->append(x, p.convergence);
+    m_k->append(x, p.k);
+    m_lrSeries->append(x, p.learningRate * 1000.0);
+    m_maxLoss = std::max({m_maxLoss, p.lossReal, p.lossFake, p.convergence});
+    m_lossX->setRange(0, std::max<double>(1, x));
+    m_balanceX->setRange(0, std::max<double>(1, x));
+    m_lossY->setRange(0, m_maxLoss * 1.05);
+}
+
+void TrainView::onSamples(qint64 step, const QVector<QImage>& images) {
+    m_snapshots.push_back({step, images});
+    const bool atEnd = m_timeline->value() == m_timeline->maximum();
+    m_timeline->setEnabled(true);
+    m_timeline->setRange(0, m_snapshots.size() - 1);
+    if (atEnd || m_snapshots.size() == 1) {
+        m_timeline->setValue(m_snapshots.size() - 1);
+        showSnapshot(m_snapshots.size() - 1);
+    }
+}
+
+void TrainView::showSnapshot(int index) {
+    if (index < 0 || index >= m_snapshots.size()) {
+        return;
+    }
+    const auto& [step, images] = m_snapshots[index];
+    m_samples->setImageSize(images.isEmpty() ? 32 : images.first().width());
+    m_samples->setCellCount(static_cast<int>(images.size()));
+    m_samples->setImages(images);
+    m_timelineLabel->setText(tr("Samples at step %1").arg(step));
+}
+
+void TrainView::onCheckpoint(const QString& path, qint64 step, double convergence) {
+    auto* item = new QListWidgetItem(tr("step %1 - M %2").arg(step).arg(convergence, 0, 'f', 4));
+    item->setData(Qt::UserRole, path);
+    item->setToolTip(path);
+    m_checkpoints->addItem(item);
+}
+
+void TrainView::addWarning(const QString& message) {
+    m_warnings->addItem(message);
+    m_warnings->scrollToBottom();
+}
+
+void TrainView::onFinished(bool stopped, const QString& modelPath) {
+    m_training = false;
+    m_progress->setFormat(stopped ? tr("Stopped at step %1: model saved").arg(m_lastStep)
+                                  : tr("Finished: %1").arg(modelPath));
+    m_pause->setText(tr("&Pause"));
+    updateButtons();
+    Q_EMIT trainingFinished(modelPath);
+}
+
+void TrainView::onFailed(const QString& message) {
+    if (m_training) {
+        m_training = false;
+        m_progress->setFormat(tr("Failed"));
+        addWarning(tr("Training stopped: %1").arg(message));
+        QMessageBox::warning(this, tr("Training failed"), message);
+    } else {
+        m_report->setText(tr("Could not read the images: %1").arg(message));
+    }
+    updateButtons();
+}
+
+void TrainView::updateButtons() {
+    const bool busy = m_worker->isRunning();
+    m_start->setEnabled(m_scanOk && !busy && !m_training);
+    m_start->setToolTip(m_scanOk ? tr("Train a new model on these images")
+                                 : tr("Choose a folder with usable images first"));
+    m_pause->setEnabled(m_training);
+    m_stop->setEnabled(m_training);
+}
+
+void TrainView::exportAnimation() {
+    if (m_snapshots.isEmpty()) {
+        return;
+    }
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder for the frames"));
+    if (dir.isEmpty()) {
+        return;
+    }
+    for (const auto& [step, images] : m_snapshots) {
+        CellGrid grid;
+        grid.setColumns(4);
+        grid.setCellCount(static_cast<int>(images.size()));
+        grid.setImageSize(images.isEmpty() ? 32 : images.first().width());
+        grid.setImages(images);
+        grid.gridImage().save(
+            QDir(dir).filePath(QStringLiteral("step-%1.png").arg(step, 7, 10, QLatin1Char('0'))));
+    }
+}
+
+}  // namespace cattery::ui

@@ -1,0 +1,103 @@
+#pragma once
+
+#include <atomic>
+
+#include <QImage>
+#include <QMetaType>
+#include <QString>
+#include <QStringList>
+#include <QThread>
+#include <QVector>
+
+namespace cattery::ui {
+
+// What a run is asked to do, in Qt value types (the worker builds core's configs from it).
+struct TrainSettings {
+    QString folder;      // folder of images, or a data set file
+    QString modelPath;   // where the model goes; the checkpoint goes beside it
+    QString resumeFrom;  // a checkpoint to continue (empty: a new run)
+    int imageSize = 32;
+    int latentDim = 100;
+    int nf = 16;
+    int ndf = 32;
+    int batchSize = 16;
+    qint64 steps = 2000;
+    double learningRate = 1e-4;
+    double gamma = 0.7;
+    double lambdaK = 0.01;
+    qint64 sampleEvery = 100;
+    qint64 checkpointEvery = 500;
+    quint64 seed = 1;
+    bool batchNorm = true;
+    bool flip = true;
+};
+
+// The data report shown before anything trains.
+struct DataReport {
+    QString folder;
+    int used = 0;
+    QStringList skipped;       // "file: reason"
+    QVector<QImage> examples;  // augmented exactly as the trainer will see them
+    QString error;             // why nothing can train (empty when something can)
+};
+
+struct TrainProgress {
+    qint64 step = 0;
+    qint64 total = 0;
+    double imagesPerSecond = 0;
+    double etaSeconds = -1;
+    double lossReal = 0;
+    double lossFake = 0;
+    double k = 0;
+    double convergence = 0;
+    double learningRate = 0;
+};
+
+// Runs the trainer's step loop off the UI thread. Pause and stop are atomics checked between
+// steps; every failure becomes failed(); progress arrives at most ten times a second.
+class TrainWorker : public QThread {
+    Q_OBJECT
+
+public:
+    explicit TrainWorker(QObject* parent = nullptr);
+    ~TrainWorker() override;
+
+    // Reads the folder (on this worker's thread) and reports what would be used.
+    void scan(const QString& folder, int imageSize);
+    void train(const TrainSettings& settings);
+    void setPaused(bool paused) { m_pause = paused; }
+    void stop() { m_stop = true; }
+    bool paused() const { return m_pause.load(); }
+    // The next step's losses become NaN (fault drills and tests).
+    void injectNaN() { m_injectNaN = true; }
+
+Q_SIGNALS:
+    void scanned(const cattery::ui::DataReport& report);
+    void progress(const cattery::ui::TrainProgress& progress);
+    void samples(qint64 step, const QVector<QImage>& images);
+    void checkpointSaved(const QString& path, qint64 step, double convergence);
+    void warning(const QString& message);
+    void finished(bool stopped, const QString& modelPath);
+    void failed(const QString& message);
+
+protected:
+    void run() override;
+
+private:
+    void runScan();
+    void runTrain();
+
+    enum class Job { Scan, Train };
+    Job m_job = Job::Scan;
+    QString m_folder;
+    int m_scanSize = 32;
+    TrainSettings m_settings;
+    std::atomic<bool> m_pause{false};
+    std::atomic<bool> m_stop{false};
+    std::atomic<bool> m_injectNaN{false};
+};
+
+}  // namespace cattery::ui
+
+Q_DECLARE_METATYPE(cattery::ui::DataReport)
+Q_DECLARE_METATYPE(cattery::ui::TrainProgress)
