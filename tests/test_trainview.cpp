@@ -151,6 +151,15 @@ void TestTrainView::trainPauseResumeStopAndExplore() {
     QVERIFY(loadModel(path("out/blobs.checkpoint.cattery").toStdString()).checkpoint);
     QCOMPARE(loadModel(path("out/blobs.cattery").toStdString()).arch.latentDim, 8);
 
+    // The run resumes from its checkpoint where it stopped.
+    const qint64 stoppedAt = loadModel(path("out/blobs.checkpoint.cattery").toStdString()).step;
+    view->resume(path("out/blobs.checkpoint.cattery"));
+    QVERIFY(view->running());
+    QTRY_VERIFY_WITH_TIMEOUT(view->lastStep() > stoppedAt + 3, kWait);
+    QVERIFY(view->lastStep() < stoppedAt + 100000);
+    view->stopAndWait();
+    QTRY_VERIFY_WITH_TIMEOUT(!view->running(), kWait);
+
     // Any checkpoint opens in the explorer.
     view->checkpoints()->setCurrentRow(0);
     const QString snapshot = view->checkpoints()->item(0)->data(Qt::UserRole).toString();

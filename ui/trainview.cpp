@@ -178,6 +178,11 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     adv->addRow(tr("Seed:"), m_seed);
     adv->addRow(m_batchNorm);
     adv->addRow(m_flip);
+    m_deviceChoice = new QComboBox(this);
+    m_deviceChoice->addItem(tr("Automatic (a GPU when present)"), QStringLiteral("auto"));
+    m_deviceChoice->addItem(tr("CPU, every core"), QStringLiteral("cpu"));
+    m_deviceChoice->addItem(tr("CUDA GPU"), QStringLiteral("cuda"));
+    form->addRow(tr("Device:"), m_deviceChoice);
     form->addRow(advanced);
     left->addWidget(settingsBox);
 
@@ -189,6 +194,17 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     controls->addWidget(m_start);
     controls->addWidget(m_pause);
     controls->addWidget(m_stop);
+    auto* resumeButton = new QPushButton(tr("&Resume From..."), this);
+    resumeButton->setToolTip(tr("Continue an earlier run from its checkpoint"));
+    controls->addWidget(resumeButton);
+    connect(resumeButton, &QPushButton::clicked, this, [this] {
+        const QString file = QFileDialog::getOpenFileName(
+            this, tr("Resume From Checkpoint"), QFileInfo(m_output->text()).absolutePath(),
+            tr("Cattery checkpoints (*.checkpoint.cattery);;Cattery files (*.cattery)"));
+        if (!file.isEmpty()) {
+            resume(file);
+        }
+    });
     left->addLayout(controls);
     m_progress = new QProgressBar(this);
     m_progress->setFormat(tr("Not started"));
@@ -294,6 +310,10 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     connect(m_worker, &TrainWorker::checkpointSaved, this, &TrainView::onCheckpoint);
     connect(m_worker, &TrainWorker::warning, this, &TrainView::addWarning);
     connect(m_worker, &TrainWorker::finished, this, &TrainView::onFinished);
+    connect(m_worker, &TrainWorker::started, this, [this](const QString& device, qint64 from) {
+        m_device->setText(from > 0 ? tr("Training on %1, resumed at step %2").arg(device).arg(from)
+                                   : tr("Training on %1").arg(device));
+    });
     connect(m_worker, &TrainWorker::failed, this, &TrainView::onFailed);
     connect(m_worker, &QThread::finished, this, [this] {
         if (m_rescan) {
@@ -381,6 +401,7 @@ TrainSettings TrainView::settings() const {
     s.seed = static_cast<quint64>(m_seed->value());
     s.batchNorm = m_batchNorm->isChecked();
     s.flip = m_flip->isChecked();
+    s.device = m_deviceChoice->currentData().toString();
     return s;
 }
 
@@ -389,7 +410,15 @@ bool TrainView::running() const {
 }
 
 void TrainView::start() {
+    resume(QString());
+}
+
+void TrainView::resume(const QString& checkpoint) {
     if (!m_scanOk || m_worker->isRunning() || m_output->text().isEmpty()) {
+        if (!m_scanOk) {
+            QMessageBox::information(this, tr("Choose the images first"),
+                                     tr("Choose the folder of images to train on, then start."));
+        }
         return;
     }
     for (auto* s : {m_lossReal, m_lossFake, m_convergence, m_k, m_lrSeries}) {
@@ -404,7 +433,9 @@ void TrainView::start() {
     m_progress->setRange(0, m_steps->value());
     m_progress->setValue(0);
     m_progress->setFormat(tr("Starting..."));
-    m_worker->train(settings());
+    TrainSettings s = settings();
+    s.resumeFrom = checkpoint;
+    m_worker->train(s);
     updateButtons();
 }
 

@@ -50,6 +50,8 @@ public:
     void stopAndWait();
 
     void start();
+    // Continues the run saved in a checkpoint, on the folder chosen above.
+    void resume(const QString& checkpoint);
     void togglePause();
     void stopTraining();
 
@@ -89,6 +91,7 @@ private:
     QSpinBox* m_seed;
     QCheckBox* m_batchNorm;
     QCheckBox* m_flip;
+    QComboBox* m_deviceChoice;
     QLabel* m_report;
     QListWidget* m_skipped;
     CellGrid* m_examples;

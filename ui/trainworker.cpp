@@ -123,7 +123,7 @@ void TrainWorker::runScan() {
 
 void TrainWorker::runTrain() {
     const TrainSettings& s = m_settings;
-    const torch::Device device = chooseDevice("auto");
+    const torch::Device device = chooseDevice(s.device.toStdString());
     std::optional<Trainer> trainer;
     if (!s.resumeFrom.isEmpty()) {
         const Container head = readContainer(s.resumeFrom.toStdString());
@@ -220,6 +220,7 @@ void TrainWorker::runTrain() {
         Q_EMIT checkpointSaved(path, step, lastM);
     };
     callbacks.onWarning = [&](const std::string& w) { Q_EMIT warning(QString::fromStdString(w)); };
+    Q_EMIT started(QString::fromStdString(describeDevice(device)), trainer->stepCount());
     const LoopEnd end = runTraining(*trainer, options, callbacks, m_stop, &m_pause);
     Q_EMIT finished(end == LoopEnd::Stopped, s.modelPath);
 }

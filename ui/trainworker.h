@@ -13,9 +13,10 @@ namespace cattery::ui {
 
 // What a run is asked to do, in Qt value types (the worker builds core's configs from it).
 struct TrainSettings {
-    QString folder;      // folder of images, or a data set file
-    QString modelPath;   // where the model goes; the checkpoint goes beside it
-    QString resumeFrom;  // a checkpoint to continue (empty: a new run)
+    QString folder;                           // folder of images, or a data set file
+    QString modelPath;                        // where the model goes; the checkpoint goes beside it
+    QString resumeFrom;                       // a checkpoint to continue (empty: a new run)
+    QString device = QStringLiteral("auto");  // auto, cpu or cuda
     int imageSize = 32;
     int latentDim = 100;
     int nf = 16;
@@ -78,6 +79,7 @@ Q_SIGNALS:
     void checkpointSaved(const QString& path, qint64 step, double convergence);
     void warning(const QString& message);
     void finished(bool stopped, const QString& modelPath);
+    void started(const QString& device, qint64 fromStep);
     void failed(const QString& message);
 
 protected:
