@@ -1,4 +1,8 @@
 // cattery: the desktop explorer.
+#include <sys/resource.h>
+
+#include <cstdio>
+
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
@@ -45,6 +49,8 @@ void scheduleScreenshots(cattery::ui::MainWindow* window, const QString& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    QElapsedTimer sinceStart;
+    sinceStart.start();
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("Cattery"));
     QApplication::setOrganizationName(QStringLiteral("Cattery"));
@@ -61,10 +67,26 @@ int main(int argc, char** argv) {
         QStringLiteral("Save a picture of each view into <folder> once rendered, then quit."),
         QStringLiteral("folder"));
     parser.addOption(screenshots);
+    const QCommandLineOption timeFirstGrid(
+        QStringLiteral("time-first-grid"),
+        QStringLiteral("Print the time to the first painted grid and the peak memory, then quit."));
+    parser.addOption(timeFirstGrid);
     parser.process(app);
     const QStringList args = parser.positionalArguments();
     cattery::ui::MainWindow window(args.isEmpty() ? QString() : args.first());
     window.show();
+    if (parser.isSet(timeFirstGrid)) {
+        QObject::connect(
+            window.morphView(), &cattery::ui::ExplorerView::renderShown, &window, [&sinceStart] {
+                QApplication::processEvents();  // the grid is painted
+                rusage usage{};
+                getrusage(RUSAGE_SELF, &usage);
+                std::printf("%lld ms to the first grid, peak RSS %ld MB\n",
+                            static_cast<long long>(sinceStart.elapsed()), usage.ru_maxrss / 1024);
+                std::fflush(stdout);
+                QApplication::exit(0);
+            });
+    }
     if (parser.isSet(screenshots)) {
         window.resize(1180, 760);
         scheduleScreenshots(&window, parser.value(screenshots));

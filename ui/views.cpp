@@ -10,6 +10,7 @@
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QScrollArea>
+#include <QSlider>
 #include <QSpinBox>
 #include <QUndoCommand>
 #include <QUndoStack>
@@ -370,8 +371,22 @@ GenerateView::GenerateView(RenderWorker* worker, QUndoStack* undo, QWidget* pare
     controls->addWidget(button);
     controls->addWidget(m_count);
     controls->addWidget(m_seed);
+    auto* truncationSlider = new QSlider(Qt::Horizontal, this);
+    truncationSlider->setRange(0, 400);
+    truncationSlider->setSingleStep(5);
+    truncationSlider->setPageStep(25);
+    truncationSlider->setMaximumWidth(160);
+    truncationSlider->setToolTip(m_truncation->toolTip());
     controls->addWidget(m_truncation);
+    controls->addWidget(truncationSlider);
     controls->addStretch(1);
+    connect(truncationSlider, &QSlider::valueChanged, this,
+            [this](int v) { m_truncation->setValue(v / 100.0); });
+    connect(m_truncation, &QDoubleSpinBox::valueChanged, truncationSlider,
+            [truncationSlider](double v) {
+                const QSignalBlocker block(truncationSlider);
+                truncationSlider->setValue(static_cast<int>(std::lround(v * 100.0)));
+            });
     layout->addLayout(controls);
     layout->addWidget(scrolling(m_grid, this), 1);
     connect(button, &QPushButton::clicked, this, &GenerateView::generate);

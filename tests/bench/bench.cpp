@@ -1,0 +1,265 @@
+// cattery-bench: every performance figure of Cattery, each measured side by side with its
+// comparison in the same run (absolute times drift on shared machines; ratios much less).
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+
+#include "core/data/imagefolder.h"
+#include "core/data/proceduralcats.h"
+#include "core/latent/latentspace.h"
+#include "core/model/networks.h"
+#include "core/runtime/device.h"
+#include "core/runtime/renderer.h"
+#include "core/train/trainer.h"
+
+namespace fs = std::filesystem;
+using namespace cattery;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double msSince(Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+double medianMs(const std::function<void()>& fn, int repeats) {
+    fn();
+    std::vector<double> times;
+    for (int i = 0; i < repeats; ++i) {
+        const auto start = Clock::now();
+        fn();
+        times.push_back(msSince(start));
+    }
+    std::sort(times.begin(), times.end());
+    return times[times.size() / 2];
+}
+
+long peakRssMb() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss / 1024;
+}
+
+std::string run(const std::string& command) {
+    std::string out;
+    if (FILE* pipe = popen(command.c_str(), "r")) {
+        char buffer[4096];
+        while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) {
+            out.append(buffer, n);
+        }
+        pclose(pipe);
+    }
+    return out;
+}
+
+// The generator's multiply-adds for one image: every convolution and linear layer.
+double generatorGflop(const ArchConfig& a) {
+    double macs = 0;
+    const int base = a.baseGrid();
+    const int widths[4] = {8 * a.nf, 4 * a.nf, 2 * a.nf, a.nf};
+    macs += double(a.latentDim) * widths[0] * base * base + double(a.latentDim) * base * base;
+    int in = widths[0];
+    int side = base;
+    for (int s = 0; s < 4; ++s) {
+        for (int r = 0; r < a.repeats; ++r) {
+            macs += 9.0 * (r == 0 ? in : widths[s]) * widths[s] * side * side;
+        }
+        in = widths[s] + 1;
+        if (s < 3) {
+            side *= 2;
+        }
+    }
+    macs += 9.0 * in * 3 * side * side;
+    return 2.0 * macs / 1e9;
+}
+
+void writeWeights(const torch::nn::Module& module, const fs::path& dir) {
+    nlohmann::json index;
+    std::ofstream bin(dir / "weights.bin", std::ios::binary);
+    int64_t offset = 0;
+    const auto write = [&](const std::string& name, const torch::Tensor& t) {
+        const torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
+        bin.write(static_cast<const char*>(c.data_ptr()), c.numel() * 4);
+        index[name] = {offset, c.sizes().vec()};
+        offset += c.numel();
+    };
+    for (const auto& p : module.named_parameters()) {
+        write(p.key(), p.value());
+    }
+    for (const auto& b : module.named_buffers()) {
+        if (b.key().find("num_batches_tracked") == std::string::npos) {
+            write(b.key(), b.value());
+        }
+    }
+    std::ofstream(dir / "weights.json") << index.dump();
+}
+
+struct Row {
+    std::string what;
+    std::string value;
+    std::string comparison;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string python = argc > 1 ? argv[1] : "/usr/bin/python3";
+    const std::string sourceDir = CATTERY_SOURCE_DIR;
+    const std::string buildDir = CATTERY_BUILD_DIR;
+    const std::string shared =
+        std::getenv("CATTERY_SHARED") ? std::getenv("CATTERY_SHARED") : sourceDir + "/../shared";
+    const int threads = configureThreads(0);
+    std::vector<Row> rows;
+    torch::manual_seed(1);
+
+    // The machine's ceiling: a large matrix product through LibTorch.
+    const auto a = torch::randn({2048, 2048});
+    const auto b = torch::randn({2048, 2048});
+    const double matmulMs = medianMs([&] { (void)torch::mm(a, b); }, 5);
+    const double ceiling = 2.0 * 2048.0 * 2048.0 * 2048.0 / (matmulMs * 1e6);
+    rows.push_back({"fp32 ceiling (2048^2 matmul)", fmt::format("{:.0f} GFLOP/s", ceiling),
+                    fmt::format("{} threads", threads)});
+
+    // Model 1's shape with settled batch-norm statistics.
+    ArchConfig arch;
+    Generator g(arch);
+    {
+        torch::NoGradGuard noGrad;
+        g->train();
+        for (int i = 0; i < 5; ++i) {
+            g->forward(torch::randn({16, arch.latentDim}));
+        }
+    }
+    g->eval();
+    const fs::path dir = fs::temp_directory_path() / fmt::format("cattery-bench-{}", getpid());
+    fs::create_directories(dir);
+    writeWeights(*g, dir);
+    const LatentSpace space(arch.latentDim, 1);
+    const std::array<torch::Tensor, 4> corners = {
+        space.fromThree({-1.5f, 1.0f, 0.5f}), space.fromThree({1.5f, 0.5f, -1.0f}),
+        space.fromThree({-0.5f, -1.5f, 1.0f}), space.fromThree({1.0f, -1.0f, -1.5f})};
+    const torch::Tensor grid = cornerGrid(corners, 5);
+    {
+        const torch::Tensor c = grid.contiguous();
+        std::ofstream(dir / "latents.bin", std::ios::binary)
+            .write(static_cast<const char*>(c.data_ptr()), c.numel() * 4);
+    }
+
+    Renderer cold(g, torch::kCPU, 0);
+    const double gridMs = medianMs([&] { cold.render(grid); }, 20);
+    const double gflop = 25 * generatorGflop(arch);
+
+    // One corner moved: the renderer's cache keeps the 9 cells it does not touch.
+    Renderer cached(g, torch::kCPU, 4096);
+    cached.render(grid);
+    int move = 0;
+    const double cornerMs = medianMs(
+        [&] {
+            auto c = corners;
+            c[3] = space.fromThree({1.0f + 0.01f * float(++move), -1.0f, -1.5f});
+            cached.render(cornerGrid(c, 5));
+        },
+        20);
+    const std::size_t computed = cached.lastComputed();
+    int batchSeed = 0;
+    const double batchMs = medianMs(
+        [&] { cold.render(sampleLatents(25, arch.latentDim, std::uint64_t(++batchSeed))); }, 20);
+    const long exploreRss = peakRssMb();
+
+    // The Python reference on the same weights and latents.
+    const std::string reply = run(fmt::format("{} {}/tests/bench/reference.py --dir {} 2>&1",
+                                              python, sourceDir, dir.string()));
+    double pyGridMs = 0;
+    double pyTrain = 0;
+    std::string pixelCheck = "python reference did not run";
+    try {
+        const auto j = nlohmann::json::parse(reply.substr(reply.find('{')));
+        pyGridMs = j.at("grid_ms").get<double>();
+        pyTrain = j.at("train_images_per_s").get<double>();
+        std::ifstream in(dir / "python-pixels.bin", std::ios::binary);
+        std::vector<uint8_t> pyPixels(25 * 3 * 64 * 64);
+        in.read(reinterpret_cast<char*>(pyPixels.data()), long(pyPixels.size()));
+        const auto ours = toBytes(g->forward(grid)).flatten();
+        int maxDiff = 0;
+        for (size_t i = 0; i < pyPixels.size(); ++i) {
+            maxDiff =
+                std::max(maxDiff, std::abs(int(pyPixels[i]) - int(ours[long(i)].item<uint8_t>())));
+        }
+        pixelCheck = fmt::format("same pixels within {} of 255", maxDiff);
+    } catch (const std::exception&) {
+        pixelCheck = "python reference failed: " + reply.substr(0, 300);
+    }
+    rows.push_back(
+        {"5x5 grid, 64x64, latent 100", fmt::format("{:.1f} ms", gridMs),
+         pyGridMs > 0
+             ? fmt::format("python {:.1f} ms: {:.2f}x; {:.0f}% of ceiling; {}", pyGridMs,
+                           pyGridMs / gridMs, 100.0 * gflop / (gridMs * 1e-3) / ceiling, pixelCheck)
+             : pixelCheck});
+    rows.push_back({"one corner moved", fmt::format("{:.1f} ms", cornerMs),
+                    fmt::format("{} of 25 cells computed; {:.2f}x the full grid", computed,
+                                gridMs / cornerMs)});
+    rows.push_back({"random batch of 25", fmt::format("{:.1f} ms", batchMs), ""});
+
+    // Training throughput at Model 1's config, batch 16.
+    TrainConfig config;
+    config.sampleEvery = 0;
+    Trainer trainer(arch, config, proceduralCats(256, arch.imageSize, 1), torch::kCPU);
+    for (int i = 0; i < 3; ++i) {
+        trainer.step();
+    }
+    const auto start = Clock::now();
+    const int steps = 20;
+    for (int i = 0; i < steps; ++i) {
+        trainer.step();
+    }
+    const double imagesPerSecond = steps * config.batchSize / (msSince(start) / 1e3);
+    rows.push_back({"training, 64x64, batch 16", fmt::format("{:.1f} images/s", imagesPerSecond),
+                    pyTrain > 0 ? fmt::format("python {:.1f} images/s: {:.2f}x", pyTrain,
+                                              imagesPerSecond / pyTrain)
+                                : "python reference did not run"});
+    rows.push_back({"peak RSS",
+                    fmt::format("{} MB exploring, {} MB after training", exploreRss, peakRssMb()),
+                    ""});
+
+    // Cold start of the window to its first painted grid.
+    const std::string app = buildDir + "/app/cattery";
+    if (fs::exists(app)) {
+        const auto startApp = Clock::now();
+        const std::string out = run(fmt::format(
+            "XDG_CONFIG_HOME={} QT_QPA_PLATFORM=offscreen {} --time-first-grid 2>/dev/null",
+            dir.string(), app));
+        const double wall = msSince(startApp);
+        rows.push_back({"cold start to first grid", fmt::format("{:.0f} ms", wall),
+                        out.empty() ? "the window did not report" : "window: " + out});
+    }
+
+    // Data preparation.
+    const std::string twemoji = shared + "/datasets/twemoji64/images";
+    if (fs::exists(twemoji)) {
+        FolderOptions options;
+        options.size = 64;
+        const auto prep = Clock::now();
+        const Dataset d = readImageFolder(twemoji, options);
+        rows.push_back({"prepare twemoji64",
+                        fmt::format("{:.0f} images/s", d.count() / (msSince(prep) / 1e3)),
+                        fmt::format("{} images", d.count())});
+    }
+    fs::remove_all(dir);
+
+    std::printf("| benchmark | result | side by side |\n|---|---|---|\n");
+    for (const Row& r : rows) {
+        std::printf("| %s | %s | %s |\n", r.what.c_str(), r.value.c_str(), r.comparison.c_str());
+    }
+    return 0;
+}
