@@ -5,6 +5,9 @@
 
 #include "core/errors.h"
 #include "core/io/sheet.h"
+#include "core/io/video.h"
+
+#include <opencv2/videoio.hpp>
 #include "core/latent/latentspace.h"
 
 using namespace cattery;
@@ -32,6 +35,7 @@ private Q_SLOTS:
     void pixelsLandInTheirCells();
     void latentsRoundTripThroughThePng();
     void badSheetsAreClearErrors();
+    void trainingAnimationIsAVideo();
 
 private:
     QTemporaryDir m_dir;
@@ -123,6 +127,32 @@ void TestSheet::badSheetsAreClearErrors() {
     SheetOptions big;
     big.scale = 9;
     QVERIFY_THROWS_EXCEPTION(ConfigError, composeSheet({solid(4, 4, 0, 0, 0)}, big));
+}
+
+void TestSheet::trainingAnimationIsAVideo() {
+    std::vector<RgbImage> frames;
+    for (int i = 0; i < 6; ++i) {
+        frames.push_back(solid(33, 20, static_cast<std::uint8_t>(40 * i), 0, 200));
+    }
+    const std::string path = m_dir.filePath(QStringLiteral("training.mp4")).toStdString();
+    writeVideo(path, frames, 4.0, 3);
+    cv::VideoCapture video(path);
+    QVERIFY(video.isOpened());
+    QCOMPARE(static_cast<int>(video.get(cv::CAP_PROP_FRAME_WIDTH)), 100);  // 99, made even
+    QCOMPARE(static_cast<int>(video.get(cv::CAP_PROP_FRAME_HEIGHT)), 60);
+    int count = 0;
+    cv::Mat frame;
+    while (video.read(frame)) {
+        ++count;
+    }
+    QCOMPARE(count, 6);
+    QVERIFY(!QFile::exists(QString::fromStdString(path + ".part.mp4")));
+
+    QVERIFY_THROWS_EXCEPTION(FileError, writeVideo(path, {}, 4.0));
+    frames.push_back(solid(8, 8, 0, 0, 0));
+    QVERIFY_THROWS_EXCEPTION(FileError, writeVideo(path, frames, 4.0));
+    frames.pop_back();
+    QVERIFY_THROWS_EXCEPTION(FileError, writeVideo("/no/such/dir/x.mp4", frames, 4.0));
 }
 
 QTEST_APPLESS_MAIN(TestSheet)

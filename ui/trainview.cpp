@@ -16,6 +16,7 @@
 #include <QLineSeries>
 #include <QListWidget>
 #include <QMessageBox>
+#include <QPainter>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
@@ -26,6 +27,9 @@
 #include <QVBoxLayout>
 #include <QValueAxis>
 
+#include "core/errors.h"
+#include "core/io/video.h"
+#include "core/runtime/image.h"
 #include "ui/cellgrid.h"
 #include "ui/latentmath.h"
 
@@ -264,8 +268,8 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     m_timeline = new QSlider(Qt::Horizontal, this);
     m_timeline->setEnabled(false);
     m_timeline->setToolTip(tr("Scrub back through earlier samples"));
-    auto* animation = new QPushButton(tr("Export Frames..."), this);
-    animation->setToolTip(tr("Every sample snapshot as a numbered PNG, ready for a video tool"));
+    auto* animation = new QPushButton(tr("Export Animation..."), this);
+    animation->setToolTip(tr("Every sample snapshot, in order, as an MP4 video"));
     sampleSide->addWidget(m_timelineLabel);
     sampleSide->addWidget(m_timeline);
     sampleSide->addWidget(animation);
@@ -551,20 +555,43 @@ void TrainView::updateButtons() {
 
 void TrainView::exportAnimation() {
     if (m_snapshots.isEmpty()) {
+        QMessageBox::information(this, tr("No samples yet"),
+                                 tr("Samples appear every few steps once training runs."));
         return;
     }
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder for the frames"));
-    if (dir.isEmpty()) {
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export Animation"),
+        QFileInfo(m_output->text()).absolutePath() + QStringLiteral("/training.mp4"),
+        tr("MP4 videos (*.mp4)"));
+    if (path.isEmpty()) {
         return;
     }
+    std::vector<RgbImage> frames;
     for (const auto& [step, images] : m_snapshots) {
         CellGrid grid;
         grid.setColumns(4);
         grid.setCellCount(static_cast<int>(images.size()));
         grid.setImageSize(images.isEmpty() ? 32 : images.first().width());
         grid.setImages(images);
-        grid.gridImage().save(
-            QDir(dir).filePath(QStringLiteral("step-%1.png").arg(step, 7, 10, QLatin1Char('0'))));
+        QImage frame = grid.gridImage();
+        QImage labelled(frame.width(), frame.height() + 14, QImage::Format_RGB888);
+        labelled.fill(Qt::white);
+        QPainter p(&labelled);
+        p.drawImage(0, 0, frame);
+        QFont font = p.font();
+        font.setPixelSize(10);
+        p.setFont(font);
+        p.setPen(Qt::black);
+        p.drawText(QRect(0, frame.height(), frame.width(), 14), Qt::AlignCenter,
+                   tr("step %1").arg(step));
+        p.end();
+        frames.push_back(toRgbImage(labelled));
+    }
+    try {
+        writeVideo(path.toStdString(), frames, 4.0, 3);
+    } catch (const Error& e) {
+        QMessageBox::warning(this, tr("Could not export the animation"),
+                             QString::fromStdString(e.what()));
     }
 }
 

@@ -1,0 +1,53 @@
+#include "core/io/video.h"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+
+#include "core/errors.h"
+
+namespace cattery {
+
+void writeVideo(const std::string& path, const std::vector<RgbImage>& frames, double fps,
+                int scale) {
+    if (frames.empty()) {
+        throw FileError(path, "there are no frames to write");
+    }
+    if (fps <= 0 || scale < 1 || scale > 16) {
+        throw FileError(path, fmt::format("cannot write {} frames/s at scale {}", fps, scale));
+    }
+    const int w = frames.front().width;
+    const int h = frames.front().height;
+    for (const auto& f : frames) {
+        if (f.width != w || f.height != h || f.pixels.size() != size_t(w) * h * 3) {
+            throw FileError(path, "the frames differ in size");
+        }
+    }
+    // Even sizes keep every codec happy.
+    const cv::Size size((w * scale + 1) / 2 * 2, (h * scale + 1) / 2 * 2);
+    const std::string partial = path + ".part.mp4";
+    {
+        cv::VideoWriter writer(partial, cv::VideoWriter::fourcc('m', 'p', '4', 'v'), fps, size);
+        if (!writer.isOpened()) {
+            throw FileError(path, "cannot be written as a video (no MP4 encoder, or no access)");
+        }
+        for (const auto& f : frames) {
+            cv::Mat rgb(h, w, CV_8UC3, const_cast<std::uint8_t*>(f.pixels.data()));
+            cv::Mat big;
+            cv::resize(rgb, big, cv::Size(w * scale, h * scale), 0, 0, cv::INTER_NEAREST);
+            cv::Mat bgr(size, CV_8UC3, cv::Scalar(255, 255, 255));
+            cv::cvtColor(big, bgr(cv::Rect(0, 0, big.cols, big.rows)), cv::COLOR_RGB2BGR);
+            writer.write(bgr);
+        }
+    }
+    std::error_code ec;
+    std::filesystem::rename(partial, path, ec);
+    if (ec) {
+        std::filesystem::remove(partial, ec);
+        throw FileError(path, "could not be written: " + ec.message());
+    }
+}
+
+}  // namespace cattery
