@@ -201,16 +201,11 @@ Dataset loadData(const std::string& data, int size, bool recursive, const std::s
     if (proceduralCount > 0) {
         return proceduralCats(proceduralCount, size, seed);
     }
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(data, ec)) {
-        Dataset d = loadDataset(data);
-        return d.imageSize() == size ? d : resizedDataset(d, size);
-    }
     FolderOptions options;
     options.size = size;
     options.recursive = recursive;
     options.fit = fit == "crop" ? Fit::Crop : Fit::Pad;
-    Dataset d = readImageFolder(data, options);
+    Dataset d = readImages(data, options);
     printReport(d);
     requireImages(d);
     return d;

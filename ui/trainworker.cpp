@@ -25,16 +25,9 @@ constexpr double kProgressInterval = 0.1;  // seconds between progress signals
 constexpr int kExamples = 16;
 
 Dataset loadImages(const QString& source, int size) {
-    const std::string path = source.toStdString();
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(path, ec)) {
-        Dataset d = loadDataset(path);
-        return d.imageSize() == size ? d : resizedDataset(d, size);
-    }
     FolderOptions options;
     options.size = size;
-    Dataset d = readImageFolder(path, options);
-    return d;
+    return readImages(source.toStdString(), options);
 }
 
 QVector<QImage> qimages(const torch::Tensor& batch) {

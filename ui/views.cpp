@@ -27,23 +27,24 @@ namespace {
 constexpr int kCornerCommandId = 100;
 constexpr int kSlotCommandId = 200;
 
-class CornerCommand : public QUndoCommand {
+// One corner or slot changed; slider drags on the same one merge into a single undo step.
+template <typename View, void (View::*Apply)(int, const LatentValue&), int BaseId>
+class ValueCommand : public QUndoCommand {
 public:
-    CornerCommand(MorphView* view, int corner, LatentValue before, LatentValue after,
-                  bool mergeable)
-        : m_view(view),
-          m_corner(corner),
+    ValueCommand(View* view, int index, LatentValue before, LatentValue after, bool mergeable,
+                 const QString& text)
+        : QUndoCommand(text),
+          m_view(view),
+          m_index(index),
           m_before(std::move(before)),
           m_after(std::move(after)),
-          m_mergeable(mergeable) {
-        setText(QObject::tr("set corner %1").arg(corner + 1));
-    }
-    void redo() override { m_view->applyCorner(m_corner, m_after); }
-    void undo() override { m_view->applyCorner(m_corner, m_before); }
-    int id() const override { return m_mergeable ? kCornerCommandId + m_corner : -1; }
+          m_mergeable(mergeable) {}
+    void redo() override { (m_view->*Apply)(m_index, m_after); }
+    void undo() override { (m_view->*Apply)(m_index, m_before); }
+    int id() const override { return m_mergeable ? BaseId + m_index : -1; }
     bool mergeWith(const QUndoCommand* other) override {
-        const auto* o = static_cast<const CornerCommand*>(other);
-        if (!o->m_mergeable || o->m_corner != m_corner) {
+        const auto* o = static_cast<const ValueCommand*>(other);
+        if (!o->m_mergeable || o->m_index != m_index) {
             return false;
         }
         m_after = o->m_after;
@@ -51,12 +52,15 @@ public:
     }
 
 private:
-    MorphView* m_view;
-    int m_corner;
+    View* m_view;
+    int m_index;
     LatentValue m_before;
     LatentValue m_after;
     bool m_mergeable;
 };
+
+using CornerCommand = ValueCommand<MorphView, &MorphView::applyCorner, kCornerCommandId>;
+using SlotCommand = ValueCommand<ArithmeticView, &ArithmeticView::applySlot, kSlotCommandId>;
 
 class GridSizeCommand : public QUndoCommand {
 public:
@@ -86,37 +90,6 @@ private:
     GenerateView* m_view;
     GenerateView::Batch m_before;
     GenerateView::Batch m_after;
-};
-
-class SlotCommand : public QUndoCommand {
-public:
-    SlotCommand(ArithmeticView* view, int slot, LatentValue before, LatentValue after,
-                bool mergeable)
-        : m_view(view),
-          m_slot(slot),
-          m_before(std::move(before)),
-          m_after(std::move(after)),
-          m_mergeable(mergeable) {
-        setText(QObject::tr("set %1").arg(QChar(u'A' + slot)));
-    }
-    void redo() override { m_view->applySlot(m_slot, m_after); }
-    void undo() override { m_view->applySlot(m_slot, m_before); }
-    int id() const override { return m_mergeable ? kSlotCommandId + m_slot : -1; }
-    bool mergeWith(const QUndoCommand* other) override {
-        const auto* o = static_cast<const SlotCommand*>(other);
-        if (!o->m_mergeable || o->m_slot != m_slot) {
-            return false;
-        }
-        m_after = o->m_after;
-        return true;
-    }
-
-private:
-    ArithmeticView* m_view;
-    int m_slot;
-    LatentValue m_before;
-    LatentValue m_after;
-    bool m_mergeable;
 };
 
 LatentValue randomThree() {
@@ -244,8 +217,8 @@ void MorphView::changeCorner(int corner, const LatentValue& value, bool mergeabl
     if (value == m_corners[static_cast<size_t>(corner)]) {
         return;
     }
-    undoStack()->push(
-        new CornerCommand(this, corner, m_corners[static_cast<size_t>(corner)], value, mergeable));
+    undoStack()->push(new CornerCommand(this, corner, m_corners[static_cast<size_t>(corner)], value,
+                                        mergeable, tr("set corner %1").arg(corner + 1)));
 }
 
 void MorphView::dropOnCorner(int corner, const Latent& latent, int sourceCorner) {
@@ -272,8 +245,8 @@ void MorphView::swapCorners(int a, int b) {
     const LatentValue va = m_corners[static_cast<size_t>(a)];
     const LatentValue vb = m_corners[static_cast<size_t>(b)];
     undoStack()->beginMacro(tr("swap corners %1 and %2").arg(a + 1).arg(b + 1));
-    undoStack()->push(new CornerCommand(this, a, va, vb, false));
-    undoStack()->push(new CornerCommand(this, b, vb, va, false));
+    undoStack()->push(new CornerCommand(this, a, va, vb, false, QString()));
+    undoStack()->push(new CornerCommand(this, b, vb, va, false, QString()));
     undoStack()->endMacro();
 }
 
@@ -500,8 +473,8 @@ Latent ArithmeticView::result() const {
 
 void ArithmeticView::changeSlot(int slot, const LatentValue& value, bool mergeable) {
     if (value != m_slots[static_cast<size_t>(slot)]) {
-        undoStack()->push(
-            new SlotCommand(this, slot, m_slots[static_cast<size_t>(slot)], value, mergeable));
+        undoStack()->push(new SlotCommand(this, slot, m_slots[static_cast<size_t>(slot)], value,
+                                          mergeable, tr("set %1").arg(QChar(u'A' + slot))));
     }
 }
 

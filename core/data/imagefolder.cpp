@@ -421,4 +421,13 @@ void requireImages(const Dataset& d) {
                                           d.report.skipped.size(), summary));
 }
 
+Dataset readImages(const std::string& source, const FolderOptions& options) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(source, ec)) {
+        Dataset d = loadDataset(source);
+        return d.imageSize() == options.size ? d : resizedDataset(d, options.size);
+    }
+    return readImageFolder(source, options);
+}
+
 }  // namespace cattery
