@@ -33,8 +33,8 @@ void scheduleScreenshots(cattery::ui::MainWindow* window, const QString& dir) {
         }
         timer->stop();
         QDir().mkpath(dir);
-        const char* names[3] = {"morph", "generate", "arithmetic"};
-        for (int i = 0; i < 3; ++i) {
+        const char* names[4] = {"morph", "generate", "arithmetic", "train"};
+        for (int i = 0; i < 4; ++i) {
             window->tabs()->setCurrentIndex(i);
             QApplication::processEvents();
             window->grab().save(

@@ -14,4 +14,4 @@ export XDG_CONFIG_HOME
 XDG_CONFIG_HOME=$(mktemp -d)
 trap 'rm -rf "$XDG_CONFIG_HOME"' EXIT
 xvfb-run -a -s "-screen 0 1400x900x24" "$build_dir/app/cattery" --screenshots "$out"
-echo "screenshots in $out: morph.png generate.png arithmetic.png"
+echo "screenshots in $out: morph.png generate.png arithmetic.png train.png"

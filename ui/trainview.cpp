@@ -19,6 +19,7 @@
 #include <QPainter>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSettings>
 #include <QSlider>
 #include <QSpinBox>
@@ -91,8 +92,15 @@ QLineSeries* series(const QString& name, QChart* chart) {
 TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorker(this)) {
     const TrainSettings defaults;
     auto* layout = new QHBoxLayout(this);
-    auto* left = new QVBoxLayout;
-    layout->addLayout(left, 0);
+    auto* leftPanel = new QWidget(this);
+    auto* left = new QVBoxLayout(leftPanel);
+    auto* leftScroll = new QScrollArea(this);
+    leftScroll->setWidget(leftPanel);
+    leftScroll->setWidgetResizable(true);
+    leftScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    leftScroll->setMinimumWidth(460);
+    leftScroll->setFrameShape(QFrame::NoFrame);
+    layout->addWidget(leftScroll, 0);
 
     // Data.
     auto* dataBox = new QGroupBox(tr("Images"), this);
@@ -136,10 +144,15 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     m_steps = intBox(1, 10000000, static_cast<int>(defaults.steps), tr("Steps in all"), this);
     form->addRow(tr("Image size:"), m_size);
     form->addRow(tr("Steps:"), m_steps);
+    // Every other knob, folded away until asked for.
     auto* advanced = new QGroupBox(tr("Advanced"), this);
     advanced->setCheckable(true);
     advanced->setChecked(false);
-    auto* adv = new QFormLayout(advanced);
+    auto* advancedBody = new QWidget(advanced);
+    (new QVBoxLayout(advanced))->addWidget(advancedBody);
+    advancedBody->setVisible(false);
+    connect(advanced, &QGroupBox::toggled, advancedBody, &QWidget::setVisible);
+    auto* adv = new QFormLayout(advancedBody);
     m_latent = intBox(3, 512, defaults.latentDim, tr("Latent dimension (the demo: 100)"), this);
     m_nf = intBox(4, 256, defaults.nf, tr("Generator width: stages of 8, 4, 2 and 1 times this"),
                   this);
@@ -163,6 +176,27 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     m_batchNorm->setChecked(defaults.batchNorm);
     m_flip = new QCheckBox(tr("Mirror images at random"), this);
     m_flip->setChecked(defaults.flip);
+    m_bottleneck = intBox(4, 1024, defaults.bottleneck,
+                          tr("Size of the discriminator's fully connected code (BEGAN's h)"), this);
+    m_repeats = intBox(1, 4, defaults.repeats, tr("Convolutions per stage"), this);
+    m_separable = new QCheckBox(tr("Depthwise-separable convolutions (faster, smaller)"), this);
+    m_separable->setChecked(defaults.separable);
+    m_zSkip = new QCheckBox(tr("A map of z after each generator stage (the demo's z skip)"), this);
+    m_zSkip->setChecked(defaults.zSkip);
+    m_beta1 = realBox(0.0, 0.999, defaults.beta1, 3, 0.05, tr("Adam beta1 (the demo: 0.5)"), this);
+    m_beta2 = realBox(0.0, 0.9999, defaults.beta2, 4, 0.001, tr("Adam beta2"), this);
+    m_lrHalveEvery = intBox(0, 10000000, static_cast<int>(defaults.lrHalveEvery),
+                            tr("Halve the learning rate every N steps (0: never)"), this);
+    m_lrStall = intBox(0, 10000000, static_cast<int>(defaults.lrStallSteps),
+                       tr("Halve it when M has not improved for N steps (0: never)"), this);
+    m_minLr = realBox(0.0, 1e-2, defaults.minLearningRate, 7, 1e-6,
+                      tr("Never halve the learning rate below this"), this);
+    m_rotate = realBox(0.0, 45.0, defaults.rotateDegrees, 1, 1.0,
+                       tr("Turn images by up to this many degrees either way (0: off)"), this);
+    m_zoom = realBox(0.0, 0.5, defaults.scaleJitter, 2, 0.01,
+                     tr("Zoom in or out by up to this fraction (0: off)"), this);
+    m_shift = realBox(0.0, 0.5, defaults.shift, 2, 0.01,
+                      tr("Move by up to this fraction of the size, a random crop (0: off)"), this);
     // Object names let scripts and tests find every knob.
     m_latent->setObjectName(QStringLiteral("latent"));
     m_nf->setObjectName(QStringLiteral("nf"));
@@ -180,7 +214,19 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     adv->addRow(tr("Samples every:"), m_sampleEvery);
     adv->addRow(tr("Checkpoint every:"), m_checkpointEvery);
     adv->addRow(tr("Seed:"), m_seed);
+    adv->addRow(tr("Bottleneck:"), m_bottleneck);
+    adv->addRow(tr("Repeats:"), m_repeats);
+    adv->addRow(tr("Adam beta1:"), m_beta1);
+    adv->addRow(tr("Adam beta2:"), m_beta2);
+    adv->addRow(tr("Halve lr every:"), m_lrHalveEvery);
+    adv->addRow(tr("Halve lr after a stall of:"), m_lrStall);
+    adv->addRow(tr("Lowest lr:"), m_minLr);
+    adv->addRow(tr("Rotation:"), m_rotate);
+    adv->addRow(tr("Zoom:"), m_zoom);
+    adv->addRow(tr("Shift:"), m_shift);
     adv->addRow(m_batchNorm);
+    adv->addRow(m_separable);
+    adv->addRow(m_zSkip);
     adv->addRow(m_flip);
     m_deviceChoice = new QComboBox(this);
     m_deviceChoice->addItem(tr("Automatic (a GPU when present)"), QStringLiteral("auto"));
@@ -406,6 +452,18 @@ TrainSettings TrainView::settings() const {
     s.batchNorm = m_batchNorm->isChecked();
     s.flip = m_flip->isChecked();
     s.device = m_deviceChoice->currentData().toString();
+    s.bottleneck = m_bottleneck->value();
+    s.repeats = m_repeats->value();
+    s.separable = m_separable->isChecked();
+    s.zSkip = m_zSkip->isChecked();
+    s.beta1 = m_beta1->value();
+    s.beta2 = m_beta2->value();
+    s.lrHalveEvery = m_lrHalveEvery->value();
+    s.lrStallSteps = m_lrStall->value();
+    s.minLearningRate = m_minLr->value();
+    s.rotateDegrees = m_rotate->value();
+    s.scaleJitter = m_zoom->value();
+    s.shift = m_shift->value();
     return s;
 }
 

@@ -91,6 +91,18 @@ private:
     QSpinBox* m_seed;
     QCheckBox* m_batchNorm;
     QCheckBox* m_flip;
+    QSpinBox* m_bottleneck;
+    QSpinBox* m_repeats;
+    QCheckBox* m_separable;
+    QCheckBox* m_zSkip;
+    QDoubleSpinBox* m_beta1;
+    QDoubleSpinBox* m_beta2;
+    QSpinBox* m_lrHalveEvery;
+    QSpinBox* m_lrStall;
+    QDoubleSpinBox* m_minLr;
+    QDoubleSpinBox* m_rotate;
+    QDoubleSpinBox* m_zoom;
+    QDoubleSpinBox* m_shift;
     QComboBox* m_deviceChoice;
     QLabel* m_report;
     QListWidget* m_skipped;

@@ -131,6 +131,10 @@ void TrainWorker::runTrain() {
         arch.nf = s.nf;
         arch.ndf = s.ndf;
         arch.batchNorm = s.batchNorm;
+        arch.bottleneck = s.bottleneck;
+        arch.repeats = s.repeats;
+        arch.separable = s.separable;
+        arch.zSkip = s.zSkip;
         TrainConfig config;
         config.batchSize = s.batchSize;
         config.steps = s.steps;
@@ -141,6 +145,14 @@ void TrainWorker::runTrain() {
         config.checkpointEvery = s.checkpointEvery;
         config.seed = s.seed;
         config.augment.flip = s.flip;
+        config.beta1 = s.beta1;
+        config.beta2 = s.beta2;
+        config.lrHalveEvery = s.lrHalveEvery;
+        config.lrStallSteps = s.lrStallSteps;
+        config.minLearningRate = s.minLearningRate;
+        config.augment.rotateDegrees = s.rotateDegrees;
+        config.augment.scaleJitter = s.scaleJitter;
+        config.augment.shift = s.shift;
         validate(arch);
         validate(config);
         Dataset data = loadImages(s.folder, s.imageSize);
