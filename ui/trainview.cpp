@@ -275,6 +275,7 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     m_lossX = new QValueAxis(lossChart);
     m_lossY = new QValueAxis(lossChart);
     m_lossX->setLabelFormat(QStringLiteral("%d"));
+    m_lossX->setRange(0, 100);
     lossChart->addAxis(m_lossX, Qt::AlignBottom);
     lossChart->addAxis(m_lossY, Qt::AlignLeft);
     for (auto* s : {m_lossReal, m_lossFake, m_convergence}) {
@@ -287,6 +288,7 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     m_lrSeries = series(tr("learning rate (x1000)"), balanceChart);
     m_balanceX = new QValueAxis(balanceChart);
     m_balanceX->setLabelFormat(QStringLiteral("%d"));
+    m_balanceX->setRange(0, 100);
     auto* balanceY = new QValueAxis(balanceChart);
     balanceY->setRange(0, 1);
     balanceChart->addAxis(m_balanceX, Qt::AlignBottom);

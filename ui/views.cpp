@@ -127,6 +127,16 @@ void ExplorerView::setZoom(int zoom) {
     grid()->setZoom(zoom);
 }
 
+bool ExplorerView::fits(const Latent& latent) {
+    if (latent.size() == m_model.latentDim) {
+        return true;
+    }
+    Q_EMIT message(tr("That cat comes from a model with %1 latent numbers; this one has %2.")
+                       .arg(latent.size())
+                       .arg(m_model.latentDim));
+    return false;
+}
+
 QVector<QImage> ExplorerView::sheetImages() const {
     return grid()->images();
 }
@@ -229,13 +239,9 @@ void MorphView::dropOnCorner(int corner, const Latent& latent, int sourceCorner)
         swapCorners(sourceCorner, corner);
         return;
     }
-    if (latent.size() != model().latentDim) {
-        Q_EMIT message(tr("That cat comes from a model with %1 latent numbers; this one has %2.")
-                           .arg(latent.size())
-                           .arg(model().latentDim));
-        return;
+    if (fits(latent)) {
+        changeCorner(corner, fromLatent(*model().latent, latent));
     }
-    changeCorner(corner, fromLatent(*model().latent, latent));
 }
 
 void MorphView::swapCorners(int a, int b) {
@@ -479,16 +485,9 @@ void ArithmeticView::changeSlot(int slot, const LatentValue& value, bool mergeab
 }
 
 void ArithmeticView::dropOnSlot(int slot, const Latent& latent) {
-    if (!hasModel()) {
-        return;
+    if (hasModel() && fits(latent)) {
+        changeSlot(slot, fromLatent(*model().latent, latent));
     }
-    if (latent.size() != model().latentDim) {
-        Q_EMIT message(tr("That cat comes from a model with %1 latent numbers; this one has %2.")
-                           .arg(latent.size())
-                           .arg(model().latentDim));
-        return;
-    }
-    changeSlot(slot, fromLatent(*model().latent, latent));
 }
 
 void ArithmeticView::applySlot(int slot, const LatentValue& value) {

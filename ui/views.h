@@ -58,6 +58,8 @@ protected:
     virtual void modelChanged() {}
     void requestRender();
     QUndoStack* undoStack() const { return m_undo; }
+    // Whether a dropped latent has this model's size; if not, says so in a message.
+    bool fits(const Latent& latent);
 
 private:
     void onRendered(quint64 modelSerial, int channel, quint64 serial, const QVector<QImage>& images,
