@@ -22,87 +22,19 @@
 #include "core/runtime/device.h"
 #include "core/runtime/renderer.h"
 #include "core/train/trainer.h"
+#include "tests/bench/benchutil.h"
 
 namespace fs = std::filesystem;
 using namespace cattery;
-using Clock = std::chrono::steady_clock;
+
+using namespace cattery::bench;
 
 namespace {
-
-double msSince(Clock::time_point start) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-double medianMs(const std::function<void()>& fn, int repeats) {
-    fn();
-    std::vector<double> times;
-    for (int i = 0; i < repeats; ++i) {
-        const auto start = Clock::now();
-        fn();
-        times.push_back(msSince(start));
-    }
-    std::sort(times.begin(), times.end());
-    return times[times.size() / 2];
-}
 
 long peakRssMb() {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     return usage.ru_maxrss / 1024;
-}
-
-std::string run(const std::string& command) {
-    std::string out;
-    if (FILE* pipe = popen(command.c_str(), "r")) {
-        char buffer[4096];
-        while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) {
-            out.append(buffer, n);
-        }
-        pclose(pipe);
-    }
-    return out;
-}
-
-// The generator's multiply-adds for one image: every convolution and linear layer.
-double generatorGflop(const ArchConfig& a) {
-    double macs = 0;
-    const int base = a.baseGrid();
-    const int widths[4] = {8 * a.nf, 4 * a.nf, 2 * a.nf, a.nf};
-    macs += double(a.latentDim) * widths[0] * base * base + double(a.latentDim) * base * base;
-    int in = widths[0];
-    int side = base;
-    for (int s = 0; s < 4; ++s) {
-        for (int r = 0; r < a.repeats; ++r) {
-            macs += 9.0 * (r == 0 ? in : widths[s]) * widths[s] * side * side;
-        }
-        in = widths[s] + 1;
-        if (s < 3) {
-            side *= 2;
-        }
-    }
-    macs += 9.0 * in * 3 * side * side;
-    return 2.0 * macs / 1e9;
-}
-
-void writeWeights(const torch::nn::Module& module, const fs::path& dir) {
-    nlohmann::json index;
-    std::ofstream bin(dir / "weights.bin", std::ios::binary);
-    int64_t offset = 0;
-    const auto write = [&](const std::string& name, const torch::Tensor& t) {
-        const torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
-        bin.write(static_cast<const char*>(c.data_ptr()), c.numel() * 4);
-        index[name] = {offset, c.sizes().vec()};
-        offset += c.numel();
-    };
-    for (const auto& p : module.named_parameters()) {
-        write(p.key(), p.value());
-    }
-    for (const auto& b : module.named_buffers()) {
-        if (b.key().find("num_batches_tracked") == std::string::npos) {
-            write(b.key(), b.value());
-        }
-    }
-    std::ofstream(dir / "weights.json") << index.dump();
 }
 
 struct Row {
@@ -133,28 +65,15 @@ int main(int argc, char** argv) {
 
     // Model 1's shape with settled batch-norm statistics.
     ArchConfig arch;
-    Generator g(arch);
-    {
-        torch::NoGradGuard noGrad;
-        g->train();
-        for (int i = 0; i < 5; ++i) {
-            g->forward(torch::randn({16, arch.latentDim}));
-        }
-    }
-    g->eval();
+    Generator g = settledGenerator(arch);
     const fs::path dir = fs::temp_directory_path() / fmt::format("cattery-bench-{}", getpid());
     fs::create_directories(dir);
-    writeWeights(*g, dir);
     const LatentSpace space(arch.latentDim, 1);
     const std::array<torch::Tensor, 4> corners = {
         space.fromThree({-1.5f, 1.0f, 0.5f}), space.fromThree({1.5f, 0.5f, -1.0f}),
         space.fromThree({-0.5f, -1.5f, 1.0f}), space.fromThree({1.0f, -1.0f, -1.5f})};
     const torch::Tensor grid = cornerGrid(corners, 5);
-    {
-        const torch::Tensor c = grid.contiguous();
-        std::ofstream(dir / "latents.bin", std::ios::binary)
-            .write(static_cast<const char*>(c.data_ptr()), c.numel() * 4);
-    }
+    writeForPython(*g, grid, dir);
 
     Renderer cold(g, torch::kCPU, 0);
     const double gridMs = medianMs([&] { cold.render(grid); }, 20);
@@ -187,15 +106,8 @@ int main(int argc, char** argv) {
         const auto j = nlohmann::json::parse(reply.substr(reply.find('{')));
         pyGridMs = j.at("grid_ms").get<double>();
         pyTrain = j.at("train_images_per_s").get<double>();
-        std::ifstream in(dir / "python-pixels.bin", std::ios::binary);
-        std::vector<uint8_t> pyPixels(25 * 3 * 64 * 64);
-        in.read(reinterpret_cast<char*>(pyPixels.data()), long(pyPixels.size()));
-        const auto ours = toBytes(g->forward(grid)).flatten();
-        int maxDiff = 0;
-        for (size_t i = 0; i < pyPixels.size(); ++i) {
-            maxDiff =
-                std::max(maxDiff, std::abs(int(pyPixels[i]) - int(ours[long(i)].item<uint8_t>())));
-        }
+        const int maxDiff =
+            maxPixelDifference(dir / "python-pixels.bin", toBytes(g->forward(grid)));
         pixelCheck = fmt::format("same pixels within {} of 255", maxDiff);
     } catch (const std::exception&) {
         pixelCheck = "python reference failed: " + reply.substr(0, 300);

@@ -106,12 +106,19 @@ def load_weights(model, folder):
         raise SystemExit(f"weights do not match: missing {missing}, unexpected {unexpected}")
 
 
-def median_ms(fn, repeats):
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def median_ms(fn, repeats, device):
     fn()
+    sync(device)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
+        sync(device)
         times.append((time.perf_counter() - start) * 1e3)
     return statistics.median(times)
 
@@ -128,37 +135,41 @@ def main():
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--repeats-timing", type=int, default=20)
     p.add_argument("--train-steps", type=int, default=20)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--compile", action="store_true", help="also time torch.compile (PyTorch 2)")
     a = p.parse_args()
     torch.set_num_threads(os.cpu_count())
+    device = torch.device(a.device)
 
     g = Generator(a.size, a.latent, a.nf, a.repeats)
     load_weights(g, a.dir)
-    g.eval()
+    g.eval().to(device)
     z = torch.from_numpy(np.fromfile(os.path.join(a.dir, "latents.bin"), dtype=np.float32))
-    z = z.view(-1, a.latent)
+    z = z.view(-1, a.latent).to(device)
+    result = {}
     with torch.inference_mode():
         images = g(z)
-        pixels = images.add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8)
+        pixels = images.add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8).cpu()
         pixels.numpy().tofile(os.path.join(a.dir, "python-pixels.bin"))
-
-        def render():
-            g(z)
-
-        grid_ms = median_ms(render, a.repeats_timing)
+        result["grid_ms"] = median_ms(lambda: g(z), a.repeats_timing, device)
+        if a.compile:
+            compiled = torch.compile(g)
+            compiled(z)
+            result["grid_ms_compiled"] = median_ms(lambda: compiled(z), a.repeats_timing, device)
 
     # A BEGAN step exactly as the C++ trainer does it (simultaneous update, autograd.grad).
     torch.manual_seed(1)
-    g = Generator(a.size, a.latent, a.nf, a.repeats)
-    d = Discriminator(a.size, a.ndf, a.bottleneck, a.repeats)
+    g = Generator(a.size, a.latent, a.nf, a.repeats).to(device)
+    d = Discriminator(a.size, a.ndf, a.bottleneck, a.repeats).to(device)
     opt_g = torch.optim.Adam(g.parameters(), lr=1e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=1e-4, betas=(0.5, 0.999))
-    data = torch.rand(256, 3, a.size, a.size) * 2 - 1
+    data = (torch.rand(256, 3, a.size, a.size) * 2 - 1).to(device)
     k = 0.0
 
     def step():
         nonlocal k
-        x = data[torch.randint(0, data.shape[0], (a.batch,))]
-        zz = torch.randn(a.batch, a.latent)
+        x = data[torch.randint(0, data.shape[0], (a.batch,), device=device)]
+        zz = torch.randn(a.batch, a.latent, device=device)
         fake = g(zz)
         recon = d(torch.cat([x, fake], 0))
         loss_real = (recon[:a.batch] - x).abs().mean()
@@ -176,12 +187,16 @@ def main():
 
     for _ in range(3):
         step()
+    sync(device)
     start = time.perf_counter()
     for _ in range(a.train_steps):
         step()
+    sync(device)
     seconds = time.perf_counter() - start
-    print(json.dumps({"grid_ms": grid_ms, "train_images_per_s": a.train_steps * a.batch / seconds,
-                      "threads": torch.get_num_threads(), "torch": torch.__version__}))
+    result.update({"train_images_per_s": a.train_steps * a.batch / seconds,
+                   "threads": torch.get_num_threads(), "torch": torch.__version__,
+                   "device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu"})
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":
