@@ -589,7 +589,8 @@ void MainWindow::showAbout() {
         this, tr("About Cattery"),
         tr("<h3>Cattery %1</h3><p>Explore and train small generative models of cartoon cats.</p>"
            "<p>Model: %2</p>"
-           "<p>Emoji data: Twemoji by Twitter, Inc. and other contributors, licensed CC-BY 4.0 "
+           "<p>The Emoji model is trained on Twemoji graphics, Copyright Twitter, Inc. and other "
+           "contributors (jdecked/twemoji fork), licensed CC-BY 4.0 "
            "(https://creativecommons.org/licenses/by/4.0/).</p>"
            "<p>The procedural cats are drawn by Cattery itself.</p>")
             .arg(QStringLiteral(CATTERY_VERSION), m_model.name.toHtmlEscaped()));
