@@ -13,7 +13,8 @@
 namespace cattery::ui {
 
 namespace {
-constexpr int kBatch = 16;  // cells per forward pass; a newer request is noticed between them
+constexpr int kBatch =
+    32;  // cells per forward pass (a 5x5 grid in one); newer requests are noticed between them
 }
 
 struct RenderWorker::State {
@@ -142,6 +143,9 @@ void RenderWorker::renderRequest(int channel, const Request& request) {
             flat.insert(flat.end(), request.latents[j].begin(), request.latents[j].end());
         }
         const int64_t width = request.latents[i].size();
+        if (static_cast<int64_t>(flat.size()) != n * width) {
+            throw ConfigError("the latents of one request differ in length");
+        }
         const torch::Tensor z = torch::from_blob(flat.data(), {n, width}, torch::kFloat32);
         for (const RgbImage& image : m_state->renderer->render(z)) {
             images.push_back(toQImage(image));
