@@ -148,10 +148,13 @@ int main(int argc, char** argv) {
     const std::string app = buildDir + "/app/cattery";
     if (fs::exists(app)) {
         const auto startApp = Clock::now();
-        const std::string out = run(fmt::format(
+        std::string out = run(fmt::format(
             "XDG_CONFIG_HOME={} QT_QPA_PLATFORM=offscreen {} --time-first-grid 2>/dev/null",
             dir.string(), app));
         const double wall = msSince(startApp);
+        while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) {
+            out.pop_back();
+        }
         rows.push_back({"cold start to first grid", fmt::format("{:.0f} ms", wall),
                         out.empty() ? "the window did not report" : "window: " + out});
     }
