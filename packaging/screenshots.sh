@@ -9,7 +9,7 @@ if [[ ! -x "$build_dir/app/cattery" ]]; then
   echo "build first: ./build.sh run (or cmake --build $build_dir)" >&2
   exit 1
 fi
-# A fresh settings folder, so the shots show the defaults rather than this machine's last session.
+# A fresh settings folder, so the shots show the defaults rather than whatever was last used here.
 export XDG_CONFIG_HOME
 XDG_CONFIG_HOME=$(mktemp -d)
 trap 'rm -rf "$XDG_CONFIG_HOME"' EXIT

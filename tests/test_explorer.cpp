@@ -44,6 +44,30 @@ QVector<QImage> directRender(const QString& modelPath, const QVector<Latent>& la
     return out;
 }
 
+// The largest difference of any pixel between two lists of images (256 when they do not match
+// in number or size). Batches of other sizes may round a pixel the other way.
+int maxDifference(const QVector<QImage>& a, const QVector<QImage>& b) {
+    if (a.size() != b.size()) {
+        return 256;
+    }
+    int worst = 0;
+    for (int i = 0; i < a.size(); ++i) {
+        const QImage x = a[i].convertToFormat(QImage::Format_RGB888);
+        const QImage y = b[i].convertToFormat(QImage::Format_RGB888);
+        if (x.size() != y.size()) {
+            return 256;
+        }
+        for (int row = 0; row < x.height(); ++row) {
+            const uchar* p = x.constScanLine(row);
+            const uchar* q = y.constScanLine(row);
+            for (int k = 0; k < x.width() * 3; ++k) {
+                worst = std::max(worst, std::abs(int(p[k]) - int(q[k])));
+            }
+        }
+    }
+    return worst;
+}
+
 bool settled(const ExplorerView* view) {
     return view->hasModel() && !view->renderPending() && !view->grid()->images().isEmpty();
 }
@@ -73,6 +97,7 @@ private:
     QTemporaryDir m_dir;
     QString m_modelA;
     QString m_modelB;
+    QString m_modelFull;  // the default architecture: renders slow enough to coalesce
     std::unique_ptr<MainWindow> m_window;
 };
 
@@ -86,6 +111,8 @@ void TestExplorer::initTestCase() {
     m_modelB = path("b.cattery");
     test::saveTinyModel(m_modelB.toStdString(), b);
     std::ofstream(path("corrupt.cattery").toStdString()) << "CATTERY\x1a but not really";
+    m_modelFull = path("full.cattery");
+    test::saveTinyModel(m_modelFull.toStdString(), ArchConfig{});
 }
 
 void TestExplorer::init() {
@@ -105,7 +132,8 @@ void TestExplorer::opensOnTheModelWithAGrid() {
     // Corner cells are the corners' own latents.
     QCOMPARE(morph->grid()->latents().first(),
              toLatent(*m_window->model().latent, morph->corner(0)));
-    QCOMPARE(morph->grid()->images(), directRender(m_modelA, morph->grid()->latents()));
+    QVERIFY(maxDifference(morph->grid()->images(),
+                          directRender(m_modelA, morph->grid()->latents())) <= 1);
 }
 
 void TestExplorer::cornerChangeRedrawsOnlyAffectedCells() {
@@ -148,7 +176,7 @@ void TestExplorer::droppedLatentIsExact() {
     }
     QVERIFY(!morph->corner(1).residual.isEmpty());
     QTRY_VERIFY_WITH_TIMEOUT(settled(morph), kWait);
-    QCOMPARE(morph->grid()->images()[4], directRender(m_modelA, {now}).first());
+    QVERIFY(maxDifference({morph->grid()->images()[4]}, directRender(m_modelA, {now})) <= 1);
     // A latent of another size is refused with a message, and nothing changes.
     const LatentValue kept = morph->corner(2);
     QSignalSpy messages(morph, &ExplorerView::message);
@@ -246,7 +274,12 @@ void TestExplorer::undoRestoresThePreviousCorner() {
 }
 
 void TestExplorer::rapidSliderChangesCoalesce() {
+    // A model of the default size, whose grid takes tens of milliseconds, as a user's would.
+    m_window->openModel(m_modelFull);
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->model().path, m_modelFull, kWait);
     MorphView* morph = m_window->morphView();
+    QTRY_VERIFY_WITH_TIMEOUT(settled(morph), kWait);
+    m_window->undoStack()->clear();
     const int rendersBefore = m_window->worker()->completedRenders();
     QSlider* slider = morph->editor(0)->slider(1);
     for (int i = 0; i < 200; ++i) {
@@ -263,7 +296,8 @@ void TestExplorer::rapidSliderChangesCoalesce() {
     for (int c = 0; c < 4; ++c) {
         corners[static_cast<size_t>(c)] = toLatent(*m_window->model().latent, morph->corner(c));
     }
-    QCOMPARE(morph->grid()->images(), directRender(m_modelA, gridLatents(corners, 5, false)));
+    QVERIFY(maxDifference(morph->grid()->images(),
+                          directRender(m_modelFull, gridLatents(corners, 5, false))) <= 1);
 }
 
 void TestExplorer::corruptModelKeepsThePreviousOne() {
@@ -293,7 +327,7 @@ void TestExplorer::switchingModelsMidRenderShowsOnlyTheNewModel() {
     for (const QImage& image : shown) {
         QCOMPARE(image.width(), 48);
     }
-    QCOMPARE(shown, directRender(m_modelB, morph->grid()->latents()));
+    QVERIFY(maxDifference(shown, directRender(m_modelB, morph->grid()->latents())) <= 1);
     QCOMPARE(morph->grid()->latents().first().size(), 8);
 }
 
@@ -308,7 +342,8 @@ void TestExplorer::arithmeticFollowsItsSlots() {
         arithmeticOf(toLatent(space, arith->slot(0)), toLatent(space, arith->slot(1)),
                      toLatent(space, arith->slot(2)));
     QCOMPARE(arith->grid()->latents().first(), expected);
-    QCOMPARE(arith->grid()->images().first(), directRender(m_modelA, {expected}).first());
+    QVERIFY(maxDifference({arith->grid()->images().first()}, directRender(m_modelA, {expected})) <=
+            1);
     QVERIFY(m_window->exportSheet(path("arith.png"), ExportOptions{}));
     arith->changeSlot(0, LatentValue{{-3.0f, -3.0f, -3.0f}, {}});
     QVERIFY(m_window->openSheet(path("arith.png")));

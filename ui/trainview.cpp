@@ -197,6 +197,10 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
                      tr("Zoom in or out by up to this fraction (0: off)"), this);
     m_shift = realBox(0.0, 0.5, defaults.shift, 2, 0.01,
                       tr("Move by up to this fraction of the size, a random crop (0: off)"), this);
+    m_sampleCount = intBox(1, 64, defaults.sampleCount,
+                           tr("How many fixed sample latents the sample grid shows"), this);
+    m_maxRollbacks = intBox(1, 100, defaults.maxRollbacks,
+                            tr("NaN rollbacks in a row before training gives up"), this);
     // Object names let scripts and tests find every knob.
     m_latent->setObjectName(QStringLiteral("latent"));
     m_nf->setObjectName(QStringLiteral("nf"));
@@ -221,6 +225,8 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     adv->addRow(tr("Halve lr every:"), m_lrHalveEvery);
     adv->addRow(tr("Halve lr after a stall of:"), m_lrStall);
     adv->addRow(tr("Lowest lr:"), m_minLr);
+    adv->addRow(tr("Sample count:"), m_sampleCount);
+    adv->addRow(tr("Rollbacks before giving up:"), m_maxRollbacks);
     adv->addRow(tr("Rotation:"), m_rotate);
     adv->addRow(tr("Zoom:"), m_zoom);
     adv->addRow(tr("Shift:"), m_shift);
@@ -466,6 +472,8 @@ TrainSettings TrainView::settings() const {
     s.rotateDegrees = m_rotate->value();
     s.scaleJitter = m_zoom->value();
     s.shift = m_shift->value();
+    s.sampleCount = m_sampleCount->value();
+    s.maxRollbacks = m_maxRollbacks->value();
     return s;
 }
 

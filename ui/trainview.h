@@ -103,6 +103,8 @@ private:
     QDoubleSpinBox* m_rotate;
     QDoubleSpinBox* m_zoom;
     QDoubleSpinBox* m_shift;
+    QSpinBox* m_sampleCount;
+    QSpinBox* m_maxRollbacks;
     QComboBox* m_deviceChoice;
     QLabel* m_report;
     QListWidget* m_skipped;

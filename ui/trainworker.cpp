@@ -142,6 +142,8 @@ void TrainWorker::runTrain() {
         config.gamma = s.gamma;
         config.lambdaK = s.lambdaK;
         config.sampleEvery = s.sampleEvery;
+        config.sampleCount = s.sampleCount;
+        config.maxRollbacks = s.maxRollbacks;
         config.checkpointEvery = s.checkpointEvery;
         config.seed = s.seed;
         config.augment.flip = s.flip;

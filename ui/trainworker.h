@@ -39,6 +39,8 @@ struct TrainSettings {
     double scaleJitter = 0.08;
     double shift = 0.05;
     qint64 sampleEvery = 100;
+    int sampleCount = 16;
+    int maxRollbacks = 8;
     qint64 checkpointEvery = 500;
     quint64 seed = 1;
     bool batchNorm = true;
