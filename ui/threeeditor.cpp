@@ -53,7 +53,7 @@ private:
     QPoint m_press;
 };
 
-ThreeEditor::ThreeEditor(const QString& title, int index, QWidget* parent)
+ThreeEditor::ThreeEditor(const QString& title, int index, bool morphCorner, QWidget* parent)
     : QFrame(parent), m_index(index) {
     setFrameShape(QFrame::StyledPanel);
     setAcceptDrops(true);
@@ -94,7 +94,7 @@ ThreeEditor::ThreeEditor(const QString& title, int index, QWidget* parent)
         connect(slider, &QSlider::valueChanged, this,
                 [this, i](int v) { numberChanged(i, v / 100.0); });
     }
-    m_preview = new PreviewLabel(index, this);
+    m_preview = new PreviewLabel(morphCorner ? index : -1, this);
     layout->addWidget(m_preview, 1, 4, 3, 1);
     showValue();
 }

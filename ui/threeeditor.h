@@ -24,7 +24,9 @@ class ThreeEditor : public QFrame {
 public:
     static constexpr double kRange = 4.0;
 
-    ThreeEditor(const QString& title, int index, QWidget* parent = nullptr);
+    // morphCorner: dragging the preview away carries the corner's index, so a drop on another
+    // corner swaps the two; an arithmetic slot's preview carries only its latent.
+    ThreeEditor(const QString& title, int index, bool morphCorner, QWidget* parent = nullptr);
 
     void setValue(const LatentValue& value);
     const LatentValue& value() const { return m_value; }

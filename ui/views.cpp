@@ -185,7 +185,7 @@ MorphView::MorphView(RenderWorker* worker, QUndoStack* undo, QWidget* parent)
     const QString names[4] = {tr("Top left"), tr("Top right"), tr("Bottom left"),
                               tr("Bottom right")};
     for (int i = 0; i < 4; ++i) {
-        auto* editor = new ThreeEditor(tr("Corner %1: %2").arg(i + 1).arg(names[i]), i, this);
+        auto* editor = new ThreeEditor(tr("Corner %1: %2").arg(i + 1).arg(names[i]), i, true, this);
         editor->setValue(m_corners[static_cast<size_t>(i)]);
         m_editors[static_cast<size_t>(i)] = editor;
         side->addWidget(editor);
@@ -447,7 +447,7 @@ ArithmeticView::ArithmeticView(RenderWorker* worker, QUndoStack* undo, QWidget* 
     const QString titles[3] = {tr("A"), tr("minus B"), tr("plus C")};
     for (int i = 0; i < 3; ++i) {
         m_slots[static_cast<size_t>(i)].three = starts[i];
-        auto* editor = new ThreeEditor(titles[i], i, this);
+        auto* editor = new ThreeEditor(titles[i], i, false, this);
         editor->setValue(m_slots[static_cast<size_t>(i)]);
         m_editors[static_cast<size_t>(i)] = editor;
         slots->addWidget(editor);
