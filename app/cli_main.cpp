@@ -224,7 +224,8 @@ void runEval(Model& model, const Dataset& data, int count, std::uint64_t seed, b
     const int64_t n = std::min<int64_t>(count, half);
     const torch::Tensor reference = data.images.index_select(0, order.narrow(0, 0, n));
     const torch::Tensor heldOut = data.images.index_select(0, order.narrow(0, half, n));
-    if (meanPairwiseDistance(reference, 200, seed) == 0.0) {
+    const double dataDistance = meanPairwiseDistance(reference, 2000, seed);
+    if (dataDistance == 0.0) {
         throw DataError(data.source, "every image is the same, so there is nothing to compare");
     }
     const torch::Device device = chooseDevice("auto");
@@ -245,7 +246,7 @@ void runEval(Model& model, const Dataset& data, int count, std::uint64_t seed, b
     std::string table;
     for (const auto& [name, images] : sets) {
         const SwdResult swd = slicedWasserstein(images, reference, swdConfig);
-        const double diversity = diversityRatio(images, reference, seed);
+        const double diversity = meanPairwiseDistance(images, 2000, seed) / dataDistance;
         out[name] = {{"swd", swd.average},
                      {"swd_levels", swd.perLevel},
                      {"level_sizes", swd.levelSizes},

@@ -6,8 +6,6 @@
 #include <fstream>
 
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include "core/data/dataset.h"
 #include "core/io/modelfile.h"
@@ -74,14 +72,7 @@ void TestCli::initTestCase() {
     test::saveTinyModel(m_model.toStdString());
     m_images = path("images");
     std::filesystem::create_directories(m_images.toStdString());
-    const Dataset blobs = test::blobDataset(12, 40);
-    for (int i = 0; i < 12; ++i) {
-        const torch::Tensor hwc = blobs.images[i].permute({1, 2, 0}).contiguous();
-        cv::Mat rgb(40, 40, CV_8UC3, hwc.data_ptr());
-        cv::Mat bgr;
-        cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-        cv::imwrite(QStringLiteral("%1/blob%2.png").arg(m_images).arg(i).toStdString(), bgr);
-    }
+    QVERIFY(test::writeBlobPngs(m_images.toStdString(), 12, 40));
     std::ofstream(QStringLiteral("%1/notes.txt").arg(m_images).toStdString()) << "not an image";
 }
 

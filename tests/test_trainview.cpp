@@ -12,9 +12,6 @@
 #include <QStandardPaths>
 #include <QTabWidget>
 
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-
 #include "core/io/modelfile.h"
 #include "testutil.h"
 #include "ui/mainwindow.h"
@@ -57,15 +54,7 @@ void TestTrainView::initTestCase() {
     test::saveTinyModel(m_model.toStdString());
     // 32 tiny pictures, and a folder of nothing but broken files.
     std::filesystem::create_directories(path("good").toStdString());
-    const Dataset blobs = test::blobDataset(32, 32);
-    for (int i = 0; i < 32; ++i) {
-        const torch::Tensor hwc = blobs.images[i].permute({1, 2, 0}).contiguous();
-        cv::Mat rgb(32, 32, CV_8UC3, hwc.data_ptr());
-        cv::Mat bgr;
-        cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-        QVERIFY(
-            cv::imwrite(path("good").toStdString() + "/blob" + std::to_string(i) + ".png", bgr));
-    }
+    QVERIFY(test::writeBlobPngs(path("good").toStdString(), 32, 32));
     std::filesystem::create_directories(path("bad").toStdString());
     std::ofstream(path("bad/empty.png").toStdString());
     std::ofstream(path("bad/notes.png").toStdString()) << "this is text, not a picture";

@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 #include <QString>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "core/data/dataset.h"
 #include "core/io/modelfile.h"
@@ -75,6 +77,21 @@ inline Dataset blobDataset(int count, int size, std::uint64_t seed = 5) {
     d.source = "blobs";
     d.hash = imagesHash(images);
     return d;
+}
+
+// Writes blobDataset(count, size) as blob0.png, blob1.png, ... into an existing folder.
+inline bool writeBlobPngs(const std::string& folder, int count, int size) {
+    const Dataset blobs = blobDataset(count, size);
+    for (int i = 0; i < count; ++i) {
+        const torch::Tensor hwc = blobs.images[i].permute({1, 2, 0}).contiguous();
+        cv::Mat rgb(size, size, CV_8UC3, hwc.data_ptr());
+        cv::Mat bgr;
+        cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+        if (!cv::imwrite(folder + "/blob" + std::to_string(i) + ".png", bgr)) {
+            return false;
+        }
+    }
+    return true;
 }
 
 inline QString sharedDir() {

@@ -53,32 +53,30 @@ CellGrid::CellGrid(QWidget* parent) : QWidget(parent) {
     setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Fixed);
 }
 
-void CellGrid::setColumns(int columns) {
-    m_columns = std::max(1, columns);
+void CellGrid::relayout() {
     resize(sizeHint());
     updateGeometry();
     update();
+}
+
+void CellGrid::setColumns(int columns) {
+    m_columns = std::max(1, columns);
+    relayout();
 }
 
 void CellGrid::setCellCount(int count) {
     m_count = std::max(0, count);
-    resize(sizeHint());
-    updateGeometry();
-    update();
+    relayout();
 }
 
 void CellGrid::setImageSize(int pixels) {
     m_imageSize = std::max(8, pixels);
-    resize(sizeHint());
-    updateGeometry();
-    update();
+    relayout();
 }
 
 void CellGrid::setZoom(int zoom) {
     m_zoom = std::clamp(zoom, 1, 8);
-    resize(sizeHint());
-    updateGeometry();
-    update();
+    relayout();
 }
 
 void CellGrid::setImages(const QVector<QImage>& images) {

@@ -59,6 +59,8 @@ protected:
 private:
     int cellPixels() const { return m_imageSize * m_zoom; }
     int rows() const;
+    // The size follows the cells (the grid sits unresized in a scroll area).
+    void relayout();
 
     int m_columns = 5;
     int m_count = 25;

@@ -98,9 +98,7 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
     connect(m_worker, &RenderWorker::modelFailed, this, &MainWindow::onModelFailed);
     connect(m_worker, &RenderWorker::renderFailed, this,
             [this](const QString& m) { statusBar()->showMessage(tr("Render failed: %1").arg(m)); });
-    for (ExplorerView* view :
-         {static_cast<ExplorerView*>(m_morph), static_cast<ExplorerView*>(m_generate),
-          static_cast<ExplorerView*>(m_arith)}) {
+    for (ExplorerView* view : views()) {
         connect(view, &ExplorerView::renderShown, this,
                 [this](double ms) { m_timeLabel->setText(tr("%1 ms").arg(ms, 0, 'f', 0)); });
         connect(view, &ExplorerView::message, this,
@@ -339,15 +337,17 @@ void MainWindow::rememberRecent(const QString& path) {
     fillModelPicker();
 }
 
+std::array<ExplorerView*, 3> MainWindow::views() const {
+    return {m_morph, m_generate, m_arith};
+}
+
 ExplorerView* MainWindow::currentView() const {
     return qobject_cast<ExplorerView*>(m_tabs->currentWidget());
 }
 
 void MainWindow::setZoom(int zoom) {
     zoom = std::clamp(zoom, 1, 8);
-    for (ExplorerView* view :
-         {static_cast<ExplorerView*>(m_morph), static_cast<ExplorerView*>(m_generate),
-          static_cast<ExplorerView*>(m_arith)}) {
+    for (ExplorerView* view : views()) {
         view->setZoom(view == m_arith ? std::min(8, zoom * 3 / 2 + 1) : zoom);
     }
     for (QAction* a : m_zoomGroup->actions()) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <array>
+
 #include <QMainWindow>
 #include <QStringList>
 
@@ -56,6 +58,8 @@ public:
     QUndoStack* undoStack() const { return m_undo; }
     RenderWorker* worker() const { return m_worker; }
     ExplorerView* currentView() const;
+    // The explorer views (the Train view is not one).
+    std::array<ExplorerView*, 3> views() const;
 
 Q_SIGNALS:
     void modelChanged(const cattery::ui::ModelSummary& model);

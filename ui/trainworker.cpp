@@ -199,14 +199,16 @@ void TrainWorker::runTrain() {
         p.learningRate = st.learningRate;
         Q_EMIT progress(p);
     };
-    // A small fixed slice of the data to compare the samples' variety with.
+    // The variety of a small fixed slice of the data, measured once, to compare samples with
+    // (0 when there is nothing to compare: fewer than two images, or all the same).
     const torch::Tensor reference =
         trainer->dataset().images.narrow(0, 0, std::min<int64_t>(64, trainer->dataset().count()));
+    const double dataDistance = reference.size(0) >= 2 ? meanPairwiseDistance(reference) : 0.0;
     bool collapsed = false;
     callbacks.onSamples = [&](std::int64_t step, const torch::Tensor& images) {
         Q_EMIT samples(step, qimages(images));
-        if (images.size(0) >= 2 && reference.size(0) >= 2) {
-            const double diversity = diversityRatio(toBytes(images), reference);
+        if (images.size(0) >= 2 && dataDistance > 0.0) {
+            const double diversity = meanPairwiseDistance(toBytes(images)) / dataDistance;
             if (diversity < kCollapsedDiversity && !collapsed) {
                 Q_EMIT warning(tr("The samples look alike (variety %1 of the data's) at step %2: "
                                   "the generator may be collapsing; try a higher gamma or a lower "

@@ -219,10 +219,6 @@ int MorphView::cornerCell(int corner, int n) {
     }
 }
 
-void MorphView::setZoom(int zoom) {
-    ExplorerView::setZoom(zoom);
-}
-
 void MorphView::changeCorner(int corner, const LatentValue& value, bool mergeable) {
     if (value == m_corners[static_cast<size_t>(corner)]) {
         return;
@@ -469,12 +465,6 @@ ArithmeticView::ArithmeticView(RenderWorker* worker, QUndoStack* undo, QWidget* 
     resultBox->addWidget(m_grid, 0, Qt::AlignHCenter);
     resultBox->addStretch(2);
     layout->addLayout(resultBox, 1);
-}
-
-Latent ArithmeticView::result() const {
-    return arithmeticOf(toLatent(*model().latent, m_slots[0]),
-                        toLatent(*model().latent, m_slots[1]),
-                        toLatent(*model().latent, m_slots[2]));
 }
 
 void ArithmeticView::changeSlot(int slot, const LatentValue& value, bool mergeable) {

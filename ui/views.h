@@ -37,7 +37,7 @@ public:
     virtual CellGrid* grid() const = 0;
     // The name stored in exported sheets: "grid", "batch" or "arith".
     virtual QString sheetKind() const = 0;
-    virtual void setZoom(int zoom);
+    void setZoom(int zoom);
     // What an exported sheet holds: images, their latents, and images per row.
     virtual QVector<QImage> sheetImages() const;
     virtual QVector<Latent> sheetLatents() const;
@@ -88,7 +88,6 @@ public:
     const LatentValue& corner(int i) const { return m_corners[static_cast<size_t>(i)]; }
     int gridSize() const { return m_size; }
     bool slerp() const { return m_slerp; }
-    void setZoom(int zoom) override;
 
     // Undoable user actions.
     void changeCorner(int corner, const LatentValue& value, bool mergeable = false);
@@ -176,7 +175,6 @@ public:
     QString sheetKind() const override { return QStringLiteral("arith"); }
     ThreeEditor* editor(int slot) const { return m_editors[static_cast<size_t>(slot)]; }
     const LatentValue& slot(int i) const { return m_slots[static_cast<size_t>(i)]; }
-    Latent result() const;
     QVector<QImage> sheetImages() const override { return m_images; }
     QVector<Latent> sheetLatents() const override { return m_latents; }
     int sheetColumns() const override { return 4; }
