@@ -561,13 +561,21 @@ int main(int argc, char** argv) {
                     resume,
                     loadData(trainData, size, recursive, fit, proceduralCount, trainConfig.seed),
                     dev));
+                // The length and the learning-rate schedule may change on resume (a run is
+                // often continued more gently); everything else comes from the checkpoint.
                 if (train->get_option("--steps")->count() > 0) {
                     trainer->config().steps = steps;
                 }
+                if (train->get_option("--lr-halve-every")->count() > 0) {
+                    trainer->config().lrHalveEvery = trainConfig.lrHalveEvery;
+                }
+                if (train->get_option("--lr")->count() > 0) {
+                    trainer->setLearningRate(trainConfig.learningRate);
+                }
                 std::cerr << fmt::format(
-                    "resuming {} at step {} of {} (its architecture and settings "
-                    "come from the checkpoint)\n",
-                    resume, trainer->stepCount(), trainer->config().steps);
+                    "resuming {} at step {} of {}, learning rate {:g} (its architecture and "
+                    "other settings come from the checkpoint)\n",
+                    resume, trainer->stepCount(), trainer->config().steps, trainer->learningRate());
                 const std::string savedHash =
                     head.meta.value("provenance", nlohmann::json::object())
                         .value("dataset_hash", "");

@@ -208,9 +208,14 @@ void TestCli::prepareTrainResumeSample() {
     const Run resumed =
         cli({QStringLiteral("train"), QStringLiteral("--data"), path("blobs.data"),
              QStringLiteral("--out"), path("trained.cattery"), QStringLiteral("--steps"),
-             QStringLiteral("20"), QStringLiteral("--resume"), path("trained.checkpoint.cattery")});
+             QStringLiteral("20"), QStringLiteral("--resume"), path("trained.checkpoint.cattery"),
+             QStringLiteral("--lr"), QStringLiteral("2e-5")});
     QVERIFY2(resumed.code == 0, qPrintable(resumed.err + resumed.out));
     QVERIFY2(resumed.err.contains(QStringLiteral("at step 12")), qPrintable(resumed.err));
+    // A resumed run may go on with a new learning rate.
+    QVERIFY2(resumed.err.contains(QStringLiteral("learning rate 2e-05")) &&
+                 resumed.err.contains(QStringLiteral("lr 2e-05")),
+             qPrintable(resumed.err));
     const Model resumedModel = loadModel(path("trained.cattery").toStdString());
     QCOMPARE(resumedModel.provenance.steps, 20);
     QCOMPARE(resumedModel.displayName(), std::string("Blobs"));

@@ -179,6 +179,9 @@ Trainer Trainer::resume(const std::string& path, Dataset dataset, torch::Device 
 }
 
 void Trainer::setLearningRate(double lr) {
+    if (!(lr > 0 && lr <= 1)) {
+        throw ConfigError(fmt::format("learning rate {} is out of range (0 to 1]", lr));
+    }
     m_lr = lr;
     for (auto* opt : {m_optG.get(), m_optD.get()}) {
         for (auto& group : opt->param_groups()) {

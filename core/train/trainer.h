@@ -49,6 +49,8 @@ public:
     std::int64_t stepCount() const { return m_step; }
     double k() const { return m_k; }
     double learningRate() const { return m_lr; }
+    // Sets both optimisers' step size now (a resumed run may go on more gently).
+    void setLearningRate(double lr);
     const ArchConfig& arch() const { return m_arch; }
     const TrainConfig& config() const { return m_config; }
     TrainConfig& config() { return m_config; }
@@ -62,7 +64,6 @@ public:
 private:
     void restore(const Container& c, const std::string& path);
     void rollBack();
-    void setLearningRate(double lr);
 
     ArchConfig m_arch;
     TrainConfig m_config;
