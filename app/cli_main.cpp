@@ -378,6 +378,7 @@ int main(int argc, char** argv) {
     ArchConfig archConfig;
     TrainConfig trainConfig;
     std::string trainData, trainOut, resume, device = "auto", samplesDir, checkpointPath;
+    std::string precision = "auto";
     bool noFlip = false, noBatchNorm = false, noZSkip = false;
     auto* train =
         app.add_subcommand("train", "Train a BEGAN on a folder of images (Ctrl-C saves and stops)");
@@ -433,6 +434,12 @@ int main(int argc, char** argv) {
     train->add_option("--checkpoint-every", trainConfig.checkpointEvery, "Checkpoint every N steps")
         ->capture_default_str();
     train->add_option("--seed", trainConfig.seed, "Random seed")->capture_default_str();
+    train
+        ->add_option("--precision", precision,
+                     "fp32, bf16 (convolutions in bfloat16: several times faster on CPUs with "
+                     "AVX-512 BF16 or AMX), or auto: bf16 where the CPU has it natively")
+        ->check(CLI::IsMember({"auto", "fp32", "bf16"}))
+        ->capture_default_str();
     train->add_flag("--no-flip", noFlip, "No horizontal flips");
     train
         ->add_option("--rotate", trainConfig.augment.rotateDegrees,
@@ -549,6 +556,8 @@ int main(int argc, char** argv) {
             validate(archConfig);
             validate(trainConfig);
             const torch::Device dev = chooseDevice(device);
+            trainConfig.precision =
+                precision == "auto" ? defaultPrecision(dev) : precisionFromName(precision);
             const std::int64_t steps = trainConfig.steps;
             std::optional<Trainer> trainer;
             if (!resume.empty()) {
@@ -572,10 +581,14 @@ int main(int argc, char** argv) {
                 if (train->get_option("--lr")->count() > 0) {
                     trainer->setLearningRate(trainConfig.learningRate);
                 }
+                if (train->get_option("--precision")->count() > 0) {
+                    trainer->config().precision = trainConfig.precision;
+                }
                 std::cerr << fmt::format(
-                    "resuming {} at step {} of {}, learning rate {:g} (its architecture and "
-                    "other settings come from the checkpoint)\n",
-                    resume, trainer->stepCount(), trainer->config().steps, trainer->learningRate());
+                    "resuming {} at step {} of {}, learning rate {:g}, {} (its architecture "
+                    "and other settings come from the checkpoint)\n",
+                    resume, trainer->stepCount(), trainer->config().steps, trainer->learningRate(),
+                    precisionName(trainer->config().precision));
                 const std::string savedHash =
                     head.meta.value("provenance", nlohmann::json::object())
                         .value("dataset_hash", "");
@@ -592,9 +605,15 @@ int main(int argc, char** argv) {
             if (!modelName.empty()) {
                 trainer->setName(modelName);
             }
-            std::cerr << fmt::format("training {} on {} images from {} on {}\n",
+            std::cerr << fmt::format("training {} on {} images from {} on {}, {}\n",
                                      describe(trainer->arch()), trainer->dataset().count(),
-                                     trainer->dataset().source, describeDevice(dev));
+                                     trainer->dataset().source, describeDevice(dev),
+                                     precisionName(trainer->config().precision));
+            if (trainer->config().precision == Precision::BFloat16 && dev.is_cpu() &&
+                !cpuHasNativeBf16()) {
+                std::cerr << "warning: this CPU has no native bf16 (AVX-512 BF16 or AMX), so bf16 "
+                             "is emulated and slower than fp32\n";
+            }
             LoopOptions options;
             options.modelPath = trainOut;
             options.checkpointPath =

@@ -12,6 +12,7 @@
 #include <QUndoStack>
 
 #include "core/io/modelfile.h"
+#include "core/runtime/device.h"
 #include "core/runtime/renderer.h"
 #include "testutil.h"
 #include "ui/cellgrid.h"
@@ -31,7 +32,8 @@ constexpr int kWait = 30000;
 // What the model itself draws for these latents, outside the window.
 QVector<QImage> directRender(const QString& modelPath, const QVector<Latent>& latents) {
     Model model = loadModel(modelPath.toStdString());
-    Renderer renderer(model.generator, torch::kCPU, 0);
+    // The precision the window draws in on this machine.
+    Renderer renderer(model.generator, torch::kCPU, 0, defaultPrecision(torch::kCPU));
     std::vector<float> flat;
     for (const Latent& z : latents) {
         flat.insert(flat.end(), z.begin(), z.end());

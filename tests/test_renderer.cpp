@@ -4,6 +4,7 @@
 #include "core/errors.h"
 #include "core/latent/latentspace.h"
 #include "core/runtime/device.h"
+#include "core/runtime/inference.h"
 #include "core/runtime/renderer.h"
 #include "testutil.h"
 
@@ -20,6 +21,9 @@ private Q_SLOTS:
     void toImagesMapsTheRange();
     void deviceChoice();
     void cudaMatchesCpu();
+    void inferenceGeneratorMatchesTheGenerator_data();
+    void inferenceGeneratorMatchesTheGenerator();
+    void bf16LooksTheSame();
 };
 
 void TestRenderer::imagesHaveTheModelsSize() {
@@ -128,6 +132,87 @@ void TestRenderer::cudaMatchesCpu() {
         }
         QVERIFY(worst <= 2);
     }
+}
+
+void TestRenderer::inferenceGeneratorMatchesTheGenerator_data() {
+    QTest::addColumn<int>("size");
+    QTest::addColumn<int>("repeats");
+    QTest::addColumn<bool>("separable");
+    QTest::addColumn<bool>("batchNorm");
+    QTest::addColumn<bool>("zSkip");
+    QTest::newRow("default") << 32 << 1 << false << true << true;
+    QTest::newRow("two repeats, 48 px") << 48 << 2 << false << true << true;
+    QTest::newRow("separable") << 32 << 2 << true << true << true;
+    QTest::newRow("no batch norm") << 32 << 1 << false << false << true;
+    QTest::newRow("no z skip") << 32 << 1 << false << true << false;
+}
+
+void TestRenderer::inferenceGeneratorMatchesTheGenerator() {
+    QFETCH(int, size);
+    QFETCH(int, repeats);
+    QFETCH(bool, separable);
+    QFETCH(bool, batchNorm);
+    QFETCH(bool, zSkip);
+    ArchConfig arch = test::tinyArch();
+    arch.imageSize = size;
+    arch.repeats = repeats;
+    arch.separable = separable;
+    arch.batchNorm = batchNorm;
+    arch.zSkip = zSkip;
+    Generator g = test::tinyGenerator(arch);
+    {
+        // Batch-norm scales and shifts far from 1 and 0, so that folding them is put to the test.
+        torch::NoGradGuard noGrad;
+        for (auto& p : g->named_parameters()) {
+            if (p.key().find("norm") != std::string::npos) {
+                p.value().uniform_(0.5, 1.5);
+            }
+        }
+    }
+    const torch::Tensor z = sampleLatents(6, arch.latentDim, 2);
+    torch::Tensor expected;
+    {
+        torch::NoGradGuard noGrad;
+        expected = g->forward(z);
+    }
+    c10::InferenceMode inference;
+    const torch::Tensor got = InferenceGenerator(g, torch::kCPU).forward(z);
+    QCOMPARE(got.sizes(), expected.sizes());
+    const double worst = (got - expected).abs().max().item<double>();
+    QVERIFY2(worst < 1e-4, qPrintable(QString::number(worst)));
+    QVERIFY(expected.std().item<double>() > 0.01);  // a real picture, not a constant
+}
+
+void TestRenderer::bf16LooksTheSame() {
+    // Emulated where the CPU lacks bf16: slower, the same numbers.
+    ArchConfig arch = test::tinyArch();
+    arch.repeats = 2;
+    const Generator g = test::tinyGenerator(arch);
+    const torch::Tensor z = sampleLatents(12, arch.latentDim, 5);
+    Renderer exact(g, torch::kCPU, 0, Precision::Float32);
+    Renderer fast(g, torch::kCPU, 0, Precision::BFloat16);
+    QCOMPARE(fast.precision(), Precision::BFloat16);
+    const auto a = exact.render(z);
+    const auto b = fast.render(z);
+    int worst = 0;
+    long differing = 0;
+    long total = 0;
+    long count = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        for (size_t p = 0; p < a[i].pixels.size(); ++p) {
+            const int d = std::abs(int(a[i].pixels[p]) - int(b[i].pixels[p]));
+            worst = std::max(worst, d);
+            differing += d > 0 ? 1 : 0;
+            total += d;
+            ++count;
+        }
+    }
+    // Invisible: a few levels of 255 at worst, well under one on average.
+    const double mean = double(total) / double(count);
+    QVERIFY2(worst <= 8 && mean < 0.5, qPrintable(QStringLiteral("%1 %2").arg(worst).arg(mean)));
+    QVERIFY(differing > 0);  // it did run in bf16
+    QVERIFY_THROWS_EXCEPTION(ConfigError, precisionFromName("fp16"));
+    QCOMPARE(precisionFromName(precisionName(Precision::BFloat16)), Precision::BFloat16);
 }
 
 QTEST_APPLESS_MAIN(TestRenderer)

@@ -21,6 +21,7 @@ struct RenderWorker::State {
     torch::Device device{torch::kCPU};
     quint64 modelSerial = 0;
     std::unique_ptr<Renderer> renderer;
+    Precision precision = Precision::Float32;
 };
 
 RenderWorker::RenderWorker(QObject* parent) : QThread(parent), m_state(std::make_unique<State>()) {
@@ -69,6 +70,16 @@ void RenderWorker::run() {
     try {
         configureThreads(0);
         m_state->device = chooseDevice("auto");
+        // bf16 drawing where the CPU does it natively; CATTERY_PRECISION=fp32 or bf16 decides.
+        m_state->precision = defaultPrecision(m_state->device);
+        if (const QByteArray asked = qgetenv("CATTERY_PRECISION"); !asked.isEmpty()) {
+            try {
+                m_state->precision = precisionFromName(asked.toStdString());
+            } catch (const ConfigError& e) {
+                Q_EMIT renderFailed(
+                    QStringLiteral("CATTERY_PRECISION: %1").arg(QString::fromUtf8(e.what())));
+            }
+        }
         for (;;) {
             std::optional<std::pair<QString, quint64>> model;
             int channel = 0;
@@ -109,13 +120,15 @@ void RenderWorker::run() {
 void RenderWorker::loadModel(const QString& path, quint64 serial) {
     try {
         Model model = cattery::loadModel(path.toStdString());
-        auto renderer = std::make_unique<Renderer>(model.generator, m_state->device, 4096);
+        auto renderer =
+            std::make_unique<Renderer>(model.generator, m_state->device, 4096, m_state->precision);
         ModelSummary summary;
         summary.serial = serial;
         summary.path = path;
         summary.name = QString::fromStdString(model.displayName());
         summary.description = QString::fromStdString(describeModel(model));
-        summary.device = QString::fromStdString(describeDevice(m_state->device));
+        summary.device = QString::fromStdString(describeDevice(m_state->device) + ", " +
+                                                precisionName(m_state->precision));
         summary.latentDim = model.arch.latentDim;
         summary.imageSize = model.arch.imageSize;
         summary.latent = std::make_shared<const LatentSpace>(model.latent);

@@ -31,6 +31,7 @@
 #include "core/errors.h"
 #include "core/io/video.h"
 #include "core/runtime/image.h"
+#include "core/runtime/precision.h"
 #include "ui/cellgrid.h"
 #include "ui/latentmath.h"
 
@@ -239,6 +240,17 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     m_deviceChoice->addItem(tr("CPU, every core"), QStringLiteral("cpu"));
     m_deviceChoice->addItem(tr("CUDA GPU"), QStringLiteral("cuda"));
     form->addRow(tr("Device:"), m_deviceChoice);
+    m_precisionChoice = new QComboBox(this);
+    m_precisionChoice->addItem(cpuHasNativeBf16() ? tr("Automatic (bf16 on this CPU)")
+                                                  : tr("Automatic (fp32 on this CPU)"),
+                               QStringLiteral("auto"));
+    m_precisionChoice->addItem(tr("fp32"), QStringLiteral("fp32"));
+    m_precisionChoice->addItem(tr("bf16"), QStringLiteral("bf16"));
+    m_precisionChoice->setToolTip(
+        tr("bf16 runs the convolutions in bfloat16: several times faster on a CPU with "
+           "AVX-512 BF16 or AMX, and slower where it has to be emulated"));
+    m_precisionChoice->setObjectName(QStringLiteral("precision"));
+    form->addRow(tr("Precision:"), m_precisionChoice);
     form->addRow(advanced);
     left->addWidget(settingsBox);
 
@@ -460,6 +472,7 @@ TrainSettings TrainView::settings() const {
     s.batchNorm = m_batchNorm->isChecked();
     s.flip = m_flip->isChecked();
     s.device = m_deviceChoice->currentData().toString();
+    s.precision = m_precisionChoice->currentData().toString();
     s.bottleneck = m_bottleneck->value();
     s.repeats = m_repeats->value();
     s.separable = m_separable->isChecked();

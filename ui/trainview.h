@@ -106,6 +106,7 @@ private:
     QSpinBox* m_sampleCount;
     QSpinBox* m_maxRollbacks;
     QComboBox* m_deviceChoice;
+    QComboBox* m_precisionChoice;
     QLabel* m_report;
     QListWidget* m_skipped;
     CellGrid* m_examples;

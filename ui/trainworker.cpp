@@ -124,6 +124,9 @@ void TrainWorker::runTrain() {
         trainer.emplace(
             Trainer::resume(s.resumeFrom.toStdString(), loadImages(s.folder, size), device));
         trainer->config().steps = std::max<std::int64_t>(s.steps, trainer->stepCount() + 1);
+        if (s.precision != QStringLiteral("auto")) {
+            trainer->config().precision = precisionFromName(s.precision.toStdString());
+        }
     } else {
         ArchConfig arch;
         arch.imageSize = s.imageSize;
@@ -155,6 +158,9 @@ void TrainWorker::runTrain() {
         config.augment.rotateDegrees = s.rotateDegrees;
         config.augment.scaleJitter = s.scaleJitter;
         config.augment.shift = s.shift;
+        config.precision = s.precision == QStringLiteral("auto")
+                               ? defaultPrecision(device)
+                               : precisionFromName(s.precision.toStdString());
         validate(arch);
         validate(config);
         Dataset data = loadImages(s.folder, s.imageSize);

@@ -17,6 +17,7 @@ struct TrainSettings {
     QString modelPath;                        // where the model goes; the checkpoint goes beside it
     QString resumeFrom;                       // a checkpoint to continue (empty: a new run)
     QString device = QStringLiteral("auto");  // auto, cpu or cuda
+    QString precision = QStringLiteral("auto");  // auto, fp32 or bf16
     int imageSize = 32;
     int latentDim = 100;
     int nf = 16;

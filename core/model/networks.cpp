@@ -7,7 +7,6 @@
 namespace cattery {
 namespace {
 
-constexpr double kSlope = 0.2;
 constexpr int kStages = 4;
 
 torch::Tensor upsample2x(const torch::Tensor& x) {
@@ -56,7 +55,7 @@ void initialise(torch::nn::Module& root) {
         } else {
             continue;
         }
-        torch::nn::init::kaiming_normal_(weight, kSlope, torch::kFanIn, torch::kLeakyReLU);
+        torch::nn::init::kaiming_normal_(weight, kLeakySlope, torch::kFanIn, torch::kLeakyReLU);
         if (bias.defined()) {
             bias.zero_();
         }
@@ -97,7 +96,7 @@ torch::Tensor ConvBlockImpl::forward(torch::Tensor x) {
     if (m_norm) {
         x = m_norm->forward(x);
     }
-    return m_activate ? torch::leaky_relu(x, kSlope) : x;
+    return m_activate ? torch::leaky_relu(x, kLeakySlope) : x;
 }
 
 GeneratorImpl::GeneratorImpl(const ArchConfig& config) : m_config(config) {
@@ -136,7 +135,7 @@ torch::Tensor GeneratorImpl::forward(const torch::Tensor& z) {
     if (m_fcNorm) {
         h = m_fcNorm->forward(h);
     }
-    h = torch::leaky_relu(h, kSlope);
+    h = torch::leaky_relu(h, kLeakySlope);
     torch::Tensor zMap;
     if (m_zMap) {
         zMap = m_zMap->forward(z).view({n, 1, base, base});

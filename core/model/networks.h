@@ -6,6 +6,9 @@
 
 namespace cattery {
 
+// The negative slope of every leaky ReLU in both networks.
+constexpr double kLeakySlope = 0.2;
+
 // 3x3 convolution (full or depthwise-separable), optional batch norm, leaky ReLU 0.2.
 class ConvBlockImpl : public torch::nn::Module {
 public:

@@ -1,5 +1,7 @@
 #include "core/runtime/device.h"
 
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -30,6 +32,46 @@ std::string describeDevice(const torch::Device& device) {
         return fmt::format("cuda:{}", device.has_index() ? device.index() : 0);
     }
     return fmt::format("cpu ({} threads)", at::get_num_threads());
+}
+
+std::string precisionName(Precision precision) {
+    return precision == Precision::BFloat16 ? "bf16" : "fp32";
+}
+
+Precision precisionFromName(const std::string& name) {
+    if (name == "fp32") {
+        return Precision::Float32;
+    }
+    if (name == "bf16") {
+        return Precision::BFloat16;
+    }
+    throw ConfigError(fmt::format("unknown precision '{}' (use fp32 or bf16)", name));
+}
+
+bool cpuHasNativeBf16() {
+    static const bool has = [] {
+        // Linux names the flags in /proc/cpuinfo; elsewhere, assume not.
+        std::ifstream in("/proc/cpuinfo");
+        std::string line;
+        while (std::getline(in, line)) {
+            if (line.rfind("flags", 0) == 0) {
+                std::istringstream words(line);
+                std::string word;
+                while (words >> word) {
+                    if (word == "avx512_bf16" || word == "amx_bf16") {
+                        return true;
+                    }
+                }
+                return false;
+            }
+        }
+        return false;
+    }();
+    return has;
+}
+
+Precision defaultPrecision(const torch::Device& device) {
+    return device.is_cpu() && cpuHasNativeBf16() ? Precision::BFloat16 : Precision::Float32;
 }
 
 int configureThreads(int threads) {

@@ -3,16 +3,17 @@
 #include <cstdint>
 
 #include "core/data/dataset.h"
+#include "core/runtime/precision.h"
 
 namespace cattery {
 
 // Every knob of a BEGAN training run, with the original demo's defaults.
 struct TrainConfig {
-    int batchSize = 16;                // images per step
-    double learningRate = 1e-4;        // Adam step size for both networks
-    double beta1 = 0.5;                // Adam first-moment decay
-    double beta2 = 0.999;              // Adam second-moment decay
-    double gamma = 0.7;                // BEGAN diversity ratio: lower = sharper, less varied
+    int batchSize = 16;          // images per step
+    double learningRate = 1e-4;  // Adam step size for both networks
+    double beta1 = 0.5;          // Adam first-moment decay
+    double beta2 = 0.999;        // Adam second-moment decay
+    double gamma = 0.7;          // BEGAN diversity ratio: lower = sharper, less varied
     // How fast k_t follows the balance. BEGAN's 0.001 leaves k_t near 0 for the first thousands
     // of steps, and meanwhile the generator collapses onto the one picture the discriminator
     // rebuilds best; 0.01 lets k_t push back within a few hundred steps.
@@ -27,6 +28,7 @@ struct TrainConfig {
     std::uint64_t seed = 1;               // initial weights, batches, latents and augmentation
     int maxRollbacks = 8;                 // NaN rollbacks in a row before giving up
     AugmentConfig augment;                // data augmentation
+    Precision precision = Precision::Float32;  // bf16: autocast convolutions (precision.h)
 };
 
 // Throws ConfigError naming the first field out of range.

@@ -2,6 +2,9 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
+
+#include <ATen/autocast_mode.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -36,7 +39,8 @@ nlohmann::json toJson(const TrainConfig& c) {
              {{"flip", c.augment.flip},
               {"rotate_degrees", c.augment.rotateDegrees},
               {"scale_jitter", c.augment.scaleJitter},
-              {"shift", c.augment.shift}}}};
+              {"shift", c.augment.shift}}},
+            {"precision", precisionName(c.precision)}};
 }
 
 TrainConfig trainConfigFromJson(const nlohmann::json& j) {
@@ -61,8 +65,59 @@ TrainConfig trainConfigFromJson(const nlohmann::json& j) {
     c.augment.rotateDegrees = a.at("rotate_degrees").get<double>();
     c.augment.scaleJitter = a.at("scale_jitter").get<double>();
     c.augment.shift = a.at("shift").get<double>();
+    c.precision = precisionFromName(j.value("precision", "fp32"));  // older files: float32
     validate(c);
     return c;
+}
+
+// Autocast to bfloat16 for the lifetime of the guard, on the thread that makes it: convolutions and
+// matrix products run in bf16, reductions and batch norm stay in float32.
+class Bf16Autocast {
+public:
+    explicit Bf16Autocast(const torch::Device& device) : m_cuda(device.is_cuda()) {
+        if (m_cuda) {
+            m_wasEnabled = at::autocast::is_enabled();
+            m_previous = at::autocast::get_autocast_gpu_dtype();
+            at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+            at::autocast::set_enabled(true);
+        } else {
+            m_wasEnabled = at::autocast::is_cpu_enabled();
+            m_previous = at::autocast::get_autocast_cpu_dtype();
+            at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+            at::autocast::set_cpu_enabled(true);
+        }
+        at::autocast::increment_nesting();
+    }
+    ~Bf16Autocast() {
+        if (at::autocast::decrement_nesting() == 0) {
+            at::autocast::clear_cache();
+        }
+        if (m_cuda) {
+            at::autocast::set_enabled(m_wasEnabled);
+            at::autocast::set_autocast_gpu_dtype(m_previous);
+        } else {
+            at::autocast::set_cpu_enabled(m_wasEnabled);
+            at::autocast::set_autocast_cpu_dtype(m_previous);
+        }
+    }
+    Bf16Autocast(const Bf16Autocast&) = delete;
+    Bf16Autocast& operator=(const Bf16Autocast&) = delete;
+
+private:
+    bool m_cuda;
+    bool m_wasEnabled = false;
+    at::ScalarType m_previous = at::kBFloat16;
+};
+
+// On the CPU, channels-last convolution weights make oneDNN run both networks channels-last,
+// forward and backward: about a quarter more images per second at 64x64 (see the benchmark).
+void useChannelsLast(torch::nn::Module& module) {
+    torch::NoGradGuard noGrad;
+    for (auto& p : module.parameters()) {
+        if (p.dim() == 4) {
+            p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+        }
+    }
 }
 
 torch::optim::AdamOptions adamOptions(const TrainConfig& c) {
@@ -141,6 +196,10 @@ Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset data
     m_discriminator->setOutputMean(mean);
     m_generator->to(m_device);
     m_discriminator->to(m_device);
+    if (m_device.is_cpu()) {
+        useChannelsLast(*m_generator);
+        useChannelsLast(*m_discriminator);
+    }
     m_generator->train();
     m_discriminator->train();
     m_optG = std::make_unique<torch::optim::Adam>(m_generator->parameters(), adamOptions(config));
@@ -199,15 +258,27 @@ StepStats Trainer::step() {
 StepStats Trainer::step(const torch::Tensor& realBatch) {
     const auto start = std::chrono::steady_clock::now();
     const int64_t b = realBatch.size(0);
-    const torch::Tensor x = realBatch.to(m_device);
+    const torch::Tensor x = m_device.is_cpu()
+                                ? realBatch.contiguous(torch::MemoryFormat::ChannelsLast)
+                                : realBatch.to(m_device);
     const torch::Tensor z =
         sampleLatents(static_cast<int>(b), m_arch.latentDim, m_rng.next()).to(m_device);
 
-    // BEGAN's simultaneous update: one forward pass through D serves both losses.
-    const torch::Tensor fake = m_generator->forward(z);
-    const torch::Tensor recon = m_discriminator->forward(torch::cat({x, fake}, 0));
-    torch::Tensor lossReal = (recon.narrow(0, 0, b) - x).abs().mean();
-    torch::Tensor lossFake = (recon.narrow(0, b, b) - fake).abs().mean();
+    // BEGAN's simultaneous update: one forward pass through D for each half serves both losses.
+    // (Two passes rather than one over both halves: D has no batch norm, so the numbers are the
+    // same, and G's gradient then flows back through D for the fake half only.) The losses are
+    // taken in float32 whatever the precision of the networks.
+    torch::Tensor lossReal;
+    torch::Tensor lossFake;
+    {
+        std::optional<Bf16Autocast> autocast;
+        if (m_config.precision == Precision::BFloat16) {
+            autocast.emplace(m_device);
+        }
+        const torch::Tensor fake = m_generator->forward(z).to(torch::kFloat32);
+        lossReal = (m_discriminator->forward(x).to(torch::kFloat32) - x).abs().mean();
+        lossFake = (m_discriminator->forward(fake).to(torch::kFloat32) - fake).abs().mean();
+    }
     if (m_injectNaN) {
         m_injectNaN = false;
         lossReal = lossReal * std::nan("");
@@ -317,7 +388,7 @@ Provenance Trainer::provenance() const {
     p.imageCount = m_dataset.count();
     p.steps = m_step;
     p.wallSeconds = m_wallSeconds;
-    p.device = describeDevice(m_device);
+    p.device = describeDevice(m_device) + ", " + precisionName(m_config.precision);
     p.seed = m_config.seed;
     p.date = utcNow();
     p.programVersion = CATTERY_VERSION;
