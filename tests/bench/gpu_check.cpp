@@ -17,6 +17,7 @@
 #include "core/errors.h"
 #include "core/latent/latentspace.h"
 #include "core/runtime/device.h"
+#include "core/runtime/inference.h"
 #include "core/runtime/renderer.h"
 #include "core/train/trainloop.h"
 #include "tests/bench/benchutil.h"
@@ -89,6 +90,20 @@ int main(int argc, char** argv) {
         }
         report["render_max_pixel_difference_vs_cpu"] =
             (devicePixels.to(torch::kInt) - cpuPixels.to(torch::kInt)).abs().max().item<int>();
+        // The renderer's inference copy (batch norm folded, upsampling fused) on the device.
+        for (const Precision precision : {Precision::Float32, Precision::BFloat16}) {
+            c10::InferenceMode guard;
+            const InferenceGenerator ready(g, device, precision);
+            const torch::Tensor z = grid.to(device);
+            const std::string name = precisionName(precision);
+            report["renderer_grid_ms_" + name] =
+                medianMs([&] { (void)toBytes(ready.forward(z)); }, 50);
+            report["renderer_max_pixel_difference_vs_cpu_" + name] =
+                (toBytes(ready.forward(z)).to(torch::kInt) - cpuPixels.to(torch::kInt))
+                    .abs()
+                    .max()
+                    .item<int>();
+        }
 
         // Training: a few steps on the same batches from the same seed, CPU against the device.
         const Dataset dataset = data.empty() ? syntheticData(512, size) : loadDataset(data);
@@ -117,6 +132,19 @@ int main(int argc, char** argv) {
             onDevice.step();  // each step reads its losses back, so the device is in step
         }
         report["train_images_per_s"] = 30.0 * config.batchSize / (msSince(start) / 1e3);
+        {
+            TrainConfig bf16 = config;
+            bf16.precision = Precision::BFloat16;
+            Trainer fast(arch, bf16, dataset, device);
+            for (int i = 0; i < 3; ++i) {
+                fast.step();
+            }
+            const auto startBf16 = Clock::now();
+            for (int i = 0; i < 30; ++i) {
+                fast.step();
+            }
+            report["train_images_per_s_bf16"] = 30.0 * bf16.batchSize / (msSince(startBf16) / 1e3);
+        }
 
         // The Python reference on the same card and weights.
         const std::string reply = run(fmt::format(
