@@ -11,22 +11,31 @@ log() { echo "== $*" >&2; }
 
 three() {
   log "Three: latent 3, 32x32 procedural cats"
-  "$cli" train --cats 5000 --size 32 --latent 3 --seed 1 --steps "${STEPS_THREE:-2500}" \
+  "$cli" train --cats 5000 --size 32 --latent 3 --seed 1 --steps 2500 --precision fp32 \
     --name Three --checkpoint "$work/three.checkpoint.cattery" --out models/three.cattery
 }
 emoji() {
   log "Emoji: latent 100, 32x32 Twemoji"
-  "$cli" train --data "$shared/datasets/twemoji64/images" --size 32 --seed 1 \
-    --steps "${STEPS_EMOJI:-2500}" --name Emoji --checkpoint "$work/emoji.checkpoint.cattery" \
-    --out models/emoji.cattery
+  local data=$shared/datasets/twemoji64/images
+  "$cli" train --data "$data" --size 32 --seed 1 --steps 2500 --precision fp32 --name Emoji \
+    --checkpoint "$work/emoji.checkpoint.cattery" --out "$work/emoji-2500.cattery"
+  # Then on in bf16 to step 4,000: of the checkpoints to step 8,000, the one with the most
+  # varied samples and the second-lowest SWD.
+  "$cli" train --resume "$work/emoji.checkpoint.cattery" --data "$data" --precision bf16 \
+    --steps 4000 --name Emoji --checkpoint "$work/emoji.checkpoint.cattery" --out models/emoji.cattery
 }
 chubby() {
   log "Chubby: latent 100, 64x64 procedural cats"
   # gamma 1.0: at 64x64 with gamma 0.7 the generator settled on one pose by step 1,000 while
   # k_t stayed near 0.04; with gamma 1.0 k_t keeps pushing until the samples are as hard to
   # rebuild as the data.
-  "$cli" train --cats 5000 --size 64 --gamma 1.0 --seed 1 --steps "${STEPS_CHUBBY:-3000}" --name Chubby \
-    --checkpoint "$work/chubby.checkpoint.cattery" --out models/chubby.cattery
+  "$cli" train --cats 5000 --size 64 --gamma 1.0 --seed 1 --steps 3000 --precision fp32 \
+    --name Chubby --checkpoint "$work/chubby.checkpoint.cattery" --out "$work/chubby-3000.cattery"
+  # Then 1,000 steps more gently, in bf16. Going on from there collapsed (k_t fell to 0.01 by
+  # step 6,800 and every sample became one flat shape), as did an fp32 run at 1e-4.
+  "$cli" train --resume "$work/chubby.checkpoint.cattery" --cats 5000 --precision bf16 --lr 5e-5 \
+    --steps 4000 --name Chubby --checkpoint "$work/chubby.checkpoint.cattery" \
+    --out models/chubby.cattery
 }
 sheets() {
   for m in chubby three emoji; do
