@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -33,6 +34,7 @@ private Q_SLOTS:
     void init();
     void cleanup();
     void badFolderKeepsStartDisabled();
+    void deviceAndPrecisionAreRemembered();
     void trainPauseResumeStopAndExplore();
 
 private:
@@ -84,6 +86,17 @@ void TestTrainView::badFolderKeepsStartDisabled() {
     QCOMPARE(skipped->count(), 2);
     QTest::mouseClick(view->startButton(), Qt::LeftButton);
     QVERIFY(!view->running());
+}
+
+void TestTrainView::deviceAndPrecisionAreRemembered() {
+    auto* precision = m_window->trainView()->findChild<QComboBox*>(QStringLiteral("precision"));
+    QVERIFY(precision);
+    QCOMPARE(precision->currentData().toString(), QStringLiteral("auto"));
+    precision->setCurrentIndex(precision->findData(QStringLiteral("fp32")));
+    // The next window starts with the same choice.
+    m_window = std::make_unique<MainWindow>(m_model);
+    precision = m_window->trainView()->findChild<QComboBox*>(QStringLiteral("precision"));
+    QCOMPARE(precision->currentData().toString(), QStringLiteral("fp32"));
 }
 
 void TestTrainView::trainPauseResumeStopAndExplore() {

@@ -251,6 +251,16 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
            "AVX-512 BF16 or AMX, and slower where it has to be emulated"));
     m_precisionChoice->setObjectName(QStringLiteral("precision"));
     form->addRow(tr("Precision:"), m_precisionChoice);
+    // The device and precision are remembered from one session to the next.
+    for (const auto& [box, key] :
+         {std::pair{m_deviceChoice, QStringLiteral("train/device")},
+          std::pair{m_precisionChoice, QStringLiteral("train/precision")}}) {
+        if (const int saved = box->findData(QSettings().value(key)); saved >= 0) {
+            box->setCurrentIndex(saved);
+        }
+        connect(box, &QComboBox::currentIndexChanged, this,
+                [box = box, key = key] { QSettings().setValue(key, box->currentData()); });
+    }
     form->addRow(advanced);
     left->addWidget(settingsBox);
 
