@@ -41,8 +41,9 @@ std::pair<torch::Tensor, torch::Tensor> normAffine(const torch::nn::BatchNorm2dI
     return {scale, shift};
 }
 
-torch::Tensor biasOrZeros(const torch::Tensor& bias, int64_t size) {
-    return bias.defined() ? bias : torch::zeros({size});
+// The layer's bias, or zeros beside its weight (same device and type) when it has none.
+torch::Tensor biasOrZeros(const torch::Tensor& bias, const torch::Tensor& weight) {
+    return bias.defined() ? bias.detach() : torch::zeros({weight.size(0)}, weight.options());
 }
 
 // Nearest-neighbour 2x upsampling followed by a 3x3 convolution (padding 1) sees only a 2x2 patch
@@ -87,7 +88,7 @@ InferenceGenerator::InferenceGenerator(const Generator& generator, torch::Device
     // The first layer: FC, then batch norm per channel of the base grid (rows c*cells onwards).
     const auto& fc = childAs<torch::nn::LinearImpl>(g, "fc");
     torch::Tensor fcWeight = fc.weight.detach();
-    torch::Tensor fcBias = biasOrZeros(fc.bias, fcWeight.size(0)).detach();
+    torch::Tensor fcBias = biasOrZeros(fc.bias, fc.weight);
     if (child(g, "fc_norm")) {
         auto [scale, shift] = normAffine(childAs<torch::nn::BatchNorm2dImpl>(g, "fc_norm"));
         scale = scale.repeat_interleave(cells);
@@ -100,8 +101,8 @@ InferenceGenerator::InferenceGenerator(const Generator& generator, torch::Device
     if (child(g, "z_map")) {
         const auto& zMap = childAs<torch::nn::LinearImpl>(g, "z_map");
         m_zMapWeight = place(zMap.weight, torch::MemoryFormat::Contiguous, m_dtype);
-        m_zMapBias = place(biasOrZeros(zMap.bias, zMap.weight.size(0)),
-                           torch::MemoryFormat::Contiguous, m_dtype);
+        m_zMapBias =
+            place(biasOrZeros(zMap.bias, zMap.weight), torch::MemoryFormat::Contiguous, m_dtype);
     }
 
     for (int s = 0;; ++s) {
@@ -115,7 +116,7 @@ InferenceGenerator::InferenceGenerator(const Generator& generator, torch::Device
             const torch::nn::Module& blockModule = *blocks[r];
             const auto& conv = childAs<torch::nn::Conv2dImpl>(blockModule, "conv");
             torch::Tensor weight = conv.weight.detach();
-            torch::Tensor bias = biasOrZeros(conv.bias, weight.size(0)).detach();
+            torch::Tensor bias = biasOrZeros(conv.bias, conv.weight);
             if (child(blockModule, "norm")) {
                 const auto [scale, shift] =
                     normAffine(childAs<torch::nn::BatchNorm2dImpl>(blockModule, "norm"));
@@ -141,7 +142,7 @@ InferenceGenerator::InferenceGenerator(const Generator& generator, torch::Device
     }
     const auto& out = childAs<torch::nn::Conv2dImpl>(g, "out");
     m_outWeight = place(out.weight, kChannelsLast);
-    m_outBias = place(biasOrZeros(out.bias, out.weight.size(0)));
+    m_outBias = place(biasOrZeros(out.bias, out.weight));
 }
 
 torch::Tensor InferenceGenerator::runBlock(const Block& block, const torch::Tensor& x) const {
