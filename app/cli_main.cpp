@@ -570,8 +570,8 @@ int main(int argc, char** argv) {
                     resume,
                     loadData(trainData, size, recursive, fit, proceduralCount, trainConfig.seed),
                     dev));
-                // The length and the learning-rate schedule may change on resume (a run is
-                // often continued more gently); everything else comes from the checkpoint.
+                // The length, the learning-rate schedule and the precision may change on resume (a
+                // run is often continued more gently); everything else comes from the checkpoint.
                 if (train->get_option("--steps")->count() > 0) {
                     trainer->config().steps = steps;
                 }
