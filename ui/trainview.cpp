@@ -140,9 +140,10 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     m_output = new QLineEdit(this);
     m_output->setToolTip(tr("The new model file; its checkpoint and snapshots go beside it"));
     form->addRow(tr("Model file:"), m_output);
-    m_size = intBox(32, 128, defaults.imageSize, tr("Image size: 32, 48, 64, 80, 96 or 128"), this);
+    m_size =
+        intBox(32, 128, defaults.arch.imageSize, tr("Image size: 32, 48, 64, 80, 96 or 128"), this);
     m_size->setSingleStep(16);
-    m_steps = intBox(1, 10000000, static_cast<int>(defaults.steps), tr("Steps in all"), this);
+    m_steps = intBox(1, 10000000, static_cast<int>(defaults.train.steps), tr("Steps in all"), this);
     form->addRow(tr("Image size:"), m_size);
     form->addRow(tr("Steps:"), m_steps);
     // Every other knob, folded away until asked for.
@@ -154,53 +155,55 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     advancedBody->setVisible(false);
     connect(advanced, &QGroupBox::toggled, advancedBody, &QWidget::setVisible);
     auto* adv = new QFormLayout(advancedBody);
-    m_latent = intBox(3, 512, defaults.latentDim, tr("Latent dimension (the demo: 100)"), this);
-    m_nf = intBox(4, 256, defaults.nf, tr("Generator width: stages of 8, 4, 2 and 1 times this"),
-                  this);
-    m_ndf = intBox(4, 256, defaults.ndf, tr("Discriminator filters per convolution"), this);
-    m_batch = intBox(1, 1024, defaults.batchSize, tr("Images per step (the demo: 16)"), this);
-    m_lr = realBox(1e-6, 1e-2, defaults.learningRate, 6, 1e-5,
+    m_latent =
+        intBox(3, 512, defaults.arch.latentDim, tr("Latent dimension (the demo: 100)"), this);
+    m_nf = intBox(4, 256, defaults.arch.nf,
+                  tr("Generator width: stages of 8, 4, 2 and 1 times this"), this);
+    m_ndf = intBox(4, 256, defaults.arch.ndf, tr("Discriminator filters per convolution"), this);
+    m_batch = intBox(1, 1024, defaults.train.batchSize, tr("Images per step (the demo: 16)"), this);
+    m_lr = realBox(1e-6, 1e-2, defaults.train.learningRate, 6, 1e-5,
                    tr("Adam learning rate for both networks (the demo: 1e-4 to 1e-3)"), this);
-    m_gamma = realBox(0.1, 1.5, defaults.gamma, 2, 0.05,
+    m_gamma = realBox(0.1, 1.5, defaults.train.gamma, 2, 0.05,
                       tr("BEGAN gamma: lower gives sharper, less varied pictures (the demo: "
                          "0.7 to 0.8)"),
                       this);
-    m_lambdaK = realBox(0.0, 1.0, defaults.lambdaK, 4, 0.001,
+    m_lambdaK = realBox(0.0, 1.0, defaults.train.lambdaK, 4, 0.001,
                         tr("How fast k_t follows the balance between the two losses"), this);
-    m_sampleEvery = intBox(1, 1000000, static_cast<int>(defaults.sampleEvery),
+    m_sampleEvery = intBox(1, 1000000, static_cast<int>(defaults.train.sampleEvery),
                            tr("Refresh the sample grid every N steps"), this);
-    m_checkpointEvery = intBox(1, 1000000, static_cast<int>(defaults.checkpointEvery),
+    m_checkpointEvery = intBox(1, 1000000, static_cast<int>(defaults.train.checkpointEvery),
                                tr("Save a checkpoint and a snapshot every N steps"), this);
-    m_seed = intBox(0, std::numeric_limits<int>::max(), static_cast<int>(defaults.seed),
+    m_seed = intBox(0, std::numeric_limits<int>::max(), static_cast<int>(defaults.train.seed),
                     tr("Seed of the weights, batches and sample latents"), this);
     m_batchNorm = new QCheckBox(tr("Batch norm in the generator"), this);
-    m_batchNorm->setChecked(defaults.batchNorm);
+    m_batchNorm->setChecked(defaults.arch.batchNorm);
     m_flip = new QCheckBox(tr("Mirror images at random"), this);
-    m_flip->setChecked(defaults.flip);
-    m_bottleneck = intBox(4, 1024, defaults.bottleneck,
+    m_flip->setChecked(defaults.train.augment.flip);
+    m_bottleneck = intBox(4, 1024, defaults.arch.bottleneck,
                           tr("Size of the discriminator's fully connected code (BEGAN's h)"), this);
-    m_repeats = intBox(1, 4, defaults.repeats, tr("Convolutions per stage"), this);
+    m_repeats = intBox(1, 4, defaults.arch.repeats, tr("Convolutions per stage"), this);
     m_separable = new QCheckBox(tr("Depthwise-separable convolutions (faster, smaller)"), this);
-    m_separable->setChecked(defaults.separable);
+    m_separable->setChecked(defaults.arch.separable);
     m_zSkip = new QCheckBox(tr("A map of z after each generator stage (the demo's z skip)"), this);
-    m_zSkip->setChecked(defaults.zSkip);
-    m_beta1 = realBox(0.0, 0.999, defaults.beta1, 3, 0.05, tr("Adam beta1 (the demo: 0.5)"), this);
-    m_beta2 = realBox(0.0, 0.9999, defaults.beta2, 4, 0.001, tr("Adam beta2"), this);
-    m_lrHalveEvery = intBox(0, 10000000, static_cast<int>(defaults.lrHalveEvery),
+    m_zSkip->setChecked(defaults.arch.zSkip);
+    m_beta1 =
+        realBox(0.0, 0.999, defaults.train.beta1, 3, 0.05, tr("Adam beta1 (the demo: 0.5)"), this);
+    m_beta2 = realBox(0.0, 0.9999, defaults.train.beta2, 4, 0.001, tr("Adam beta2"), this);
+    m_lrHalveEvery = intBox(0, 10000000, static_cast<int>(defaults.train.lrHalveEvery),
                             tr("Halve the learning rate every N steps (0: never)"), this);
-    m_lrStall = intBox(0, 10000000, static_cast<int>(defaults.lrStallSteps),
+    m_lrStall = intBox(0, 10000000, static_cast<int>(defaults.train.lrStallSteps),
                        tr("Halve it when M has not improved for N steps (0: never)"), this);
-    m_minLr = realBox(0.0, 1e-2, defaults.minLearningRate, 7, 1e-6,
+    m_minLr = realBox(0.0, 1e-2, defaults.train.minLearningRate, 7, 1e-6,
                       tr("Never halve the learning rate below this"), this);
-    m_rotate = realBox(0.0, 45.0, defaults.rotateDegrees, 1, 1.0,
+    m_rotate = realBox(0.0, 45.0, defaults.train.augment.rotateDegrees, 1, 1.0,
                        tr("Turn images by up to this many degrees either way (0: off)"), this);
-    m_zoom = realBox(0.0, 0.5, defaults.scaleJitter, 2, 0.01,
+    m_zoom = realBox(0.0, 0.5, defaults.train.augment.scaleJitter, 2, 0.01,
                      tr("Zoom in or out by up to this fraction (0: off)"), this);
-    m_shift = realBox(0.0, 0.5, defaults.shift, 2, 0.01,
+    m_shift = realBox(0.0, 0.5, defaults.train.augment.shift, 2, 0.01,
                       tr("Move by up to this fraction of the size, a random crop (0: off)"), this);
-    m_sampleCount = intBox(1, 64, defaults.sampleCount,
+    m_sampleCount = intBox(1, 64, defaults.train.sampleCount,
                            tr("How many fixed sample latents the sample grid shows"), this);
-    m_maxRollbacks = intBox(1, 100, defaults.maxRollbacks,
+    m_maxRollbacks = intBox(1, 100, defaults.train.maxRollbacks,
                             tr("NaN rollbacks in a row before training gives up"), this);
     // Object names let scripts and tests find every knob.
     m_latent->setObjectName(QStringLiteral("latent"));
@@ -467,36 +470,36 @@ TrainSettings TrainView::settings() const {
     TrainSettings s;
     s.folder = m_folder->text();
     s.modelPath = m_output->text();
-    s.imageSize = m_size->value();
-    s.latentDim = m_latent->value();
-    s.nf = m_nf->value();
-    s.ndf = m_ndf->value();
-    s.batchSize = m_batch->value();
-    s.steps = m_steps->value();
-    s.learningRate = m_lr->value();
-    s.gamma = m_gamma->value();
-    s.lambdaK = m_lambdaK->value();
-    s.sampleEvery = m_sampleEvery->value();
-    s.checkpointEvery = m_checkpointEvery->value();
-    s.seed = static_cast<quint64>(m_seed->value());
-    s.batchNorm = m_batchNorm->isChecked();
-    s.flip = m_flip->isChecked();
+    s.arch.imageSize = m_size->value();
+    s.arch.latentDim = m_latent->value();
+    s.arch.nf = m_nf->value();
+    s.arch.ndf = m_ndf->value();
+    s.train.batchSize = m_batch->value();
+    s.train.steps = m_steps->value();
+    s.train.learningRate = m_lr->value();
+    s.train.gamma = m_gamma->value();
+    s.train.lambdaK = m_lambdaK->value();
+    s.train.sampleEvery = m_sampleEvery->value();
+    s.train.checkpointEvery = m_checkpointEvery->value();
+    s.train.seed = static_cast<std::uint64_t>(m_seed->value());
+    s.arch.batchNorm = m_batchNorm->isChecked();
+    s.train.augment.flip = m_flip->isChecked();
     s.device = m_deviceChoice->currentData().toString();
     s.precision = m_precisionChoice->currentData().toString();
-    s.bottleneck = m_bottleneck->value();
-    s.repeats = m_repeats->value();
-    s.separable = m_separable->isChecked();
-    s.zSkip = m_zSkip->isChecked();
-    s.beta1 = m_beta1->value();
-    s.beta2 = m_beta2->value();
-    s.lrHalveEvery = m_lrHalveEvery->value();
-    s.lrStallSteps = m_lrStall->value();
-    s.minLearningRate = m_minLr->value();
-    s.rotateDegrees = m_rotate->value();
-    s.scaleJitter = m_zoom->value();
-    s.shift = m_shift->value();
-    s.sampleCount = m_sampleCount->value();
-    s.maxRollbacks = m_maxRollbacks->value();
+    s.arch.bottleneck = m_bottleneck->value();
+    s.arch.repeats = m_repeats->value();
+    s.arch.separable = m_separable->isChecked();
+    s.arch.zSkip = m_zSkip->isChecked();
+    s.train.beta1 = m_beta1->value();
+    s.train.beta2 = m_beta2->value();
+    s.train.lrHalveEvery = m_lrHalveEvery->value();
+    s.train.lrStallSteps = m_lrStall->value();
+    s.train.minLearningRate = m_minLr->value();
+    s.train.augment.rotateDegrees = m_rotate->value();
+    s.train.augment.scaleJitter = m_zoom->value();
+    s.train.augment.shift = m_shift->value();
+    s.train.sampleCount = m_sampleCount->value();
+    s.train.maxRollbacks = m_maxRollbacks->value();
     return s;
 }
 

@@ -123,49 +123,20 @@ void TrainWorker::runTrain() {
         const int size = archFromJson(head.meta.at("arch")).imageSize;
         trainer.emplace(
             Trainer::resume(s.resumeFrom.toStdString(), loadImages(s.folder, size), device));
-        trainer->config().steps = std::max<std::int64_t>(s.steps, trainer->stepCount() + 1);
+        trainer->config().steps = std::max<std::int64_t>(s.train.steps, trainer->stepCount() + 1);
         if (s.precision != QStringLiteral("auto")) {
             trainer->config().precision = precisionFromName(s.precision.toStdString());
         }
     } else {
-        ArchConfig arch;
-        arch.imageSize = s.imageSize;
-        arch.latentDim = s.latentDim;
-        arch.nf = s.nf;
-        arch.ndf = s.ndf;
-        arch.batchNorm = s.batchNorm;
-        arch.bottleneck = s.bottleneck;
-        arch.repeats = s.repeats;
-        arch.separable = s.separable;
-        arch.zSkip = s.zSkip;
-        TrainConfig config;
-        config.batchSize = s.batchSize;
-        config.steps = s.steps;
-        config.learningRate = s.learningRate;
-        config.gamma = s.gamma;
-        config.lambdaK = s.lambdaK;
-        config.sampleEvery = s.sampleEvery;
-        config.sampleCount = s.sampleCount;
-        config.maxRollbacks = s.maxRollbacks;
-        config.checkpointEvery = s.checkpointEvery;
-        config.seed = s.seed;
-        config.augment.flip = s.flip;
-        config.beta1 = s.beta1;
-        config.beta2 = s.beta2;
-        config.lrHalveEvery = s.lrHalveEvery;
-        config.lrStallSteps = s.lrStallSteps;
-        config.minLearningRate = s.minLearningRate;
-        config.augment.rotateDegrees = s.rotateDegrees;
-        config.augment.scaleJitter = s.scaleJitter;
-        config.augment.shift = s.shift;
+        TrainConfig config = s.train;
         config.precision = s.precision == QStringLiteral("auto")
                                ? defaultPrecision(device)
                                : precisionFromName(s.precision.toStdString());
-        validate(arch);
+        validate(s.arch);
         validate(config);
-        Dataset data = loadImages(s.folder, s.imageSize);
+        Dataset data = loadImages(s.folder, s.arch.imageSize);
         requireImages(data);
-        trainer.emplace(arch, config, std::move(data), device);
+        trainer.emplace(s.arch, config, std::move(data), device);
     }
     trainer->setName(QFileInfo(s.modelPath).completeBaseName().toStdString());
     LoopOptions options;

@@ -9,43 +9,27 @@
 #include <QThread>
 #include <QVector>
 
+#include "core/model/archconfig.h"
+#include "core/train/trainconfig.h"
+
 namespace cattery::ui {
 
-// What a run is asked to do, in Qt value types (the worker builds core's configs from it).
+// What a run is asked to do: where, on what, and core's own configs (both free of LibTorch).
 struct TrainSettings {
-    QString folder;                           // folder of images, or a data set file
-    QString modelPath;                        // where the model goes; the checkpoint goes beside it
-    QString resumeFrom;                       // a checkpoint to continue (empty: a new run)
-    QString device = QStringLiteral("auto");  // auto, cpu or cuda
-    QString precision = QStringLiteral("auto");  // auto, fp32 or bf16
-    int imageSize = 32;
-    int latentDim = 100;
-    int nf = 16;
-    int ndf = 32;
-    int bottleneck = 64;
-    int repeats = 2;
-    bool separable = false;
-    bool zSkip = true;
-    int batchSize = 16;
-    qint64 steps = 2000;
-    double learningRate = 1e-4;
-    double gamma = 0.7;
-    double lambdaK = 0.01;
-    double beta1 = 0.5;
-    double beta2 = 0.999;
-    qint64 lrHalveEvery = 0;
-    qint64 lrStallSteps = 2000;
-    double minLearningRate = 1e-6;
-    double rotateDegrees = 6.0;
-    double scaleJitter = 0.08;
-    double shift = 0.05;
-    qint64 sampleEvery = 100;
-    int sampleCount = 16;
-    int maxRollbacks = 8;
-    qint64 checkpointEvery = 500;
-    quint64 seed = 1;
-    bool batchNorm = true;
-    bool flip = true;
+    TrainSettings() {
+        // The Quick preset: small and short, with frequent samples and checkpoints.
+        arch.imageSize = 32;
+        train.steps = 2000;
+        train.sampleEvery = 100;
+        train.checkpointEvery = 500;
+    }
+    QString folder;                              // folder of images, or a data set file
+    QString modelPath;                           // where the model goes; the checkpoint beside it
+    QString resumeFrom;                          // a checkpoint to continue (empty: a new run)
+    QString device = QStringLiteral("auto");     // auto, cpu or cuda
+    QString precision = QStringLiteral("auto");  // auto (decided by the device), fp32 or bf16
+    ArchConfig arch;
+    TrainConfig train;  // its precision is set from `precision` when the run starts
 };
 
 // The data report shown before anything trains.

@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include "core/data/augmentconfig.h"
 #include "core/latent/rng.h"
 
 namespace cattery {
@@ -32,14 +33,6 @@ struct Dataset {
 
     std::int64_t count() const { return images.defined() ? images.size(0) : 0; }
     int imageSize() const { return images.defined() ? static_cast<int>(images.size(3)) : 0; }
-};
-
-// Random changes applied to every training batch, each switchable (the demo's augmentation).
-struct AugmentConfig {
-    bool flip = true;            // mirror left-right half of the time
-    double rotateDegrees = 6.0;  // rotate by up to this many degrees either way (0 = off)
-    double scaleJitter = 0.08;   // zoom by up to this fraction in or out (0 = off)
-    double shift = 0.05;         // move by up to this fraction of the size (random crops; 0 = off)
 };
 
 std::string imagesHash(const torch::Tensor& images);

@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-#include "core/data/dataset.h"
+#include "core/data/augmentconfig.h"
 #include "core/runtime/precision.h"
 
 namespace cattery {
