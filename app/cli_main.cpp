@@ -567,7 +567,7 @@ int main(int argc, char** argv) {
                     size = archFromJson(head.meta.at("arch")).imageSize;
                 }
                 trainer.emplace(Trainer::resume(
-                    resume,
+                    head, resume,
                     loadData(trainData, size, recursive, fit, proceduralCount, trainConfig.seed),
                     dev));
                 // The length, the learning-rate schedule and the precision may change on resume (a

@@ -120,9 +120,11 @@ void TrainWorker::runTrain() {
     std::optional<Trainer> trainer;
     if (!s.resumeFrom.isEmpty()) {
         const Container head = readContainer(s.resumeFrom.toStdString());
-        const int size = archFromJson(head.meta.at("arch")).imageSize;
+        // A checkpoint without its architecture gets its error, naming the file, from resume().
+        const int size = head.meta.contains("arch") ? archFromJson(head.meta.at("arch")).imageSize
+                                                    : s.arch.imageSize;
         trainer.emplace(
-            Trainer::resume(s.resumeFrom.toStdString(), loadImages(s.folder, size), device));
+            Trainer::resume(head, s.resumeFrom.toStdString(), loadImages(s.folder, size), device));
         trainer->config().steps = std::max<std::int64_t>(s.train.steps, trainer->stepCount() + 1);
         if (s.precision != QStringLiteral("auto")) {
             trainer->config().precision = precisionFromName(s.precision.toStdString());

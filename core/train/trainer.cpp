@@ -231,7 +231,11 @@ Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset data
 }
 
 Trainer Trainer::resume(const std::string& path, Dataset dataset, torch::Device device) {
-    const Container c = readContainer(path);
+    return resume(readContainer(path), path, std::move(dataset), device);
+}
+
+Trainer Trainer::resume(const Container& c, const std::string& path, Dataset dataset,
+                        torch::Device device) {
     if (c.kind != "checkpoint") {
         throw ModelFileError(
             path, c.kind == "model" ? "is a finished model, not a training checkpoint: it holds "

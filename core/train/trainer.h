@@ -26,6 +26,9 @@ public:
             torch::Device device);
     // Continues the run saved in a checkpoint; the data set should be the one it trained on.
     static Trainer resume(const std::string& checkpointPath, Dataset dataset, torch::Device device);
+    // The same for a checkpoint already read (from `checkpointPath`, named in errors).
+    static Trainer resume(const Container& checkpoint, const std::string& checkpointPath,
+                          Dataset dataset, torch::Device device);
 
     // One step on a batch drawn (and augmented) from the data set.
     StepStats step();
