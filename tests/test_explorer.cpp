@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QDoubleSpinBox>
 #include <QMimeData>
 #include <QSlider>
@@ -87,6 +88,7 @@ private Q_SLOTS:
     void droppedLatentIsExact();
     void draggingACornerOntoAnotherSwapsThem();
     void sameSeedSameBatch();
+    void truncationIsOffOrALimit();
     void exportedSheetReopens();
     void undoRestoresThePreviousCorner();
     void rapidSliderChangesCoalesce();
@@ -219,6 +221,36 @@ void TestExplorer::sameSeedSameBatch() {
     QCOMPARE(gen->grid()->images(), first);
     gen->generate();  // a fresh seed
     QVERIFY(gen->batch().seed != 42);
+}
+
+void TestExplorer::truncationIsOffOrALimit() {
+    GenerateView* gen = m_window->generateView();
+    auto* truncate = gen->findChild<QCheckBox*>();
+    auto* limit = gen->findChild<QDoubleSpinBox*>();
+    auto* slider = gen->findChild<QSlider*>();
+    QVERIFY(truncate && limit && slider);
+    QVERIFY(!truncate->isChecked());
+    QCOMPARE(gen->batch().truncation, 0.0);
+    QVERIFY(!limit->isEnabled() && !slider->isEnabled());
+    truncate->setChecked(true);  // on, at the limit shown
+    QVERIFY(limit->isEnabled() && slider->isEnabled());
+    QCOMPARE(gen->batch().truncation, limit->value());
+    slider->setValue(slider->minimum());  // the slider's left end is the strongest truncation
+    QCOMPARE(gen->batch().truncation, limit->minimum());
+    QVERIFY(gen->batch().truncation > 0);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(gen), kWait);
+    for (const Latent& z : gen->grid()->latents()) {
+        for (const float v : z) {
+            QVERIFY(std::abs(v) <= limit->minimum() + 1e-6);
+        }
+    }
+    // Undo puts the controls back with the batch.
+    m_window->undoStack()->undo();
+    QCOMPARE(gen->batch().truncation, limit->value());
+    QCOMPARE(slider->value(), static_cast<int>(std::lround(limit->value() * 100)));
+    m_window->undoStack()->undo();
+    QVERIFY(!truncate->isChecked());
+    QCOMPARE(gen->batch().truncation, 0.0);
 }
 
 void TestExplorer::exportedSheetReopens() {

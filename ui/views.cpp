@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include <QCheckBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QGridLayout>
@@ -26,6 +27,9 @@ namespace {
 // Undo ids: slider drags on one corner or slot merge into one step.
 constexpr int kCornerCommandId = 100;
 constexpr int kSlotCommandId = 200;
+// The Generate view's truncation limits: the lowest, and where it starts when first turned on.
+constexpr double kMinTruncation = 0.1;
+constexpr double kDefaultTruncation = 1.5;
 
 // One corner or slot changed; slider drags on the same one merge into a single undo step.
 template <typename View, void (View::*Apply)(int, const LatentValue&), int BaseId>
@@ -334,34 +338,40 @@ GenerateView::GenerateView(RenderWorker* worker, QUndoStack* undo, QWidget* pare
     m_seed->setValue(static_cast<int>(m_batch.seed));
     m_seed->setPrefix(tr("Seed: "));
     m_seed->setKeyboardTracking(false);
-    m_truncation = new QDoubleSpinBox(this);
-    m_truncation->setRange(0.0, 4.0);
-    m_truncation->setSingleStep(0.1);
-    m_truncation->setSpecialValueText(tr("Truncation: off"));
-    m_truncation->setPrefix(tr("Truncation: "));
-    m_truncation->setKeyboardTracking(false);
-    m_truncation->setToolTip(
+    // Truncation: off, or on at a limit from 0.1 (safest, least varied) to 4 on the slider.
+    const QString truncationTip =
         tr("Redraw latent numbers larger than this: smaller gives fewer malformed cats and less "
-           "variety (0: off)"));
+           "variety");
+    m_truncate = new QCheckBox(tr("&Truncate at"), this);
+    m_truncate->setToolTip(truncationTip);
+    m_truncation = new QDoubleSpinBox(this);
+    m_truncation->setRange(kMinTruncation, 4.0);
+    m_truncation->setSingleStep(0.1);
+    m_truncation->setValue(kDefaultTruncation);
+    m_truncation->setKeyboardTracking(false);
+    m_truncation->setToolTip(truncationTip);
+    m_truncationSlider = new QSlider(Qt::Horizontal, this);
+    m_truncationSlider->setRange(static_cast<int>(kMinTruncation * 100), 400);
+    m_truncationSlider->setSingleStep(5);
+    m_truncationSlider->setPageStep(25);
+    m_truncationSlider->setMaximumWidth(160);
+    m_truncationSlider->setValue(static_cast<int>(kDefaultTruncation * 100));
+    m_truncationSlider->setToolTip(truncationTip);
     controls->addWidget(button);
     controls->addWidget(m_count);
     controls->addWidget(m_seed);
-    auto* truncationSlider = new QSlider(Qt::Horizontal, this);
-    truncationSlider->setRange(0, 400);
-    truncationSlider->setSingleStep(5);
-    truncationSlider->setPageStep(25);
-    truncationSlider->setMaximumWidth(160);
-    truncationSlider->setToolTip(m_truncation->toolTip());
+    controls->addSpacing(12);
+    controls->addWidget(m_truncate);
     controls->addWidget(m_truncation);
-    controls->addWidget(truncationSlider);
+    controls->addWidget(m_truncationSlider);
     controls->addStretch(1);
-    connect(truncationSlider, &QSlider::valueChanged, this,
+    showTruncation(0.0);
+    connect(m_truncationSlider, &QSlider::valueChanged, this,
             [this](int v) { m_truncation->setValue(v / 100.0); });
-    connect(m_truncation, &QDoubleSpinBox::valueChanged, truncationSlider,
-            [truncationSlider](double v) {
-                const QSignalBlocker block(truncationSlider);
-                truncationSlider->setValue(static_cast<int>(std::lround(v * 100.0)));
-            });
+    connect(m_truncation, &QDoubleSpinBox::valueChanged, m_truncationSlider, [this](double v) {
+        const QSignalBlocker block(m_truncationSlider);
+        m_truncationSlider->setValue(static_cast<int>(std::lround(v * 100.0)));
+    });
     layout->addLayout(controls);
     layout->addWidget(scrolling(m_grid, this), 1);
     connect(button, &QPushButton::clicked, this, &GenerateView::generate);
@@ -369,14 +379,33 @@ GenerateView::GenerateView(RenderWorker* worker, QUndoStack* undo, QWidget* pare
     connect(m_count, &QSpinBox::valueChanged, this, fromControls);
     connect(m_seed, &QSpinBox::valueChanged, this, fromControls);
     connect(m_truncation, &QDoubleSpinBox::valueChanged, this, fromControls);
+    connect(m_truncate, &QCheckBox::toggled, this, [this, fromControls](bool on) {
+        m_truncation->setEnabled(on);
+        m_truncationSlider->setEnabled(on);
+        fromControls();
+    });
     refresh();
+}
+
+void GenerateView::showTruncation(double truncation) {
+    const QSignalBlocker a(m_truncate);
+    const QSignalBlocker b(m_truncation);
+    const QSignalBlocker c(m_truncationSlider);
+    const bool on = truncation > 0;
+    m_truncate->setChecked(on);
+    m_truncation->setEnabled(on);
+    m_truncationSlider->setEnabled(on);
+    if (on) {  // off keeps the last limit ready for the next time it is turned on
+        m_truncation->setValue(truncation);
+        m_truncationSlider->setValue(static_cast<int>(std::lround(truncation * 100.0)));
+    }
 }
 
 GenerateView::Batch GenerateView::controlsBatch() const {
     Batch b;
     b.count = m_count->value();
     b.seed = static_cast<quint64>(m_seed->value());
-    b.truncation = m_truncation->value() >= 0.05 ? m_truncation->value() : 0.0;
+    b.truncation = m_truncate->isChecked() ? m_truncation->value() : 0.0;
     return b;
 }
 
@@ -396,10 +425,9 @@ void GenerateView::applyBatch(const Batch& batch) {
     m_batch = batch;
     const QSignalBlocker a(m_count);
     const QSignalBlocker b(m_seed);
-    const QSignalBlocker c(m_truncation);
     m_count->setValue(batch.latents.isEmpty() ? batch.count : batch.latents.size());
     m_seed->setValue(static_cast<int>(batch.seed));
-    m_truncation->setValue(batch.truncation);
+    showTruncation(batch.truncation);
     refresh();
 }
 

@@ -12,6 +12,7 @@ class QCheckBox;
 class QDoubleSpinBox;
 class QLabel;
 class QPushButton;
+class QSlider;
 class QSpinBox;
 class QUndoStack;
 
@@ -154,12 +155,15 @@ protected:
 
 private:
     Batch controlsBatch() const;
+    void showTruncation(double truncation);  // 0: off
     void refresh();
 
     CellGrid* m_grid;
     QSpinBox* m_count;
     QSpinBox* m_seed;
+    QCheckBox* m_truncate;
     QDoubleSpinBox* m_truncation;
+    QSlider* m_truncationSlider;
     Batch m_batch;
     QVector<Latent> m_latents;
 };
