@@ -435,6 +435,11 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     train->add_option("--seed", trainConfig.seed, "Random seed")->capture_default_str();
     train
+        ->add_option("--average", trainConfig.averageDecay,
+                     "The model is a running average of the generator's weights with this "
+                     "decay per step (0: the last step's weights)")
+        ->capture_default_str();
+    train
         ->add_option("--precision", precision,
                      "fp32, bf16 (convolutions in bfloat16: several times faster on CPUs with "
                      "AVX-512 BF16 or AMX), or auto: bf16 where the CPU has it natively")

@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 #include "core/io/modelfile.h"
+#include "core/io/tensorio.h"
 #include "core/runtime/device.h"
 #include "core/train/trainer.h"
 #include "core/train/trainloop.h"
@@ -37,15 +38,18 @@ TrainConfig smallConfig() {
 // left out there, and the renderer's test still covers bf16 arithmetic.)
 void precisionRows() {
     QTest::addColumn<Precision>("precision");
-    QTest::newRow("fp32") << Precision::Float32;
+    QTest::addColumn<double>("average");
+    QTest::newRow("fp32") << Precision::Float32 << 0.0;
+    QTest::newRow("fp32, weight average") << Precision::Float32 << 0.99;
     if (cpuHasNativeBf16()) {
-        QTest::newRow("bf16") << Precision::BFloat16;
+        QTest::newRow("bf16") << Precision::BFloat16 << 0.0;
     }
 }
 
-TrainConfig smallConfig(Precision precision) {
+TrainConfig smallConfig(Precision precision, double average) {
     TrainConfig c = smallConfig();
     c.precision = precision;
+    c.averageDecay = average;
     return c;
 }
 
@@ -75,6 +79,8 @@ private Q_SLOTS:
     void cancelLeavesALoadableCheckpoint();
     void badInputIsRefused();
     void learningRateSchedule();
+    void modelIsTheGeneratorsAverage();
+    void noAverageKeepsOneGenerator();
 
 private:
     std::string path(const char* name) const {
@@ -85,7 +91,8 @@ private:
 
 void TestTrainer::lossFallsAndStaysFinite() {
     QFETCH(Precision, precision);
-    Trainer t(smallArch(), smallConfig(precision), test::blobDataset(64, 32), torch::kCPU);
+    QFETCH(double, average);
+    Trainer t(smallArch(), smallConfig(precision, average), test::blobDataset(64, 32), torch::kCPU);
     std::vector<StepStats> stats;
     for (int i = 0; i < 300; ++i) {
         stats.push_back(t.step());
@@ -110,8 +117,8 @@ void TestTrainer::lossFallsAndStaysFinite() {
         QVERIFY(std::abs(s.convergence - (s.lossReal + std::abs(gamma * s.lossReal - s.lossFake))) <
                 1e-9);
         QVERIFY(std::abs(s.lossD - (s.lossReal - stats[i - 1].k * s.lossFake)) < 1e-9);
-        const double expectedK =
-            std::clamp(stats[i - 1].k + 0.001 * (gamma * s.lossReal - s.lossFake), 0.0, 1.0);
+        const double expectedK = std::clamp(
+            stats[i - 1].k + smallConfig().lambdaK * (gamma * s.lossReal - s.lossFake), 0.0, 1.0);
         QVERIFY(std::abs(s.k - expectedK) < 1e-12);
     }
     const torch::Tensor samples = t.samples();
@@ -121,8 +128,9 @@ void TestTrainer::lossFallsAndStaysFinite() {
 
 void TestTrainer::resumedRunMatchesUninterrupted() {
     QFETCH(Precision, precision);
+    QFETCH(double, average);
     const Dataset data = test::blobDataset(64, 32);
-    Trainer full(smallArch(), smallConfig(precision), data, torch::kCPU);
+    Trainer full(smallArch(), smallConfig(precision, average), data, torch::kCPU);
     std::vector<StepStats> reference;
     for (int i = 0; i < 300; ++i) {
         reference.push_back(full.step());
@@ -133,6 +141,7 @@ void TestTrainer::resumedRunMatchesUninterrupted() {
     Trainer resumed = Trainer::resume(path("half.checkpoint.cattery"), data, torch::kCPU);
     QCOMPARE(resumed.stepCount(), 150);
     QCOMPARE(resumed.config().precision, precision);  // kept in the checkpoint
+    QCOMPARE(resumed.config().averageDecay, average);
     for (size_t i = 150; i < 300; ++i) {
         const StepStats s = resumed.step();
         QCOMPARE(s.step, reference[i].step);
@@ -269,6 +278,75 @@ void TestTrainer::learningRateSchedule() {
     }
     QCOMPARE(halvings, 4);
     QCOMPARE(t.learningRate(), c.learningRate / 16);
+}
+
+namespace {
+
+// The weights stored under `prefix` ("generator" or "training_generator"), by name.
+std::map<std::string, torch::Tensor> weights(const Container& c, const std::string& prefix) {
+    std::map<std::string, torch::Tensor> out;
+    for (const Record& r : c.records) {
+        if (r.name.rfind(prefix + ".", 0) == 0) {
+            out[r.name.substr(prefix.size() + 1)] = toTensor(r).to(torch::kFloat64);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+void TestTrainer::modelIsTheGeneratorsAverage() {
+    TrainConfig c = smallConfig();
+    c.averageDecay = 0.9;
+    Trainer t(smallArch(), c, test::blobDataset(16, 32), torch::kCPU);
+    // Follow the average from the trained weights, step by step, in double.
+    auto average = weights(t.checkpoint(), "training_generator");
+    QVERIFY(!average.empty());
+    QCOMPARE(average.size(), weights(t.checkpoint(), "generator").size());
+    for (int i = 0; i < 25; ++i) {
+        QVERIFY(finite(t.step()));
+        const double step = static_cast<double>(t.stepCount() - 1);  // steps before this one
+        const double decay = std::min(0.9, (1.0 + step) / (10.0 + step));
+        for (auto& [name, value] : weights(t.checkpoint(), "training_generator")) {
+            if (name.find("num_batches_tracked") != std::string::npos) {
+                average[name] = value;
+            } else {
+                average[name] = decay * average[name] + (1.0 - decay) * value;
+            }
+        }
+    }
+    const Container checkpoint = t.checkpoint();
+    const auto model = weights(checkpoint, "generator");
+    const auto trained = weights(checkpoint, "training_generator");
+    double apart = 0;
+    for (const auto& [name, value] : model) {
+        QVERIFY2(torch::allclose(value, average.at(name), 1e-4, 1e-6), name.c_str());
+        apart = std::max(apart, (value - trained.at(name)).abs().max().item<double>());
+    }
+    QVERIFY2(apart > 1e-4, "the average should lag behind the trained weights");
+    // The saved model is the average.
+    t.saveModel(path("average.cattery"));
+    const Container saved = readContainer(path("average.cattery"));
+    for (const auto& [name, value] : weights(saved, "generator")) {
+        QVERIFY(torch::equal(value, model.at(name)));
+    }
+    QVERIFY(weights(saved, "training_generator").empty());
+}
+
+void TestTrainer::noAverageKeepsOneGenerator() {
+    TrainConfig c = smallConfig();
+    c.averageDecay = 0;
+    Trainer t(smallArch(), c, test::blobDataset(16, 32), torch::kCPU);
+    for (int i = 0; i < 5; ++i) {
+        QVERIFY(finite(t.step()));
+    }
+    const Container checkpoint = t.checkpoint();
+    QVERIFY(weights(checkpoint, "training_generator").empty());
+    t.saveCheckpoint(path("plain.checkpoint.cattery"));
+    Trainer resumed =
+        Trainer::resume(path("plain.checkpoint.cattery"), test::blobDataset(16, 32), torch::kCPU);
+    QCOMPARE(resumed.config().averageDecay, 0.0);
+    QVERIFY(torch::allclose(resumed.samples(), t.samples(), 1e-5, 1e-6));
 }
 
 QTEST_APPLESS_MAIN(TestTrainer)

@@ -97,6 +97,7 @@ private:
     QCheckBox* m_zSkip;
     QDoubleSpinBox* m_beta1;
     QDoubleSpinBox* m_beta2;
+    QDoubleSpinBox* m_average;
     QSpinBox* m_lrHalveEvery;
     QSpinBox* m_lrStall;
     QDoubleSpinBox* m_minLr;

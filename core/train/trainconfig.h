@@ -29,6 +29,11 @@ struct TrainConfig {
     int maxRollbacks = 8;                 // NaN rollbacks in a row before giving up
     AugmentConfig augment;                // data augmentation
     Precision precision = Precision::Float32;  // bf16: autocast convolutions (precision.h)
+    // With a decay d > 0 the model is a running average of the generator's weights: each step
+    // keeps d of the average and moves 1 - d of the way to the new weights. 0 (the default): the
+    // model is the last step's generator. The average is smoother; on the procedural cats it
+    // scored worse than the last weights (see models/README.md), so it is off unless asked for.
+    double averageDecay = 0.0;
 };
 
 // Throws ConfigError naming the first field out of range.

@@ -1,5 +1,6 @@
 #include "core/train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <optional>
@@ -19,6 +20,8 @@ namespace {
 
 constexpr std::uint64_t kSampleSeedSalt = 0x5ca7ca7ULL;
 constexpr double kEmaWeight = 0.01;
+// Checkpoint records of the generator being trained, when the model is its running average.
+constexpr const char* kTrainingGenerator = "training_generator";
 
 nlohmann::json toJson(const TrainConfig& c) {
     return {{"batch_size", c.batchSize},
@@ -41,7 +44,8 @@ nlohmann::json toJson(const TrainConfig& c) {
               {"rotate_degrees", c.augment.rotateDegrees},
               {"scale_jitter", c.augment.scaleJitter},
               {"shift", c.augment.shift}}},
-            {"precision", precisionName(c.precision)}};
+            {"precision", precisionName(c.precision)},
+            {"average_decay", c.averageDecay}};
 }
 
 TrainConfig trainConfigFromJson(const nlohmann::json& j) {
@@ -67,6 +71,7 @@ TrainConfig trainConfigFromJson(const nlohmann::json& j) {
     c.augment.scaleJitter = a.at("scale_jitter").get<double>();
     c.augment.shift = a.at("shift").get<double>();
     c.precision = precisionFromName(j.value("precision", "fp32"));  // older files: float32
+    c.averageDecay = j.value("average_decay", 0.0);                 // older files: no average
     validate(c);
     return c;
 }
@@ -174,6 +179,8 @@ void validate(const TrainConfig& c) {
     check(c.augment.scaleJitter >= 0 && c.augment.scaleJitter <= 0.5,
           "scale jitter must lie in 0 to 0.5");
     check(c.augment.shift >= 0 && c.augment.shift <= 0.25, "shift must lie in 0 to 0.25");
+    check(c.averageDecay >= 0 && c.averageDecay < 1,
+          fmt::format("the generator average's decay {} is out of range [0, 1)", c.averageDecay));
 }
 
 Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset dataset,
@@ -222,6 +229,18 @@ Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset data
     }
     m_generator->train();
     m_discriminator->train();
+    if (config.averageDecay > 0) {
+        m_average = Generator(arch);
+        m_average->to(m_device);
+        if (m_device.is_cpu()) {
+            useChannelsLast(*m_average);
+        }
+        for (auto& p : m_average->parameters()) {
+            p.set_requires_grad(false);
+        }
+        copyWeights(*m_generator, *m_average);
+        m_average->eval();
+    }
     m_optG = std::make_unique<torch::optim::Adam>(m_generator->parameters(), adamOptions(config));
     m_optD =
         std::make_unique<torch::optim::Adam>(m_discriminator->parameters(), adamOptions(config));
@@ -335,6 +354,7 @@ StepStats Trainer::step(const torch::Tensor& realBatch) {
     }
     m_optD->step();
     m_optG->step();
+    updateAverage();
 
     const double kUsed = m_k;
     m_k = std::clamp(m_k + m_config.lambdaK * (m_config.gamma * lx - lg), 0.0, 1.0);
@@ -396,8 +416,52 @@ void Trainer::rollBack() {
     m_rng.next();
 }
 
+void Trainer::updateAverage() {
+    if (!m_average) {
+        return;
+    }
+    torch::NoGradGuard noGrad;
+    // Early on the average follows the generator closely, so that it never holds much of the
+    // untrained start: decay (1 + t) / (10 + t), t the steps before this one, until that reaches
+    // the configured decay.
+    const double t = static_cast<double>(m_step);
+    const double decay = std::min(m_config.averageDecay, (1.0 + t) / (10.0 + t));
+    const auto average = m_average->parameters();
+    const auto current = m_generator->parameters();
+    for (size_t i = 0; i < average.size(); ++i) {
+        average[i].lerp_(current[i], 1.0 - decay);
+    }
+    // Batch norm's running statistics are averaged the same way (its step counter is copied).
+    const auto averageBuffers = m_average->buffers();
+    const auto currentBuffers = m_generator->buffers();
+    for (size_t i = 0; i < averageBuffers.size(); ++i) {
+        if (averageBuffers[i].is_floating_point()) {
+            averageBuffers[i].lerp_(currentBuffers[i], 1.0 - decay);
+        } else {
+            averageBuffers[i].copy_(currentBuffers[i]);
+        }
+    }
+}
+
+void Trainer::copyWeights(const torch::nn::Module& from, torch::nn::Module& to) {
+    torch::NoGradGuard noGrad;
+    const auto source = from.parameters();
+    const auto target = to.parameters();
+    for (size_t i = 0; i < target.size(); ++i) {
+        target[i].copy_(source[i]);
+    }
+    const auto sourceBuffers = from.buffers();
+    const auto targetBuffers = to.buffers();
+    for (size_t i = 0; i < targetBuffers.size(); ++i) {
+        targetBuffers[i].copy_(sourceBuffers[i]);
+    }
+}
+
 torch::Tensor Trainer::samples() {
     torch::NoGradGuard noGrad;
+    if (m_average) {
+        return m_average->forward(m_sampleLatents.to(m_device)).cpu();
+    }
     m_generator->eval();
     torch::Tensor images = m_generator->forward(m_sampleLatents.to(m_device)).cpu();
     m_generator->train();
@@ -420,7 +484,12 @@ Provenance Trainer::provenance() const {
 }
 
 Container Trainer::checkpoint() const {
-    Container c = modelContainer("checkpoint", m_arch, m_latent, provenance(), m_generator);
+    // "generator" is the model (what the explorer opens); with an average, the weights being
+    // trained are kept beside it.
+    Container c = modelContainer("checkpoint", m_arch, m_latent, provenance(), generator());
+    if (m_average) {
+        storeModule(c, kTrainingGenerator, *m_generator);
+    }
     storeModule(c, "discriminator", *m_discriminator);
     auto blob = [](const std::string& name, const std::string& bytes) {
         Record r;
@@ -454,7 +523,17 @@ void Trainer::restore(const Container& c, const std::string& path) {
         if (arch != m_arch) {
             throw ModelFileError(path, "the checkpoint's architecture differs from this run's");
         }
-        loadModule(c, "generator", *m_generator, path);
+        if (m_average) {
+            // A checkpoint written without an average starts one from its generator.
+            const std::string prefix = std::string(kTrainingGenerator) + ".";
+            const bool separate =
+                std::any_of(c.records.begin(), c.records.end(),
+                            [&](const Record& r) { return r.name.rfind(prefix, 0) == 0; });
+            loadModule(c, separate ? kTrainingGenerator : "generator", *m_generator, path);
+            loadModule(c, "generator", *m_average, path);
+        } else {
+            loadModule(c, "generator", *m_generator, path);
+        }
         loadModule(c, "discriminator", *m_discriminator, path);
         loadArchiveBytes(*m_optG, requireRecord(c, "optimizer.generator", DType::UInt8, path).bytes,
                          m_device, path);
@@ -491,6 +570,9 @@ void Trainer::restore(const Container& c, const std::string& path) {
     m_rollbacksInARow = 0;
     m_generator->train();
     m_discriminator->train();
+    if (m_average) {
+        m_average->eval();
+    }
 }
 
 void Trainer::saveCheckpoint(const std::string& path) const {
@@ -502,7 +584,7 @@ void Trainer::saveCheckpoint(const std::string& path) const {
 }
 
 void Trainer::saveModel(const std::string& path) const {
-    cattery::saveModel(path, m_arch, m_latent, provenance(), m_generator);
+    cattery::saveModel(path, m_arch, m_latent, provenance(), generator());
 }
 
 }  // namespace cattery

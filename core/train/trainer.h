@@ -61,12 +61,15 @@ public:
     const Dataset& dataset() const { return m_dataset; }
     const torch::Device& device() const { return m_device; }
     Provenance provenance() const;
-    Generator generator() const { return m_generator; }
+    // The model: the running average of the generator when the run keeps one, else the generator.
+    Generator generator() const { return m_average ? m_average : m_generator; }
     int rollbacks() const { return m_rollbacksInARow; }
 
 private:
     void restore(const Container& c, const std::string& path);
     void rollBack();
+    void updateAverage();
+    static void copyWeights(const torch::nn::Module& from, torch::nn::Module& to);
 
     ArchConfig m_arch;
     TrainConfig m_config;
@@ -75,6 +78,7 @@ private:
     torch::Device m_device;
     LatentSpace m_latent;
     Generator m_generator{nullptr};
+    Generator m_average{nullptr};  // running average of m_generator's weights (null: none)
     Discriminator m_discriminator{nullptr};
     std::unique_ptr<torch::optim::Adam> m_optG;
     std::unique_ptr<torch::optim::Adam> m_optD;
