@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <QComboBox>
 #include <QLabel>
@@ -10,6 +11,7 @@
 #include <QListWidget>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QStandardItemModel>
 #include <QStandardPaths>
 #include <QTabWidget>
 
@@ -93,10 +95,25 @@ void TestTrainView::deviceAndPrecisionAreRemembered() {
     QVERIFY(precision);
     QCOMPARE(precision->currentData().toString(), QStringLiteral("auto"));
     precision->setCurrentIndex(precision->findData(QStringLiteral("fp32")));
-    // The next window starts with the same choice.
+    // The device menu names this machine's hardware; a GPU that is not there cannot be chosen.
+    auto* device = m_window->trainView()->findChild<QComboBox*>(QStringLiteral("device"));
+    QVERIFY(device);
+    QCOMPARE(device->count(), 3);
+    const int cpu = device->findData(QStringLiteral("cpu"));
+    QVERIFY(cpu >= 0);
+    QCOMPARE(
+        device->itemText(cpu),
+        QStringLiteral("CPU (%1 threads)").arg(std::max(1U, std::thread::hardware_concurrency())));
+    const int cuda = device->findData(QStringLiteral("cuda"));
+    const auto* items = qobject_cast<QStandardItemModel*>(device->model());
+    QCOMPARE(items->item(cuda)->isEnabled(), torch::cuda::is_available());
+    device->setCurrentIndex(cpu);
+    // The next window starts with the same choices.
     m_window = std::make_unique<MainWindow>(m_model);
     precision = m_window->trainView()->findChild<QComboBox*>(QStringLiteral("precision"));
     QCOMPARE(precision->currentData().toString(), QStringLiteral("fp32"));
+    device = m_window->trainView()->findChild<QComboBox*>(QStringLiteral("device"));
+    QCOMPARE(device->currentData().toString(), QStringLiteral("cpu"));
 }
 
 void TestTrainView::trainPauseResumeStopAndExplore() {

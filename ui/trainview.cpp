@@ -24,12 +24,14 @@
 #include <QSlider>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QStandardItemModel>
 #include <QStandardPaths>
 #include <QVBoxLayout>
 #include <QValueAxis>
 
 #include "core/errors.h"
 #include "core/io/video.h"
+#include "core/runtime/hardware.h"
 #include "core/runtime/image.h"
 #include "core/runtime/precision.h"
 #include "ui/cellgrid.h"
@@ -153,7 +155,11 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     auto* advancedBody = new QWidget(advanced);
     (new QVBoxLayout(advanced))->addWidget(advancedBody);
     advancedBody->setVisible(false);
-    connect(advanced, &QGroupBox::toggled, advancedBody, &QWidget::setVisible);
+    advanced->setFlat(true);  // no empty frame while folded
+    connect(advanced, &QGroupBox::toggled, advancedBody, [advanced, advancedBody](bool open) {
+        advancedBody->setVisible(open);
+        advanced->setFlat(!open);
+    });
     auto* adv = new QFormLayout(advancedBody);
     m_latent =
         intBox(3, 512, defaults.arch.latentDim, tr("Latent dimension (the demo: 100)"), this);
@@ -189,6 +195,11 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     m_beta1 =
         realBox(0.0, 0.999, defaults.train.beta1, 3, 0.05, tr("Adam beta1 (the demo: 0.5)"), this);
     m_beta2 = realBox(0.0, 0.9999, defaults.train.beta2, 4, 0.001, tr("Adam beta2"), this);
+    m_average = realBox(0.0, 0.9999, defaults.train.averageDecay, 4, 0.001,
+                        tr("The model is a running average of the generator's weights, each step "
+                           "keeping this much of the average (0: the last step's weights). It "
+                           "irons out the wobble of training: cleaner pictures."),
+                        this);
     m_lrHalveEvery = intBox(0, 10000000, static_cast<int>(defaults.train.lrHalveEvery),
                             tr("Halve the learning rate every N steps (0: never)"), this);
     m_lrStall = intBox(0, 10000000, static_cast<int>(defaults.train.lrStallSteps),
@@ -226,6 +237,7 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     adv->addRow(tr("Repeats:"), m_repeats);
     adv->addRow(tr("Adam beta1:"), m_beta1);
     adv->addRow(tr("Adam beta2:"), m_beta2);
+    adv->addRow(tr("Weight average:"), m_average);
     adv->addRow(tr("Halve lr every:"), m_lrHalveEvery);
     adv->addRow(tr("Halve lr after a stall of:"), m_lrStall);
     adv->addRow(tr("Lowest lr:"), m_minLr);
@@ -239,9 +251,17 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     adv->addRow(m_zSkip);
     adv->addRow(m_flip);
     m_deviceChoice = new QComboBox(this);
-    m_deviceChoice->addItem(tr("Automatic (a GPU when present)"), QStringLiteral("auto"));
-    m_deviceChoice->addItem(tr("CPU, every core"), QStringLiteral("cpu"));
-    m_deviceChoice->addItem(tr("CUDA GPU"), QStringLiteral("cuda"));
+    m_deviceChoice->setObjectName(QStringLiteral("device"));
+    m_deviceChoice->setToolTip(tr("Where the networks train: the GPU when there is one"));
+    for (const DeviceChoice& choice : deviceChoices()) {
+        m_deviceChoice->addItem(QString::fromStdString(choice.label),
+                                QString::fromStdString(choice.key));
+        if (!choice.available) {
+            // Listed, so that one sees what is missing, but not choosable.
+            auto* model = qobject_cast<QStandardItemModel*>(m_deviceChoice->model());
+            model->item(m_deviceChoice->count() - 1)->setEnabled(false);
+        }
+    }
     form->addRow(tr("Device:"), m_deviceChoice);
     m_precisionChoice = new QComboBox(this);
     m_precisionChoice->addItem(cpuHasNativeBf16() ? tr("Automatic (bf16 on this CPU)")
@@ -258,7 +278,9 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     for (const auto& [box, key] :
          {std::pair{m_deviceChoice, QStringLiteral("train/device")},
           std::pair{m_precisionChoice, QStringLiteral("train/precision")}}) {
-        if (const int saved = box->findData(QSettings().value(key)); saved >= 0) {
+        const int saved = box->findData(QSettings().value(key));
+        const auto* items = qobject_cast<QStandardItemModel*>(box->model());
+        if (saved >= 0 && items->item(saved)->isEnabled()) {
             box->setCurrentIndex(saved);
         }
         connect(box, &QComboBox::currentIndexChanged, this,
@@ -355,6 +377,9 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     sampleSide->addWidget(new QLabel(tr("Warnings:"), this));
     m_warnings = new QListWidget(this);
     m_warnings->setMaximumHeight(90);
+    m_warnings->setWordWrap(true);
+    m_warnings->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_warnings->setTextElideMode(Qt::ElideNone);
     sampleSide->addWidget(m_warnings);
     sampleSide->addWidget(new QLabel(tr("Checkpoints (double-click to explore):"), this));
     m_checkpoints = new QListWidget(this);
@@ -405,7 +430,6 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
         }
         updateButtons();
     });
-    m_device->setText(tr("Device: chosen when training starts (a GPU when present, else the CPU)"));
     applyPreset(0);
     updateButtons();
 }
@@ -492,6 +516,7 @@ TrainSettings TrainView::settings() const {
     s.arch.zSkip = m_zSkip->isChecked();
     s.train.beta1 = m_beta1->value();
     s.train.beta2 = m_beta2->value();
+    s.train.averageDecay = m_average->value();
     s.train.lrHalveEvery = m_lrHalveEvery->value();
     s.train.lrStallSteps = m_lrStall->value();
     s.train.minLearningRate = m_minLr->value();
@@ -599,7 +624,10 @@ void TrainView::showSnapshot(int index) {
         return;
     }
     const auto& [step, images] = m_snapshots[index];
-    m_samples->setImageSize(images.isEmpty() ? 32 : images.first().width());
+    const int pixels = images.isEmpty() ? 32 : images.first().width();
+    m_samples->setImageSize(pixels);
+    // About 384 pixels across for four columns: x3 at 32, x1 from 64 up.
+    m_samples->setZoom(std::clamp(384 / (4 * pixels), 1, 8));
     m_samples->setCellCount(static_cast<int>(images.size()));
     m_samples->setImages(images);
     m_timelineLabel->setText(tr("Samples at step %1").arg(step));

@@ -184,9 +184,11 @@ void TrainWorker::runTrain() {
         trainer->dataset().images.narrow(0, 0, std::min<int64_t>(64, trainer->dataset().count()));
     const double dataDistance = reference.size(0) >= 2 ? meanPairwiseDistance(reference) : 0.0;
     bool collapsed = false;
+    // A young generator's samples all look alike before they spread out: no warning for that.
+    constexpr std::int64_t kCollapseWatchFrom = 500;
     callbacks.onSamples = [&](std::int64_t step, const torch::Tensor& images) {
         Q_EMIT samples(step, qimages(images));
-        if (images.size(0) >= 2 && dataDistance > 0.0) {
+        if (step >= kCollapseWatchFrom && images.size(0) >= 2 && dataDistance > 0.0) {
             const double diversity = meanPairwiseDistance(toBytes(images)) / dataDistance;
             if (diversity < kCollapsedDiversity && !collapsed) {
                 Q_EMIT warning(tr("The samples look alike (variety %1 of the data's) at step %2: "
