@@ -307,10 +307,14 @@ StepStats Trainer::step(const torch::Tensor& realBatch) {
     const torch::Tensor z =
         sampleLatents(static_cast<int>(b), m_arch.latentDim, m_rng.next()).to(m_device);
 
-    // BEGAN's simultaneous update: one forward pass through D for each half serves both losses.
-    // (Two passes rather than one over both halves: D has no batch norm, so the numbers are the
-    // same, and G's gradient then flows back through D for the fake half only.) The losses are
-    // taken in float32 whatever the precision of the networks.
+    // BEGAN's simultaneous update: one forward pass through D for each half serves both losses,
+    // and one backward pass through each half gives every gradient. D's gradient is
+    // dL(x) - k_t dL(G(z)); G's is dL(G(z)) carried back from G's output, which enters D as a
+    // leaf of its own so that the pass through D's fake half also yields dL(G(z))/dG(z). (Asking
+    // autograd for D's and G's gradients separately would go back through D's fake half twice:
+    // 20-30 % more time per step.) The losses are taken in float32 whatever the precision.
+    torch::Tensor fake;
+    torch::Tensor fakeLeaf;
     torch::Tensor lossReal;
     torch::Tensor lossFake;
     {
@@ -318,15 +322,15 @@ StepStats Trainer::step(const torch::Tensor& realBatch) {
         if (m_config.precision == Precision::BFloat16) {
             autocast.emplace(m_device);
         }
-        const torch::Tensor fake = m_generator->forward(z).to(torch::kFloat32);
+        fake = m_generator->forward(z).to(torch::kFloat32);
+        fakeLeaf = fake.detach().requires_grad_(true);
         lossReal = (m_discriminator->forward(x).to(torch::kFloat32) - x).abs().mean();
-        lossFake = (m_discriminator->forward(fake).to(torch::kFloat32) - fake).abs().mean();
+        lossFake = (m_discriminator->forward(fakeLeaf).to(torch::kFloat32) - fakeLeaf).abs().mean();
     }
     if (m_injectNaN) {
         m_injectNaN = false;
         lossReal = lossReal * std::nan("");
     }
-    const torch::Tensor lossD = lossReal - m_k * lossFake;
 
     const double lx = lossReal.item<double>();
     const double lg = lossFake.item<double>();
@@ -344,10 +348,13 @@ StepStats Trainer::step(const torch::Tensor& realBatch) {
 
     const auto paramsD = m_discriminator->parameters();
     const auto paramsG = m_generator->parameters();
-    const auto gradsD = torch::autograd::grad({lossD}, paramsD, {}, /*retain_graph=*/true);
-    const auto gradsG = torch::autograd::grad({lossFake}, paramsG);
+    std::vector<torch::Tensor> fakeInputs = paramsD;
+    fakeInputs.push_back(fakeLeaf);
+    const auto gradsFake = torch::autograd::grad({lossFake}, fakeInputs);
+    const auto gradsReal = torch::autograd::grad({lossReal}, paramsD);
+    const auto gradsG = torch::autograd::grad({fake}, paramsG, {gradsFake.back()});
     for (size_t i = 0; i < paramsD.size(); ++i) {
-        paramsD[i].mutable_grad() = gradsD[i];
+        paramsD[i].mutable_grad() = gradsReal[i].sub(gradsFake[i], m_k);
     }
     for (size_t i = 0; i < paramsG.size(); ++i) {
         paramsG[i].mutable_grad() = gradsG[i];

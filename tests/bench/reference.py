@@ -157,7 +157,9 @@ def main():
             compiled(z)
             result["grid_ms_compiled"] = median_ms(lambda: compiled(z), a.repeats_timing, device)
 
-    # A BEGAN step exactly as the C++ trainer does it (simultaneous update, autograd.grad).
+    # A BEGAN step as a Python script usually writes it: the simultaneous update, with D's and G's
+    # gradients asked of autograd separately (which goes back through D's fake half twice; the C++
+    # trainer takes every gradient in one pass per half, see RESULTS.md).
     torch.manual_seed(1)
     g = Generator(a.size, a.latent, a.nf, a.repeats).to(device)
     d = Discriminator(a.size, a.ndf, a.bottleneck, a.repeats).to(device)
