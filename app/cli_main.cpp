@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -67,6 +68,37 @@ std::string resolveModel(const std::string& given) {
     }
     throw FileError("(default model)",
                     "no model was named and no shipped model was found in:" + where);
+}
+
+// Where a file goes when no --out is given: `stem` + `ext` in the working folder, or stem-2,
+// stem-3, ... so that nothing already there is overwritten. `companion` names a file that goes
+// beside it (a model's checkpoint), which must be free too.
+std::string unusedPath(const std::string& stem, const std::string& ext,
+                       const std::function<std::string(const std::string&)>& companion = {}) {
+    for (int n = 1;; ++n) {
+        const std::string path = (n == 1 ? stem : fmt::format("{}-{}", stem, n)) + ext;
+        if (!std::filesystem::exists(path) &&
+            (!companion || !std::filesystem::exists(companion(path)))) {
+            return path;
+        }
+    }
+}
+
+// The name of what a path holds: "chubby" for models/chubby.cattery, "images" for images/.
+std::string stemOf(const std::string& path) {
+    std::filesystem::path p(path);
+    if (!p.has_filename()) {
+        p = p.parent_path();  // a folder given with a trailing slash
+    }
+    std::string name = p.filename().string();
+    for (const std::string suffix : {".checkpoint.cattery", ".cattery"}) {
+        if (name.size() > suffix.size() &&
+            name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+            return name.substr(0, name.size() - suffix.size());
+        }
+    }
+    const std::string stem = p.stem().string();
+    return stem.empty() || stem == "." || stem == ".." ? std::string("model") : stem;
 }
 
 std::array<float, 3> parseThree(const std::string& text, const std::string& option) {
@@ -307,7 +339,8 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0.0, 100.0));
     sample->add_option("--columns", sampleColumns, "Images per row (0: near-square)")
         ->check(CLI::Range(0, 1024));
-    sample->add_option("--out,-o", sampleOut, "Output PNG sheet")->required();
+    sample->add_option("--out,-o", sampleOut,
+                       "Output PNG sheet (default: MODEL-samples.png here, never overwriting)");
 
     // grid
     std::string gridModel, gridOut, corners = "-1.5,1,0.5;1.5,0.5,-1;-0.5,-1.5,1;1,-1,-1.5";
@@ -384,10 +417,9 @@ int main(int argc, char** argv) {
         app.add_subcommand("train", "Train a BEGAN on a folder of images (Ctrl-C saves and stops)");
     train->add_option("--data,-d", trainData,
                       "Folder of images, or a data set file from 'prepare'");
-    train
-        ->add_option("--out,-o", trainOut,
-                     "Output model file (.cattery); a checkpoint goes beside it")
-        ->required();
+    train->add_option("--out,-o", trainOut,
+                      "Output model file (.cattery); a checkpoint goes beside it (default: named "
+                      "after the data, here, never overwriting)");
     train->add_option("--resume", resume, "Continue the run saved in this checkpoint");
     train->add_option("--device", device, "auto, cpu or cuda")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
@@ -486,7 +518,11 @@ int main(int argc, char** argv) {
             const Model model = loadModel(resolveModel(infoModel));
             std::cout << describeModel(model);
         } else if (*sample) {
-            Model model = loadModel(resolveModel(sampleModel));
+            const std::string modelPath = resolveModel(sampleModel);
+            Model model = loadModel(modelPath);
+            if (sampleOut.empty()) {
+                sampleOut = unusedPath(stemOf(modelPath) + "-samples", ".png");
+            }
             const torch::Tensor z =
                 sampleLatents(sampleCount, model.arch.latentDim, sampleSeed, truncation);
             const int columns = sampleColumns > 0 ? sampleColumns : 0;
@@ -618,6 +654,13 @@ int main(int argc, char** argv) {
                 !cpuHasNativeBf16()) {
                 std::cerr << "warning: this CPU has no native bf16 (AVX-512 BF16 or AMX), so bf16 "
                              "is emulated and slower than fp32\n";
+            }
+            if (trainOut.empty()) {
+                const std::string stem = !resume.empty()      ? stemOf(resume)
+                                         : !trainData.empty() ? stemOf(trainData)
+                                                              : std::string("procedural-cats");
+                trainOut = unusedPath(stem, ".cattery", checkpointPathFor);
+                std::cout << fmt::format("the model will be written to {}\n", trainOut);
             }
             LoopOptions options;
             options.modelPath = trainOut;

@@ -22,8 +22,11 @@ struct Run {
     QString err;
 };
 
-Run cli(const QStringList& args, int timeoutMs = 120000) {
+Run cli(const QStringList& args, int timeoutMs = 120000, const QString& workingDir = {}) {
     QProcess p;
+    if (!workingDir.isEmpty()) {
+        p.setWorkingDirectory(workingDir);
+    }
     p.start(QStringLiteral(CATTERY_CLI_PATH), args);
     Run r;
     if (!p.waitForFinished(timeoutMs)) {
@@ -52,6 +55,7 @@ private Q_SLOTS:
     void sampleIsReproducible();
     void prepareTrainResumeSample();
     void interruptSavesACheckpoint();
+    void defaultOutputsNeverOverwrite();
     void proceduralCats();
     void evalScoresAModel();
     void usageErrorsExitWithTwo_data();
@@ -287,6 +291,43 @@ void TestCli::evalScoresAModel() {
     QVERIFY(text.out.contains(QStringLiteral("diversity")));
 }
 
+void TestCli::defaultOutputsNeverOverwrite() {
+    // Without --out, train names the model after its data and sample after the model, in the
+    // working folder, and a second run takes the next free name rather than overwriting.
+    const QString here = path("here");
+    QVERIFY(QDir().mkpath(here));
+    const QStringList train{
+        QStringLiteral("train"),     QStringLiteral("--data"), m_images,
+        QStringLiteral("--size"),    QStringLiteral("32"),     QStringLiteral("--nf"),
+        QStringLiteral("4"),         QStringLiteral("--ndf"),  QStringLiteral("8"),
+        QStringLiteral("--repeats"), QStringLiteral("1"),      QStringLiteral("--steps"),
+        QStringLiteral("2")};
+    const Run first = cli(train, 120000, here);
+    QVERIFY2(first.code == 0, qPrintable(first.err + first.out));
+    QVERIFY2(first.out.contains(QStringLiteral("images.cattery")), qPrintable(first.out));
+    QVERIFY(QFile::exists(here + QStringLiteral("/images.cattery")));
+    QVERIFY(QFile::exists(here + QStringLiteral("/images.checkpoint.cattery")));
+    const QByteArray firstBytes = [&] {
+        QFile f(here + QStringLiteral("/images.cattery"));
+        return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+    }();
+    const Run second = cli(train, 120000, here);
+    QVERIFY2(second.code == 0, qPrintable(second.err + second.out));
+    QVERIFY(QFile::exists(here + QStringLiteral("/images-2.cattery")));
+    QVERIFY(QFile::exists(here + QStringLiteral("/images-2.checkpoint.cattery")));
+    QFile kept(here + QStringLiteral("/images.cattery"));
+    QVERIFY(kept.open(QIODevice::ReadOnly));
+    QCOMPARE(kept.readAll(), firstBytes);
+
+    for (const char* sheet : {"images-samples.png", "images-samples-2.png"}) {
+        const Run sample =
+            cli({QStringLiteral("sample"), QStringLiteral("images.cattery")}, 120000, here);
+        QVERIFY2(sample.code == 0, qPrintable(sample.err + sample.out));
+        QVERIFY2(sample.out.contains(QLatin1String(sheet)), qPrintable(sample.out));
+        QVERIFY(QFile::exists(here + QLatin1Char('/') + QLatin1String(sheet)));
+    }
+}
+
 void TestCli::usageErrorsExitWithTwo_data() {
     QTest::addColumn<QStringList>("args");
     QTest::newRow("no subcommand") << QStringList{};
@@ -294,7 +335,6 @@ void TestCli::usageErrorsExitWithTwo_data() {
     QTest::newRow("unknown option") << QStringList{
         QStringLiteral("sample"), QStringLiteral("MODEL"), QStringLiteral("--colour"),
         QStringLiteral("red"),    QStringLiteral("-o"),    QStringLiteral("x.png")};
-    QTest::newRow("missing out") << QStringList{QStringLiteral("sample"), QStringLiteral("MODEL")};
     QTest::newRow("zero count") << QStringList{QStringLiteral("sample"), QStringLiteral("MODEL"),
                                                QStringLiteral("-n"),     QStringLiteral("0"),
                                                QStringLiteral("-o"),     QStringLiteral("x.png")};
