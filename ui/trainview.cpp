@@ -197,8 +197,8 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     m_beta2 = realBox(0.0, 0.9999, defaults.train.beta2, 4, 0.001, tr("Adam beta2"), this);
     m_average = realBox(0.0, 0.9999, defaults.train.averageDecay, 4, 0.001,
                         tr("The model is a running average of the generator's weights, each step "
-                           "keeping this much of the average (0: the last step's weights). It "
-                           "irons out the wobble of training: cleaner pictures."),
+                           "keeping this much of the average (0: the last step's weights). "
+                           "Smoother pictures; on the procedural cats it scored worse."),
                         this);
     m_lrHalveEvery = intBox(0, 10000000, static_cast<int>(defaults.train.lrHalveEvery),
                             tr("Halve the learning rate every N steps (0: never)"), this);

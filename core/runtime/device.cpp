@@ -53,9 +53,9 @@ std::string gpuName(int index) {
         std::istringstream list(visible);
         std::string item;
         while (std::getline(list, item, ',')) {
-            if (item.empty() || !std::all_of(item.begin(), item.end(), [](unsigned char c) {
-                    return c >= '0' && c <= '9';
-                })) {
+            if (item.empty() || item.size() > 4 ||
+                !std::all_of(item.begin(), item.end(),
+                             [](unsigned char c) { return c >= '0' && c <= '9'; })) {
                 return {};
             }
             map.push_back(std::stoi(item));
