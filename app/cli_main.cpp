@@ -597,16 +597,12 @@ int main(int argc, char** argv) {
             validate(archConfig);
             validate(trainConfig);
             const torch::Device dev = chooseDevice(device);
-            trainConfig.precision =
-                precision == "auto" ? defaultPrecision(dev) : precisionFromName(precision);
+            trainConfig.precision = choosePrecision(precision, dev);
             const std::int64_t steps = trainConfig.steps;
             std::optional<Trainer> trainer;
             if (!resume.empty()) {
                 const Container head = readContainer(resume);
-                int size = archConfig.imageSize;
-                if (head.meta.contains("arch")) {
-                    size = archFromJson(head.meta.at("arch")).imageSize;
-                }
+                const int size = Trainer::imageSize(head, archConfig.imageSize);
                 trainer.emplace(Trainer::resume(
                     head, resume,
                     loadData(trainData, size, recursive, fit, proceduralCount, trainConfig.seed),

@@ -120,9 +120,7 @@ void TrainWorker::runTrain() {
     std::optional<Trainer> trainer;
     if (!s.resumeFrom.isEmpty()) {
         const Container head = readContainer(s.resumeFrom.toStdString());
-        // A checkpoint without its architecture gets its error, naming the file, from resume().
-        const int size = head.meta.contains("arch") ? archFromJson(head.meta.at("arch")).imageSize
-                                                    : s.arch.imageSize;
+        const int size = Trainer::imageSize(head, s.arch.imageSize);
         trainer.emplace(
             Trainer::resume(head, s.resumeFrom.toStdString(), loadImages(s.folder, size), device));
         trainer->config().steps = std::max<std::int64_t>(s.train.steps, trainer->stepCount() + 1);
@@ -131,9 +129,7 @@ void TrainWorker::runTrain() {
         }
     } else {
         TrainConfig config = s.train;
-        config.precision = s.precision == QStringLiteral("auto")
-                               ? defaultPrecision(device)
-                               : precisionFromName(s.precision.toStdString());
+        config.precision = choosePrecision(s.precision.toStdString(), device);
         validate(s.arch);
         validate(config);
         Dataset data = loadImages(s.folder, s.arch.imageSize);

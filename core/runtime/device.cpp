@@ -141,6 +141,11 @@ Precision defaultPrecision(const torch::Device& device) {
     return device.is_cpu() && cpuHasNativeBf16() ? Precision::BFloat16 : Precision::Float32;
 }
 
+Precision choosePrecision(const std::string& preference, const torch::Device& device) {
+    return preference == "auto" || preference.empty() ? defaultPrecision(device)
+                                                      : precisionFromName(preference);
+}
+
 int configureThreads(int threads) {
     if (threads <= 0) {
         threads = cpuThreads();

@@ -17,6 +17,8 @@ std::string describeDevice(const torch::Device& device);
 // faster; pictures within a few levels of 255, training scores as good in our measurements), else
 // fp32 (on a GPU fp32 is already fast).
 Precision defaultPrecision(const torch::Device& device);
+// "auto" (or empty): defaultPrecision(device); else "fp32" or "bf16" (ConfigError for others).
+Precision choosePrecision(const std::string& preference, const torch::Device& device);
 // Sets LibTorch's intra-op thread count for the calling thread's work: 0 means every core.
 // Call once at the start of each thread that runs the model.
 int configureThreads(int threads = 0);

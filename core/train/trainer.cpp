@@ -145,6 +145,24 @@ void useChannelsLast(torch::nn::Module& module) {
     }
 }
 
+// Moves `to`'s weights and batch-norm statistics the fraction `share` of the way to `from`'s
+// (1: a copy). Integer buffers (batch norm's step counter) are copied.
+void blendWeights(const torch::nn::Module& from, torch::nn::Module& to, double share) {
+    torch::NoGradGuard noGrad;
+    const auto blend = [share](const std::vector<torch::Tensor>& source,
+                               const std::vector<torch::Tensor>& target) {
+        for (size_t i = 0; i < target.size(); ++i) {
+            if (share >= 1.0 || !target[i].is_floating_point()) {
+                target[i].copy_(source[i]);
+            } else {
+                target[i].lerp_(source[i], share);
+            }
+        }
+    };
+    blend(from.parameters(), to.parameters());
+    blend(from.buffers(), to.buffers());
+}
+
 torch::optim::AdamOptions adamOptions(const TrainConfig& c) {
     return torch::optim::AdamOptions(c.learningRate).betas(std::make_tuple(c.beta1, c.beta2));
 }
@@ -238,7 +256,7 @@ Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset data
         for (auto& p : m_average->parameters()) {
             p.set_requires_grad(false);
         }
-        copyWeights(*m_generator, *m_average);
+        blendWeights(*m_generator, *m_average, 1.0);
         m_average->eval();
     }
     m_optG = std::make_unique<torch::optim::Adam>(m_generator->parameters(), adamOptions(config));
@@ -278,6 +296,11 @@ Trainer Trainer::resume(const Container& c, const std::string& path, Dataset dat
     trainer.restore(c, path);
     trainer.m_lastGood = c;
     return trainer;
+}
+
+int Trainer::imageSize(const Container& checkpoint, int fallback) {
+    return checkpoint.meta.contains("arch") ? archFromJson(checkpoint.meta.at("arch")).imageSize
+                                            : fallback;
 }
 
 void Trainer::setLearningRate(double lr) {
@@ -427,41 +450,12 @@ void Trainer::updateAverage() {
     if (!m_average) {
         return;
     }
-    torch::NoGradGuard noGrad;
     // Early on the average follows the generator closely, so that it never holds much of the
     // untrained start: decay (1 + t) / (10 + t), t the steps before this one, until that reaches
     // the configured decay.
     const double t = static_cast<double>(m_step);
     const double decay = std::min(m_config.averageDecay, (1.0 + t) / (10.0 + t));
-    const auto average = m_average->parameters();
-    const auto current = m_generator->parameters();
-    for (size_t i = 0; i < average.size(); ++i) {
-        average[i].lerp_(current[i], 1.0 - decay);
-    }
-    // Batch norm's running statistics are averaged the same way (its step counter is copied).
-    const auto averageBuffers = m_average->buffers();
-    const auto currentBuffers = m_generator->buffers();
-    for (size_t i = 0; i < averageBuffers.size(); ++i) {
-        if (averageBuffers[i].is_floating_point()) {
-            averageBuffers[i].lerp_(currentBuffers[i], 1.0 - decay);
-        } else {
-            averageBuffers[i].copy_(currentBuffers[i]);
-        }
-    }
-}
-
-void Trainer::copyWeights(const torch::nn::Module& from, torch::nn::Module& to) {
-    torch::NoGradGuard noGrad;
-    const auto source = from.parameters();
-    const auto target = to.parameters();
-    for (size_t i = 0; i < target.size(); ++i) {
-        target[i].copy_(source[i]);
-    }
-    const auto sourceBuffers = from.buffers();
-    const auto targetBuffers = to.buffers();
-    for (size_t i = 0; i < targetBuffers.size(); ++i) {
-        targetBuffers[i].copy_(sourceBuffers[i]);
-    }
+    blendWeights(*m_generator, *m_average, 1.0 - decay);
 }
 
 torch::Tensor Trainer::samples() {

@@ -29,6 +29,9 @@ public:
     // The same for a checkpoint already read (from `checkpointPath`, named in errors).
     static Trainer resume(const Container& checkpoint, const std::string& checkpointPath,
                           Dataset dataset, torch::Device device);
+    // The image size a checkpoint trains at, to load its data set at; `fallback` when the file
+    // does not say (resume() then names the file and the problem).
+    static int imageSize(const Container& checkpoint, int fallback);
 
     // One step on a batch drawn (and augmented) from the data set.
     StepStats step();
@@ -69,7 +72,6 @@ private:
     void restore(const Container& c, const std::string& path);
     void rollBack();
     void updateAverage();
-    static void copyWeights(const torch::nn::Module& from, torch::nn::Module& to);
 
     ArchConfig m_arch;
     TrainConfig m_config;
