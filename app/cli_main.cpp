@@ -445,6 +445,10 @@ int main(int argc, char** argv) {
     train->add_option("--steps", trainConfig.steps, "Steps in all")->capture_default_str();
     train->add_option("--batch", trainConfig.batchSize, "Batch size")->capture_default_str();
     train->add_option("--lr", trainConfig.learningRate, "Learning rate")->capture_default_str();
+    train
+        ->add_option("--lr-d-scale", trainConfig.discriminatorLrScale,
+                     "The discriminator's learning rate as a multiple of --lr")
+        ->capture_default_str();
     train->add_option("--beta1", trainConfig.beta1, "Adam beta1")->capture_default_str();
     train->add_option("--beta2", trainConfig.beta2, "Adam beta2")->capture_default_str();
     train->add_option("--gamma", trainConfig.gamma, "BEGAN gamma")->capture_default_str();

@@ -81,6 +81,7 @@ private Q_SLOTS:
     void learningRateSchedule();
     void modelIsTheGeneratorsAverage();
     void noAverageKeepsOneGenerator();
+    void discriminatorLearnsAtItsOwnRate();
 
 private:
     std::string path(const char* name) const {
@@ -130,7 +131,9 @@ void TestTrainer::resumedRunMatchesUninterrupted() {
     QFETCH(Precision, precision);
     QFETCH(double, average);
     const Dataset data = test::blobDataset(64, 32);
-    Trainer full(smallArch(), smallConfig(precision, average), data, torch::kCPU);
+    TrainConfig config = smallConfig(precision, average);
+    config.discriminatorLrScale = 2.0;  // the resumed run must keep both rates
+    Trainer full(smallArch(), config, data, torch::kCPU);
     std::vector<StepStats> reference;
     for (int i = 0; i < 300; ++i) {
         reference.push_back(full.step());
@@ -142,6 +145,7 @@ void TestTrainer::resumedRunMatchesUninterrupted() {
     QCOMPARE(resumed.stepCount(), 150);
     QCOMPARE(resumed.config().precision, precision);  // kept in the checkpoint
     QCOMPARE(resumed.config().averageDecay, average);
+    QCOMPARE(resumed.config().discriminatorLrScale, 2.0);
     for (size_t i = 150; i < 300; ++i) {
         const StepStats s = resumed.step();
         QCOMPARE(s.step, reference[i].step);
@@ -347,6 +351,48 @@ void TestTrainer::noAverageKeepsOneGenerator() {
         Trainer::resume(path("plain.checkpoint.cattery"), test::blobDataset(16, 32), torch::kCPU);
     QCOMPARE(resumed.config().averageDecay, 0.0);
     QVERIFY(torch::allclose(resumed.samples(), t.samples(), 1e-5, 1e-6));
+}
+
+namespace {
+
+// Mean absolute change of the weights under `prefix` between two checkpoints.
+double meanChange(const Container& before, const Container& after, const std::string& prefix) {
+    const auto a = weights(before, prefix);
+    const auto b = weights(after, prefix);
+    double sum = 0;
+    std::int64_t count = 0;
+    for (const auto& [name, value] : a) {
+        sum += (b.at(name) - value).abs().sum().item<double>();
+        count += value.numel();
+    }
+    return sum / static_cast<double>(count);
+}
+
+}  // namespace
+
+void TestTrainer::discriminatorLearnsAtItsOwnRate() {
+    // Adam's first step moves every weight with a gradient by about the learning rate, so one
+    // step from the same start shows each network's rate.
+    auto firstStep = [](double scale) {
+        TrainConfig c = smallConfig();
+        c.discriminatorLrScale = scale;
+        Trainer t(smallArch(), c, test::blobDataset(16, 32), torch::kCPU);
+        const Container before = t.checkpoint();
+        t.step();
+        const Container after = t.checkpoint();
+        return std::make_pair(meanChange(before, after, "generator"),
+                              meanChange(before, after, "discriminator"));
+    };
+    const auto [g1, d1] = firstStep(1.0);
+    const auto [g4, d4] = firstStep(4.0);
+    QVERIFY2(d4 / d1 > 3.5 && d4 / d1 < 4.5, qPrintable(QString::number(d4 / d1)));
+    QVERIFY2(g4 / g1 > 0.9 && g4 / g1 < 1.1, qPrintable(QString::number(g4 / g1)));
+
+    TrainConfig bad = smallConfig();
+    bad.discriminatorLrScale = 0;
+    QVERIFY_THROWS_EXCEPTION(ConfigError, validate(bad));
+    bad.discriminatorLrScale = 1e5;
+    QVERIFY_THROWS_EXCEPTION(ConfigError, validate(bad));
 }
 
 QTEST_APPLESS_MAIN(TestTrainer)

@@ -168,7 +168,11 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     m_ndf = intBox(4, 256, defaults.arch.ndf, tr("Discriminator filters per convolution"), this);
     m_batch = intBox(1, 1024, defaults.train.batchSize, tr("Images per step (the demo: 16)"), this);
     m_lr = realBox(1e-6, 1e-2, defaults.train.learningRate, 6, 1e-5,
-                   tr("Adam learning rate for both networks (the demo: 1e-4 to 1e-3)"), this);
+                   tr("Adam learning rate of the generator (the demo: 1e-4 to 1e-3)"), this);
+    m_lrD = realBox(0.1, 100.0, defaults.train.discriminatorLrScale, 2, 0.5,
+                    tr("The discriminator's learning rate as a multiple of the generator's "
+                       "(two time-scale updates; 1: the same rate)"),
+                    this);
     m_gamma = realBox(0.05, 1.0, defaults.train.gamma, 2, 0.05,
                       tr("BEGAN gamma: lower gives sharper, less varied pictures (the demo: "
                          "0.7 to 0.8; 1.0 scores closer to the data in our runs)"),
@@ -228,6 +232,7 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     adv->addRow(tr("Discriminator width:"), m_ndf);
     adv->addRow(tr("Batch:"), m_batch);
     adv->addRow(tr("Learning rate:"), m_lr);
+    adv->addRow(tr("Discriminator rate x:"), m_lrD);
     adv->addRow(tr("Gamma:"), m_gamma);
     adv->addRow(tr("lambda_k:"), m_lambdaK);
     adv->addRow(tr("Samples every:"), m_sampleEvery);
@@ -501,6 +506,7 @@ TrainSettings TrainView::settings() const {
     s.train.batchSize = m_batch->value();
     s.train.steps = m_steps->value();
     s.train.learningRate = m_lr->value();
+    s.train.discriminatorLrScale = m_lrD->value();
     s.train.gamma = m_gamma->value();
     s.train.lambdaK = m_lambdaK->value();
     s.train.sampleEvery = m_sampleEvery->value();

@@ -84,6 +84,7 @@ private:
     QSpinBox* m_batch;
     QSpinBox* m_steps;
     QDoubleSpinBox* m_lr;
+    QDoubleSpinBox* m_lrD;
     QDoubleSpinBox* m_gamma;
     QDoubleSpinBox* m_lambdaK;
     QSpinBox* m_sampleEvery;

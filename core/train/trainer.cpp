@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <optional>
+#include <utility>
 
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
@@ -26,6 +27,7 @@ constexpr const char* kTrainingGenerator = "training_generator";
 nlohmann::json toJson(const TrainConfig& c) {
     return {{"batch_size", c.batchSize},
             {"learning_rate", c.learningRate},
+            {"discriminator_lr_scale", c.discriminatorLrScale},
             {"beta1", c.beta1},
             {"beta2", c.beta2},
             {"gamma", c.gamma},
@@ -52,6 +54,7 @@ TrainConfig trainConfigFromJson(const nlohmann::json& j) {
     TrainConfig c;
     c.batchSize = j.at("batch_size").get<int>();
     c.learningRate = j.at("learning_rate").get<double>();
+    c.discriminatorLrScale = j.value("discriminator_lr_scale", 1.0);  // older files: one rate
     c.beta1 = j.at("beta1").get<double>();
     c.beta2 = j.at("beta2").get<double>();
     c.gamma = j.at("gamma").get<double>();
@@ -163,8 +166,9 @@ void blendWeights(const torch::nn::Module& from, torch::nn::Module& to, double s
     blend(from.buffers(), to.buffers());
 }
 
-torch::optim::AdamOptions adamOptions(const TrainConfig& c) {
-    return torch::optim::AdamOptions(c.learningRate).betas(std::make_tuple(c.beta1, c.beta2));
+torch::optim::AdamOptions adamOptions(const TrainConfig& c, double scale) {
+    return torch::optim::AdamOptions(c.learningRate * scale)
+        .betas(std::make_tuple(c.beta1, c.beta2));
 }
 
 }  // namespace
@@ -179,6 +183,11 @@ void validate(const TrainConfig& c) {
           fmt::format("batch size {} is out of range (1 to 1024)", c.batchSize));
     check(c.learningRate > 0 && c.learningRate <= 1,
           fmt::format("learning rate {} is out of range (0 to 1]", c.learningRate));
+    check(c.discriminatorLrScale > 0 && c.discriminatorLrScale <= 100 &&
+              c.learningRate * c.discriminatorLrScale <= 1,
+          fmt::format("the discriminator's learning-rate multiple {} is out of range (0 to 100, "
+                      "and at most 1 / learning rate)",
+                      c.discriminatorLrScale));
     check(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1,
           "Adam betas must lie in [0, 1)");
     check(c.gamma > 0 && c.gamma <= 1, fmt::format("gamma {} is out of range (0 to 1]", c.gamma));
@@ -259,9 +268,10 @@ Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset data
         blendWeights(*m_generator, *m_average, 1.0);
         m_average->eval();
     }
-    m_optG = std::make_unique<torch::optim::Adam>(m_generator->parameters(), adamOptions(config));
-    m_optD =
-        std::make_unique<torch::optim::Adam>(m_discriminator->parameters(), adamOptions(config));
+    m_optG =
+        std::make_unique<torch::optim::Adam>(m_generator->parameters(), adamOptions(config, 1.0));
+    m_optD = std::make_unique<torch::optim::Adam>(m_discriminator->parameters(),
+                                                  adamOptions(config, config.discriminatorLrScale));
     m_sampleLatents =
         sampleLatents(config.sampleCount, arch.latentDim, config.seed ^ kSampleSeedSalt);
     m_lastGood = checkpoint();
@@ -308,9 +318,11 @@ void Trainer::setLearningRate(double lr) {
         throw ConfigError(fmt::format("learning rate {} is out of range (0 to 1]", lr));
     }
     m_lr = lr;
-    for (auto* opt : {m_optG.get(), m_optD.get()}) {
+    const std::pair<torch::optim::Adam*, double> rates[] = {
+        {m_optG.get(), lr}, {m_optD.get(), lr * m_config.discriminatorLrScale}};
+    for (const auto& [opt, rate] : rates) {
         for (auto& group : opt->param_groups()) {
-            static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+            static_cast<torch::optim::AdamOptions&>(group.options()).lr(rate);
         }
     }
 }
