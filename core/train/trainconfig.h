@@ -12,8 +12,9 @@ struct TrainConfig {
     int batchSize = 16;          // images per step
     double learningRate = 1e-4;  // Adam step size of the generator
     // The discriminator's step size as a multiple of the generator's (two time-scale updates).
-    // A faster discriminator rebuilds the data sooner, but on the procedural cats 3x scored worse
-    // and 5x collapsed (models/README.md), so both networks share one rate unless asked.
+    // A faster discriminator rebuilds the data sooner, but on (a larger-eyed variant of) the
+    // procedural cats 3x scored worse and 5x collapsed (models/README.md), so both networks share
+    // one rate unless asked.
     double discriminatorLrScale = 1.0;
     double beta1 = 0.5;    // Adam first-moment decay
     double beta2 = 0.999;  // Adam second-moment decay
