@@ -393,6 +393,13 @@ void TestTrainer::discriminatorLearnsAtItsOwnRate() {
     QVERIFY_THROWS_EXCEPTION(ConfigError, validate(bad));
     bad.discriminatorLrScale = 1e5;
     QVERIFY_THROWS_EXCEPTION(ConfigError, validate(bad));
+    // A rate set later (a resumed run's --lr) must keep the discriminator's in range too.
+    TrainConfig c = smallConfig();
+    c.discriminatorLrScale = 4;
+    Trainer t(smallArch(), c, test::blobDataset(16, 32), torch::kCPU);
+    QVERIFY_THROWS_EXCEPTION(ConfigError, t.setLearningRate(0.5));
+    t.setLearningRate(0.25);
+    QCOMPARE(t.learningRate(), 0.25);
 }
 
 QTEST_APPLESS_MAIN(TestTrainer)

@@ -314,9 +314,9 @@ int Trainer::imageSize(const Container& checkpoint, int fallback) {
 }
 
 void Trainer::setLearningRate(double lr) {
-    if (!(lr > 0 && lr <= 1)) {
-        throw ConfigError(fmt::format("learning rate {} is out of range (0 to 1]", lr));
-    }
+    TrainConfig checked = m_config;  // the same limits as a new run, the discriminator's included
+    checked.learningRate = lr;
+    validate(checked);
     m_lr = lr;
     const std::pair<torch::optim::Adam*, double> rates[] = {
         {m_optG.get(), lr}, {m_optD.get(), lr * m_config.discriminatorLrScale}};
