@@ -611,24 +611,46 @@ int main(int argc, char** argv) {
                     head, resume,
                     loadData(trainData, size, recursive, fit, proceduralCount, trainConfig.seed),
                     dev));
-                // The length, the learning-rate schedule and the precision may change on resume (a
-                // run is often continued more gently); everything else comes from the checkpoint.
+                // The length, the learning rates, the halving interval, the precision and the
+                // augmentation may change on resume (a run is often continued more gently);
+                // everything else comes from the checkpoint.
                 if (train->get_option("--steps")->count() > 0) {
                     trainer->config().steps = steps;
                 }
                 if (train->get_option("--lr-halve-every")->count() > 0) {
                     trainer->config().lrHalveEvery = trainConfig.lrHalveEvery;
                 }
-                if (train->get_option("--lr")->count() > 0) {
-                    trainer->setLearningRate(trainConfig.learningRate);
+                const bool newLr = train->get_option("--lr")->count() > 0;
+                const bool newScale = train->get_option("--lr-d-scale")->count() > 0;
+                if (newLr || newScale) {
+                    trainer->setLearningRates(
+                        newLr ? trainConfig.learningRate : trainer->learningRate(),
+                        newScale ? trainConfig.discriminatorLrScale
+                                 : trainer->config().discriminatorLrScale);
                 }
                 if (train->get_option("--precision")->count() > 0) {
                     trainer->config().precision = trainConfig.precision;
                 }
+                // Augmentation too, each part given: a run may end on the data as it is.
+                AugmentConfig& augment = trainer->config().augment;
+                if (train->get_option("--no-flip")->count() > 0) {
+                    augment.flip = false;
+                }
+                if (train->get_option("--rotate")->count() > 0) {
+                    augment.rotateDegrees = trainConfig.augment.rotateDegrees;
+                }
+                if (train->get_option("--scale-jitter")->count() > 0) {
+                    augment.scaleJitter = trainConfig.augment.scaleJitter;
+                }
+                if (train->get_option("--shift")->count() > 0) {
+                    augment.shift = trainConfig.augment.shift;
+                }
                 std::cerr << fmt::format(
-                    "resuming {} at step {} of {}, learning rate {:g}, {} (its architecture "
-                    "and other settings come from the checkpoint)\n",
+                    "resuming {} at step {} of {}, learning rate {:g} (the discriminator's "
+                    "{:g} times that), {} (its architecture and other settings come from the "
+                    "checkpoint)\n",
                     resume, trainer->stepCount(), trainer->config().steps, trainer->learningRate(),
+                    trainer->config().discriminatorLrScale,
                     precisionName(trainer->config().precision));
                 const std::string savedHash =
                     head.meta.value("provenance", nlohmann::json::object())

@@ -8,8 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/data/dataset.h"
+#include "core/io/container.h"
 #include "core/io/modelfile.h"
 #include "core/io/sheet.h"
+#include "core/train/trainconfig.h"
 #include "testutil.h"
 
 using namespace cattery;
@@ -213,13 +215,24 @@ void TestCli::prepareTrainResumeSample() {
         cli({QStringLiteral("train"), QStringLiteral("--data"), path("blobs.data"),
              QStringLiteral("--out"), path("trained.cattery"), QStringLiteral("--steps"),
              QStringLiteral("20"), QStringLiteral("--resume"), path("trained.checkpoint.cattery"),
-             QStringLiteral("--lr"), QStringLiteral("2e-5")});
+             QStringLiteral("--lr"), QStringLiteral("2e-5"), QStringLiteral("--lr-d-scale"),
+             QStringLiteral("3"), QStringLiteral("--rotate"), QStringLiteral("0")});
     QVERIFY2(resumed.code == 0, qPrintable(resumed.err + resumed.out));
     QVERIFY2(resumed.err.contains(QStringLiteral("at step 12")), qPrintable(resumed.err));
-    // A resumed run may go on with a new learning rate.
+    // A resumed run may go on with new learning rates and augmentation; only what is given changes.
     QVERIFY2(resumed.err.contains(QStringLiteral("learning rate 2e-05")) &&
+                 resumed.err.contains(QStringLiteral("3 times that")) &&
                  resumed.err.contains(QStringLiteral("lr 2e-05")),
              qPrintable(resumed.err));
+    const nlohmann::json resumedConfig =
+        readContainer(path("trained.checkpoint.cattery").toStdString())
+            .meta.at("training")
+            .at("config");
+    QCOMPARE(resumedConfig.at("discriminator_lr_scale").get<double>(), 3.0);
+    QCOMPARE(resumedConfig.at("augment").at("rotate_degrees").get<double>(), 0.0);
+    QCOMPARE(resumedConfig.at("augment").at("scale_jitter").get<double>(),
+             TrainConfig().augment.scaleJitter);
+    QCOMPARE(resumedConfig.at("augment").at("flip").get<bool>(), true);
     const Model resumedModel = loadModel(path("trained.cattery").toStdString());
     QCOMPARE(resumedModel.provenance.steps, 20);
     QCOMPARE(resumedModel.displayName(), std::string("Blobs"));

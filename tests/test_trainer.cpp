@@ -373,10 +373,14 @@ double meanChange(const Container& before, const Container& after, const std::st
 void TestTrainer::discriminatorLearnsAtItsOwnRate() {
     // Adam's first step moves every weight with a gradient by about the learning rate, so one
     // step from the same start shows each network's rate.
-    auto firstStep = [](double scale) {
+    // `later`: the multiple is set on the trainer after it is made, as a resumed run does.
+    auto firstStep = [](double scale, bool later = false) {
         TrainConfig c = smallConfig();
-        c.discriminatorLrScale = scale;
+        c.discriminatorLrScale = later ? 1.0 : scale;
         Trainer t(smallArch(), c, test::blobDataset(16, 32), torch::kCPU);
+        if (later) {
+            t.setLearningRates(c.learningRate, scale);
+        }
         const Container before = t.checkpoint();
         t.step();
         const Container after = t.checkpoint();
@@ -387,6 +391,9 @@ void TestTrainer::discriminatorLearnsAtItsOwnRate() {
     const auto [g4, d4] = firstStep(4.0);
     QVERIFY2(d4 / d1 > 3.5 && d4 / d1 < 4.5, qPrintable(QString::number(d4 / d1)));
     QVERIFY2(g4 / g1 > 0.9 && g4 / g1 < 1.1, qPrintable(QString::number(g4 / g1)));
+    const auto [g4later, d4later] = firstStep(4.0, true);
+    QVERIFY2(d4later / d1 > 3.5 && d4later / d1 < 4.5, qPrintable(QString::number(d4later / d1)));
+    QVERIFY2(g4later / g1 > 0.9 && g4later / g1 < 1.1, qPrintable(QString::number(g4later / g1)));
 
     TrainConfig bad = smallConfig();
     bad.discriminatorLrScale = 0;
@@ -400,6 +407,15 @@ void TestTrainer::discriminatorLearnsAtItsOwnRate() {
     QVERIFY_THROWS_EXCEPTION(ConfigError, t.setLearningRate(0.5));
     t.setLearningRate(0.25);
     QCOMPARE(t.learningRate(), 0.25);
+    // And a multiple set later must keep it in range, changing nothing if not; both are checked
+    // together, so a lower rate makes room for a larger multiple.
+    QVERIFY_THROWS_EXCEPTION(ConfigError, t.setLearningRates(0.25, 5));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, t.setLearningRates(0.25, 0));
+    QCOMPARE(t.config().discriminatorLrScale, 4.0);
+    QCOMPARE(t.learningRate(), 0.25);
+    t.setLearningRates(0.01, 50);
+    QCOMPARE(t.config().discriminatorLrScale, 50.0);
+    QCOMPARE(t.learningRate(), 0.01);
 }
 
 QTEST_APPLESS_MAIN(TestTrainer)

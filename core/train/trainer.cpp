@@ -314,12 +314,18 @@ int Trainer::imageSize(const Container& checkpoint, int fallback) {
 }
 
 void Trainer::setLearningRate(double lr) {
+    setLearningRates(lr, m_config.discriminatorLrScale);
+}
+
+void Trainer::setLearningRates(double lr, double discriminatorScale) {
     TrainConfig checked = m_config;  // the same limits as a new run, the discriminator's included
     checked.learningRate = lr;
+    checked.discriminatorLrScale = discriminatorScale;
     validate(checked);
     m_lr = lr;
+    m_config.discriminatorLrScale = discriminatorScale;
     const std::pair<torch::optim::Adam*, double> rates[] = {
-        {m_optG.get(), lr}, {m_optD.get(), lr * m_config.discriminatorLrScale}};
+        {m_optG.get(), lr}, {m_optD.get(), lr * discriminatorScale}};
     for (const auto& [opt, rate] : rates) {
         for (auto& group : opt->param_groups()) {
             static_cast<torch::optim::AdamOptions&>(group.options()).lr(rate);

@@ -57,6 +57,9 @@ public:
     double learningRate() const { return m_lr; }
     // Sets both optimisers' step size now (a resumed run may go on more gently).
     void setLearningRate(double lr);
+    // Sets the generator's step size and the discriminator's as a multiple of it, both checked
+    // before either changes.
+    void setLearningRates(double lr, double discriminatorScale);
     const ArchConfig& arch() const { return m_arch; }
     const TrainConfig& config() const { return m_config; }
     TrainConfig& config() { return m_config; }
