@@ -166,9 +166,9 @@ void blendWeights(const torch::nn::Module& from, torch::nn::Module& to, double s
     blend(from.buffers(), to.buffers());
 }
 
-torch::optim::AdamOptions adamOptions(const TrainConfig& c, double scale) {
-    return torch::optim::AdamOptions(c.learningRate * scale)
-        .betas(std::make_tuple(c.beta1, c.beta2));
+// The betas; the step sizes are set by Trainer::setLearningRates.
+torch::optim::AdamOptions adamOptions(const TrainConfig& c) {
+    return torch::optim::AdamOptions(c.learningRate).betas(std::make_tuple(c.beta1, c.beta2));
 }
 
 }  // namespace
@@ -268,10 +268,10 @@ Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset data
         blendWeights(*m_generator, *m_average, 1.0);
         m_average->eval();
     }
-    m_optG =
-        std::make_unique<torch::optim::Adam>(m_generator->parameters(), adamOptions(config, 1.0));
-    m_optD = std::make_unique<torch::optim::Adam>(m_discriminator->parameters(),
-                                                  adamOptions(config, config.discriminatorLrScale));
+    m_optG = std::make_unique<torch::optim::Adam>(m_generator->parameters(), adamOptions(config));
+    m_optD =
+        std::make_unique<torch::optim::Adam>(m_discriminator->parameters(), adamOptions(config));
+    setLearningRates(config.learningRate, config.discriminatorLrScale);
     m_sampleLatents =
         sampleLatents(config.sampleCount, arch.latentDim, config.seed ^ kSampleSeedSalt);
     m_lastGood = checkpoint();
