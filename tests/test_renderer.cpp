@@ -111,8 +111,10 @@ void TestRenderer::deviceChoice() {
         QVERIFY_THROWS_EXCEPTION(ConfigError, chooseDevice("cuda"));
     }
     QCOMPARE(configureThreads(1), 1);
-    QVERIFY(
-        QString::fromStdString(describeDevice(torch::kCPU)).contains(QStringLiteral("1 threads")));
+    QCOMPARE(QString::fromStdString(describeDevice(torch::kCPU)), QStringLiteral("cpu (1 thread)"));
+    QCOMPARE(configureThreads(2), 2);
+    QCOMPARE(QString::fromStdString(describeDevice(torch::kCPU)),
+             QStringLiteral("cpu (2 threads)"));
     QVERIFY(configureThreads(0) >= 1);
 }
 

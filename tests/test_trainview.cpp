@@ -101,9 +101,9 @@ void TestTrainView::deviceAndPrecisionAreRemembered() {
     QCOMPARE(device->count(), 3);
     const int cpu = device->findData(QStringLiteral("cpu"));
     QVERIFY(cpu >= 0);
-    QCOMPARE(
-        device->itemText(cpu),
-        QStringLiteral("CPU (%1 threads)").arg(std::max(1U, std::thread::hardware_concurrency())));
+    const unsigned threads = std::max(1U, std::thread::hardware_concurrency());
+    QCOMPARE(device->itemText(cpu), threads == 1 ? QStringLiteral("CPU (1 thread)")
+                                                 : QStringLiteral("CPU (%1 threads)").arg(threads));
     const int cuda = device->findData(QStringLiteral("cuda"));
     const auto* items = qobject_cast<QStandardItemModel*>(device->model());
     QCOMPARE(items->item(cuda)->isEnabled(), torch::cuda::is_available());

@@ -13,6 +13,14 @@
 #include "core/runtime/hardware.h"
 
 namespace cattery {
+namespace {
+
+// "1 thread", "2 threads".
+std::string threadCount(int threads) {
+    return fmt::format("{} thread{}", threads, threads == 1 ? "" : "s");
+}
+
+}  // namespace
 
 torch::Device chooseDevice(const std::string& preference) {
     if (preference == "cpu") {
@@ -38,7 +46,7 @@ std::string describeDevice(const torch::Device& device) {
         return name.empty() ? fmt::format("cuda:{}", index)
                             : fmt::format("cuda:{} ({})", index, name);
     }
-    return fmt::format("cpu ({} threads)", at::get_num_threads());
+    return fmt::format("cpu ({})", threadCount(at::get_num_threads()));
 }
 
 int cpuThreads() {
@@ -89,7 +97,7 @@ std::string gpuName(int index) {
 }
 
 std::vector<DeviceChoice> deviceChoices() {
-    const std::string cpu = fmt::format("CPU ({} threads)", cpuThreads());
+    const std::string cpu = fmt::format("CPU ({})", threadCount(cpuThreads()));
     const bool cuda = torch::cuda::is_available();
     std::string gpu;
     if (cuda) {
