@@ -21,10 +21,11 @@
 #include "core/io/modelfile.h"
 #include "core/io/sheet.h"
 #include "core/latent/latentspace.h"
-#include "core/metrics/metrics.h"
+#include "core/metrics/swd.h"
 #include "core/runtime/device.h"
 #include "core/runtime/paths.h"
 #include "core/runtime/renderer.h"
+#include "core/runtime/threads.h"
 #include "core/train/trainloop.h"
 
 namespace {
@@ -313,9 +314,6 @@ int main(int argc, char** argv) {
         "MODEL may be left out to use the shipped default model."};
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("cattery-cli ") + CATTERY_VERSION);
-    int threads = 0;
-    app.add_option("--threads", threads, "CPU threads for the model (0 = every core)")
-        ->check(CLI::Range(0, 1024));
 
     // info
     std::string infoModel;
@@ -492,6 +490,15 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     train->add_option("--shift", trainConfig.augment.shift, "Random shift fraction (0: off)")
         ->capture_default_str();
+
+    int threads = 0;
+    for (auto* cmd : {sample, grid, arith, train, eval}) {
+        cmd->add_option("--threads", threads,
+                        "CPU threads for the model (0: the CPUs this process may use; while "
+                        "training, fewer when other programs keep some busy)")
+            ->check(CLI::Range(0, 1024))
+            ->capture_default_str();
+    }
 
     int proceduralCount = 0;
     for (auto* cmd : {prepare, train, eval}) {
@@ -686,6 +693,7 @@ int main(int argc, char** argv) {
             }
             LoopOptions options;
             options.modelPath = trainOut;
+            options.threads = threads;
             options.checkpointPath =
                 checkpointPath.empty() ? checkpointPathFor(trainOut) : checkpointPath;
             ProgressLine progress(trainer->config().steps);

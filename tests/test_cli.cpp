@@ -4,6 +4,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -24,10 +25,14 @@ struct Run {
     QString err;
 };
 
-Run cli(const QStringList& args, int timeoutMs = 120000, const QString& workingDir = {}) {
+Run cli(const QStringList& args, int timeoutMs = 120000, const QString& workingDir = {},
+        const std::optional<QProcessEnvironment>& environment = std::nullopt) {
     QProcess p;
     if (!workingDir.isEmpty()) {
         p.setWorkingDirectory(workingDir);
+    }
+    if (environment) {
+        p.setProcessEnvironment(*environment);
     }
     p.start(QStringLiteral(CATTERY_CLI_PATH), args);
     Run r;
@@ -60,6 +65,8 @@ private Q_SLOTS:
     void defaultOutputsNeverOverwrite();
     void proceduralCats();
     void evalScoresAModel();
+    void threadsOnEverySubcommand();
+    void startupHandsOpenMPAShortSpin();
     void usageErrorsExitWithTwo_data();
     void usageErrorsExitWithTwo();
     void badInputExitsWithOne_data();
@@ -341,6 +348,46 @@ void TestCli::defaultOutputsNeverOverwrite() {
     }
 }
 
+void TestCli::threadsOnEverySubcommand() {
+    const QString out = path("threads.png");
+    for (const QStringList& args :
+         {QStringList{QStringLiteral("sample"), m_model, QStringLiteral("-n"), QStringLiteral("4")},
+          QStringList{QStringLiteral("grid"), m_model, QStringLiteral("--size"),
+                      QStringLiteral("2")},
+          QStringList{QStringLiteral("arith"), m_model}}) {
+        const Run r = cli(args + QStringList{QStringLiteral("--threads"), QStringLiteral("1"),
+                                             QStringLiteral("--out"), out});
+        QVERIFY2(r.code == 0, qPrintable(args.first() + QStringLiteral(": ") + r.err));
+        QVERIFY(QFile::remove(out));
+    }
+}
+
+void TestCli::startupHandsOpenMPAShortSpin() {
+    // OpenMP prints the settings it started with (OMP_DISPLAY_ENV) as it loads, before main().
+    const auto spin = [this](const QProcessEnvironment& environment) {
+        QProcessEnvironment e = environment;
+        e.insert(QStringLiteral("OMP_DISPLAY_ENV"), QStringLiteral("verbose"));
+        const Run r = cli({QStringLiteral("--version")}, 120000, {}, e);
+        const QRegularExpression line(QStringLiteral("GOMP_SPINCOUNT = '(\\d+)'"));
+        const auto match = line.match(r.err);
+        return r.code == 0 && match.hasMatch() ? match.captured(1) : r.err;
+    };
+    QProcessEnvironment plain = QProcessEnvironment::systemEnvironment();
+    plain.remove(QStringLiteral("OMP_WAIT_POLICY"));
+    plain.remove(QStringLiteral("GOMP_SPINCOUNT"));
+    plain.insert(QStringLiteral("SHLVL"), QStringLiteral("1"));
+    QCOMPARE(spin(plain), QStringLiteral("1000"));
+    // With no variable to borrow a slot from, the program starts itself again.
+    QCOMPARE(spin(QProcessEnvironment()), QStringLiteral("1000"));
+    // The user's own choice stands.
+    QProcessEnvironment mine = plain;
+    mine.insert(QStringLiteral("GOMP_SPINCOUNT"), QStringLiteral("12345"));
+    QCOMPARE(spin(mine), QStringLiteral("12345"));
+    mine.remove(QStringLiteral("GOMP_SPINCOUNT"));
+    mine.insert(QStringLiteral("OMP_WAIT_POLICY"), QStringLiteral("active"));
+    QVERIFY(spin(mine) != QStringLiteral("1000"));
+}
+
 void TestCli::usageErrorsExitWithTwo_data() {
     QTest::addColumn<QStringList>("args");
     QTest::newRow("no subcommand") << QStringList{};
@@ -351,6 +398,9 @@ void TestCli::usageErrorsExitWithTwo_data() {
     QTest::newRow("zero count") << QStringList{QStringLiteral("sample"), QStringLiteral("MODEL"),
                                                QStringLiteral("-n"),     QStringLiteral("0"),
                                                QStringLiteral("-o"),     QStringLiteral("x.png")};
+    QTest::newRow("negative threads") << QStringList{
+        QStringLiteral("sample"), QStringLiteral("MODEL"), QStringLiteral("--threads"),
+        QStringLiteral("-1"),     QStringLiteral("-o"),    QStringLiteral("x.png")};
     QTest::newRow("count not a number")
         << QStringList{QStringLiteral("sample"), QStringLiteral("MODEL"), QStringLiteral("-n"),
                        QStringLiteral("many"),   QStringLiteral("-o"),    QStringLiteral("x.png")};

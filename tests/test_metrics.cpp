@@ -4,7 +4,7 @@
 #include "core/data/imagefolder.h"
 #include "core/data/proceduralcats.h"
 #include "core/errors.h"
-#include "core/metrics/metrics.h"
+#include "core/metrics/swd.h"
 #include "testutil.h"
 
 using namespace cattery;

@@ -6,6 +6,7 @@
 #include "core/runtime/device.h"
 #include "core/runtime/inference.h"
 #include "core/runtime/renderer.h"
+#include "core/runtime/threads.h"
 #include "testutil.h"
 
 using namespace cattery;

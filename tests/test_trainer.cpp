@@ -8,6 +8,7 @@
 #include "core/io/modelfile.h"
 #include "core/io/tensorio.h"
 #include "core/runtime/device.h"
+#include "core/runtime/threads.h"
 #include "core/train/trainer.h"
 #include "core/train/trainloop.h"
 #include "testutil.h"

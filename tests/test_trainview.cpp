@@ -3,7 +3,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include <QComboBox>
 #include <QLabel>
@@ -16,6 +15,7 @@
 #include <QTabWidget>
 
 #include "core/io/modelfile.h"
+#include "core/runtime/threads.h"
 #include "testutil.h"
 #include "ui/mainwindow.h"
 #include "ui/trainview.h"
@@ -36,7 +36,7 @@ private Q_SLOTS:
     void init();
     void cleanup();
     void badFolderKeepsStartDisabled();
-    void deviceAndPrecisionAreRemembered();
+    void deviceThreadsAndPrecisionAreRemembered();
     void trainPauseResumeStopAndExplore();
 
 private:
@@ -90,7 +90,7 @@ void TestTrainView::badFolderKeepsStartDisabled() {
     QVERIFY(!view->running());
 }
 
-void TestTrainView::deviceAndPrecisionAreRemembered() {
+void TestTrainView::deviceThreadsAndPrecisionAreRemembered() {
     auto* precision = m_window->trainView()->findChild<QComboBox*>(QStringLiteral("precision"));
     QVERIFY(precision);
     QCOMPARE(precision->currentData().toString(), QStringLiteral("auto"));
@@ -101,19 +101,28 @@ void TestTrainView::deviceAndPrecisionAreRemembered() {
     QCOMPARE(device->count(), 3);
     const int cpu = device->findData(QStringLiteral("cpu"));
     QVERIFY(cpu >= 0);
-    const unsigned threads = std::max(1U, std::thread::hardware_concurrency());
+    const int threads = usableCpus();
     QCOMPARE(device->itemText(cpu), threads == 1 ? QStringLiteral("CPU (1 thread)")
                                                  : QStringLiteral("CPU (%1 threads)").arg(threads));
     const int cuda = device->findData(QStringLiteral("cuda"));
     const auto* items = qobject_cast<QStandardItemModel*>(device->model());
     QCOMPARE(items->item(cuda)->isEnabled(), torch::cuda::is_available());
     device->setCurrentIndex(cpu);
+    // Threads: Automatic unless set, and what is set reaches the run.
+    auto* threadCount = m_window->trainView()->findChild<QSpinBox*>(QStringLiteral("threads"));
+    QVERIFY(threadCount);
+    QCOMPARE(threadCount->value(), 0);
+    QCOMPARE(threadCount->text(), QStringLiteral("Automatic"));
+    QCOMPARE(m_window->trainView()->settings().threads, 0);
+    threadCount->setValue(1);
+    QCOMPARE(m_window->trainView()->settings().threads, 1);
     // The next window starts with the same choices.
     m_window = std::make_unique<MainWindow>(m_model);
     precision = m_window->trainView()->findChild<QComboBox*>(QStringLiteral("precision"));
     QCOMPARE(precision->currentData().toString(), QStringLiteral("fp32"));
     device = m_window->trainView()->findChild<QComboBox*>(QStringLiteral("device"));
     QCOMPARE(device->currentData().toString(), QStringLiteral("cpu"));
+    QCOMPARE(m_window->trainView()->findChild<QSpinBox*>(QStringLiteral("threads"))->value(), 1);
 }
 
 void TestTrainView::trainPauseResumeStopAndExplore() {

@@ -9,6 +9,7 @@
 #include "core/io/modelfile.h"
 #include "core/runtime/device.h"
 #include "core/runtime/renderer.h"
+#include "core/runtime/threads.h"
 
 namespace cattery::ui {
 
@@ -144,6 +145,8 @@ void RenderWorker::loadModel(const QString& path, quint64 serial) {
 
 void RenderWorker::renderRequest(int channel, const Request& request) {
     const auto start = std::chrono::steady_clock::now();
+    // One thread while a training run shares the cores, every thread otherwise.
+    configureThreads(drawingThreads());
     QVector<QImage> images;
     images.reserve(request.latents.size());
     for (int i = 0; i < request.latents.size(); i += kBatch) {

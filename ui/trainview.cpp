@@ -220,6 +220,16 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
                            tr("How many fixed sample latents the sample grid shows"), this);
     m_maxRollbacks = intBox(1, 100, defaults.train.maxRollbacks,
                             tr("NaN rollbacks in a row before training gives up"), this);
+    m_threads = intBox(0, 1024, 0,
+                       tr("CPU threads for training. Automatic uses the CPUs this process may use "
+                          "and fewer while other programs keep some busy (fewer threads then "
+                          "train faster); drawing keeps to one thread meanwhile"),
+                       this);
+    m_threads->setSpecialValueText(tr("Automatic"));
+    m_threads->setValue(QSettings().value(QStringLiteral("train/threads"), 0).toInt());
+    connect(m_threads, &QSpinBox::valueChanged, this,
+            [](int n) { QSettings().setValue(QStringLiteral("train/threads"), n); });
+    m_threads->setObjectName(QStringLiteral("threads"));
     // Object names let scripts and tests find every knob.
     m_latent->setObjectName(QStringLiteral("latent"));
     m_nf->setObjectName(QStringLiteral("nf"));
@@ -248,6 +258,7 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     adv->addRow(tr("Lowest lr:"), m_minLr);
     adv->addRow(tr("Sample count:"), m_sampleCount);
     adv->addRow(tr("Rollbacks before giving up:"), m_maxRollbacks);
+    adv->addRow(tr("Threads:"), m_threads);
     adv->addRow(tr("Rotation:"), m_rotate);
     adv->addRow(tr("Zoom:"), m_zoom);
     adv->addRow(tr("Shift:"), m_shift);
@@ -531,6 +542,7 @@ TrainSettings TrainView::settings() const {
     s.train.augment.shift = m_shift->value();
     s.train.sampleCount = m_sampleCount->value();
     s.train.maxRollbacks = m_maxRollbacks->value();
+    s.threads = m_threads->value();
     return s;
 }
 

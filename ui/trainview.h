@@ -107,6 +107,7 @@ private:
     QDoubleSpinBox* m_shift;
     QSpinBox* m_sampleCount;
     QSpinBox* m_maxRollbacks;
+    QSpinBox* m_threads;
     QComboBox* m_deviceChoice;
     QComboBox* m_precisionChoice;
     QLabel* m_report;

@@ -12,9 +12,10 @@
 #include "core/data/imagefolder.h"
 #include "core/errors.h"
 #include "core/latent/rng.h"
-#include "core/metrics/metrics.h"
+#include "core/metrics/diversity.h"
 #include "core/runtime/device.h"
 #include "core/runtime/renderer.h"
+#include "core/runtime/threads.h"
 #include "core/train/trainloop.h"
 #include "ui/latentmath.h"
 
@@ -207,6 +208,8 @@ void TrainWorker::runTrain() {
     };
     callbacks.onWarning = [&](const std::string& w) { Q_EMIT warning(QString::fromStdString(w)); };
     Q_EMIT started(QString::fromStdString(describeDevice(device)), trainer->stepCount());
+    options.threads = s.threads;
+    const TrainingShare share;  // drawing keeps to one thread meanwhile
     const LoopEnd end = runTraining(*trainer, options, callbacks, m_stop, &m_pause);
     Q_EMIT finished(end == LoopEnd::Stopped, s.modelPath);
 }

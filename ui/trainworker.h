@@ -28,6 +28,7 @@ struct TrainSettings {
     QString resumeFrom;                          // a checkpoint to continue (empty: a new run)
     QString device = QStringLiteral("auto");     // auto, cpu or cuda
     QString precision = QStringLiteral("auto");  // auto (decided by the device), fp32 or bf16
+    int threads = 0;  // CPU threads (0: automatic, fewer while other programs keep cores busy)
     ArchConfig arch;
     TrainConfig train;  // its precision is set from `precision` when the run starts
 };

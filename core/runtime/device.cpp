@@ -5,12 +5,12 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "core/errors.h"
 #include "core/runtime/hardware.h"
+#include "core/runtime/threads.h"
 
 namespace cattery {
 namespace {
@@ -47,10 +47,6 @@ std::string describeDevice(const torch::Device& device) {
                             : fmt::format("cuda:{} ({})", index, name);
     }
     return fmt::format("cpu ({})", threadCount(at::get_num_threads()));
-}
-
-int cpuThreads() {
-    return static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
 }
 
 std::string gpuName(int index) {
@@ -97,7 +93,7 @@ std::string gpuName(int index) {
 }
 
 std::vector<DeviceChoice> deviceChoices() {
-    const std::string cpu = fmt::format("CPU ({})", threadCount(cpuThreads()));
+    const std::string cpu = fmt::format("CPU ({})", threadCount(usableCpus()));
     const bool cuda = torch::cuda::is_available();
     std::string gpu;
     if (cuda) {
@@ -152,14 +148,6 @@ Precision defaultPrecision(const torch::Device& device) {
 Precision choosePrecision(const std::string& preference, const torch::Device& device) {
     return preference == "auto" || preference.empty() ? defaultPrecision(device)
                                                       : precisionFromName(preference);
-}
-
-int configureThreads(int threads) {
-    if (threads <= 0) {
-        threads = cpuThreads();
-    }
-    at::set_num_threads(threads);
-    return threads;
 }
 
 }  // namespace cattery

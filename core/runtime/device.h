@@ -19,8 +19,5 @@ std::string describeDevice(const torch::Device& device);
 Precision defaultPrecision(const torch::Device& device);
 // "auto" (or empty): defaultPrecision(device); else "fp32" or "bf16" (ConfigError for others).
 Precision choosePrecision(const std::string& preference, const torch::Device& device);
-// Sets LibTorch's intra-op thread count for the calling thread's work: 0 means every core.
-// Call once at the start of each thread that runs the model.
-int configureThreads(int threads = 0);
 
 }  // namespace cattery

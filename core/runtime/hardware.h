@@ -19,7 +19,5 @@ std::vector<DeviceChoice> deviceChoices();
 // The model name the NVIDIA driver gives CUDA device `index` ("NVIDIA H100 80GB HBM3"), or ""
 // where the driver does not say (another vendor, another system, a remapped device list).
 std::string gpuName(int index);
-// Every core of the CPU: the thread count used for the model unless told otherwise.
-int cpuThreads();
 
 }  // namespace cattery

@@ -2,9 +2,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
+
+#include "core/runtime/threads.h"
 
 namespace cattery {
 
@@ -30,7 +33,14 @@ LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCall
         }
     };
     std::int64_t zeroKSince = -1;
+    std::optional<ThreadGovernor> governor;
+    if (trainer.device().is_cpu()) {
+        governor.emplace(options.threads);
+    }
     while (trainer.stepCount() < config.steps) {
+        if (governor) {
+            governor->update();
+        }
         if (stop.load()) {
             saveAll();
             return LoopEnd::Stopped;

@@ -16,6 +16,7 @@ struct LoopOptions {
     std::string modelPath;  // the finished model (written at the end and at a stop)
     std::string
         checkpointPath;  // the rolling checkpoint (every checkpointEvery steps and at the end)
+    int threads = 0;     // CPU threads (0: as many as other processes leave free, ThreadGovernor)
 };
 
 struct LoopCallbacks {

@@ -19,6 +19,7 @@
 #include "core/runtime/device.h"
 #include "core/runtime/inference.h"
 #include "core/runtime/renderer.h"
+#include "core/runtime/threads.h"
 #include "core/train/trainloop.h"
 #include "tests/bench/benchutil.h"
 

@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include "core/metrics/diversity.h"
+
 namespace cattery {
 
 // Sliced Wasserstein distance between two sets of images, as in ProGAN (Karras et al. 2018): 7x7
@@ -29,15 +31,5 @@ struct SwdResult {
 // smaller one's count so both sides have as many patches.
 SwdResult slicedWasserstein(const torch::Tensor& a, const torch::Tensor& b,
                             const SwdConfig& config = {});
-
-// Mean root-mean-square difference between random pairs of distinct images, in [0, 1] units.
-// A collapsed generator scores near 0; compare with the data's own figure.
-double meanPairwiseDistance(const torch::Tensor& images, int pairs = 2000, std::uint64_t seed = 1);
-
-// Samples' pairwise distance over the data's. Below kCollapsedDiversity the samples are
-// clearly less varied than the data: mode collapse.
-constexpr double kCollapsedDiversity = 0.5;
-double diversityRatio(const torch::Tensor& samples, const torch::Tensor& data,
-                      std::uint64_t seed = 1);
 
 }  // namespace cattery

@@ -1,4 +1,4 @@
-#include "core/metrics/metrics.h"
+#include "core/metrics/swd.h"
 
 #include <algorithm>
 
@@ -7,21 +7,12 @@
 
 #include "core/errors.h"
 #include "core/latent/rng.h"
+#include "core/metrics/diversity.h"
 
 namespace cattery {
 namespace {
 
 constexpr int kPatch = 7;
-
-void checkImages(const torch::Tensor& images, const char* what) {
-    if (!images.defined() || images.dim() != 4 || images.size(1) != 3 ||
-        images.scalar_type() != torch::kUInt8 || images.size(2) != images.size(3)) {
-        throw ConfigError(fmt::format("{} must be N x 3 x S x S 8-bit images", what));
-    }
-    if (images.size(0) < 2) {
-        throw ConfigError(fmt::format("{} needs at least 2 images, got {}", what, images.size(0)));
-    }
-}
 
 std::vector<int> pyramidSizes(int size, int minLevelSize) {
     std::vector<int> sizes{size};
@@ -111,8 +102,8 @@ double swd(const torch::Tensor& a, const torch::Tensor& b, const SwdConfig& conf
 
 SwdResult slicedWasserstein(const torch::Tensor& a, const torch::Tensor& b,
                             const SwdConfig& config) {
-    checkImages(a, "the first image set");
-    checkImages(b, "the second image set");
+    checkImageSet(a, "the first image set");
+    checkImageSet(b, "the second image set");
     if (a.size(2) != b.size(2)) {
         throw ConfigError(fmt::format("cannot compare {}x{} images with {}x{} ones", a.size(2),
                                       a.size(2), b.size(2), b.size(2)));
@@ -140,36 +131,6 @@ SwdResult slicedWasserstein(const torch::Tensor& a, const torch::Tensor& b,
     }
     result.average /= static_cast<double>(levels);
     return result;
-}
-
-double meanPairwiseDistance(const torch::Tensor& images, int pairs, std::uint64_t seed) {
-    checkImages(images, "the image set");
-    if (pairs < 1) {
-        throw ConfigError("at least one pair is needed");
-    }
-    const auto n = static_cast<uint64_t>(images.size(0));
-    std::vector<int64_t> first;
-    std::vector<int64_t> second;
-    Rng rng(seed);
-    for (int p = 0; p < pairs; ++p) {
-        const auto i = rng.below(n);
-        const auto j = (i + 1 + rng.below(n - 1)) % n;
-        first.push_back(static_cast<int64_t>(i));
-        second.push_back(static_cast<int64_t>(j));
-    }
-    torch::NoGradGuard noGrad;
-    const auto flat = images.cpu().flatten(1).to(torch::kFloat32) / 255.0;
-    const auto a = flat.index_select(0, torch::tensor(first));
-    const auto b = flat.index_select(0, torch::tensor(second));
-    return (a - b).pow(2).mean(1).sqrt().mean().item<double>();
-}
-
-double diversityRatio(const torch::Tensor& samples, const torch::Tensor& data, std::uint64_t seed) {
-    const double reference = meanPairwiseDistance(data, 2000, seed);
-    if (reference <= 0.0) {
-        throw ConfigError("the data's images are all the same, so variety cannot be compared");
-    }
-    return meanPairwiseDistance(samples, 2000, seed) / reference;
 }
 
 }  // namespace cattery
