@@ -19,6 +19,7 @@
 #include "core/data/proceduralcats.h"
 #include "core/errors.h"
 #include "core/io/modelfile.h"
+#include "core/io/naming.h"
 #include "core/io/sheet.h"
 #include "core/latent/latentspace.h"
 #include "core/metrics/swd.h"
@@ -26,6 +27,8 @@
 #include "core/runtime/paths.h"
 #include "core/runtime/renderer.h"
 #include "core/runtime/threads.h"
+#include "core/train/progress.h"
+#include "core/train/resume.h"
 #include "core/train/trainloop.h"
 
 namespace {
@@ -71,37 +74,6 @@ std::string resolveModel(const std::string& given) {
                     "no model was named and no shipped model was found in:" + where);
 }
 
-// Where a file goes when no --out is given: `stem` + `ext` in the working folder, or stem-2,
-// stem-3, ... so that nothing already there is overwritten. `companion` names a file that goes
-// beside it (a model's checkpoint), which must be free too.
-std::string unusedPath(const std::string& stem, const std::string& ext,
-                       const std::function<std::string(const std::string&)>& companion = {}) {
-    for (int n = 1;; ++n) {
-        const std::string path = (n == 1 ? stem : fmt::format("{}-{}", stem, n)) + ext;
-        if (!std::filesystem::exists(path) &&
-            (!companion || !std::filesystem::exists(companion(path)))) {
-            return path;
-        }
-    }
-}
-
-// The name of what a path holds: "chubby" for models/chubby.cattery, "images" for images/.
-std::string stemOf(const std::string& path) {
-    std::filesystem::path p(path);
-    if (!p.has_filename()) {
-        p = p.parent_path();  // a folder given with a trailing slash
-    }
-    std::string name = p.filename().string();
-    for (const std::string suffix : {".checkpoint.cattery", ".cattery"}) {
-        if (name.size() > suffix.size() &&
-            name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
-            return name.substr(0, name.size() - suffix.size());
-        }
-    }
-    const std::string stem = p.stem().string();
-    return stem.empty() || stem == "." || stem == ".." ? std::string("model") : stem;
-}
-
 std::array<float, 3> parseThree(const std::string& text, const std::string& option) {
     std::array<float, 3> v{};
     std::stringstream in(text);
@@ -141,10 +113,10 @@ SheetOptions sheetOptions(int columns, int scale, int padding) {
     return o;
 }
 
-void writeRendered(Model& model, const torch::Tensor& latents, const std::string& view, int columns,
-                   const SheetOptions& options, const std::string& out,
-                   nlohmann::json extra = nlohmann::json::object()) {
-    Renderer renderer(model.generator, torch::kCPU, 0);
+void writeRendered(Model& model, const torch::Device& device, const torch::Tensor& latents,
+                   const std::string& view, int columns, const SheetOptions& options,
+                   const std::string& out, nlohmann::json extra = nlohmann::json::object()) {
+    Renderer renderer(model.generator, device, 0);
     const auto images = renderer.render(latents);
     nlohmann::json meta = sheetMetadata(view, model.displayName(), latents, columns);
     for (auto& [key, value] : extra.items()) {
@@ -157,38 +129,27 @@ void writeRendered(Model& model, const torch::Tensor& latents, const std::string
                              model.arch.imageSize);
 }
 
-std::string formatDuration(double seconds) {
-    if (!std::isfinite(seconds) || seconds < 0) {
-        return "--:--";
-    }
-    const auto s = static_cast<long long>(seconds + 0.5);
-    if (s >= 3600) {
-        return fmt::format("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
-    }
-    return fmt::format("{}:{:02}", s / 60, s % 60);
-}
-
 // The live one-line display: rewritten in place on a terminal, a line every few seconds otherwise.
 class ProgressLine {
 public:
-    explicit ProgressLine(std::int64_t total)
-        : m_total(total), m_tty(::isatty(STDERR_FILENO) != 0) {}
+    ProgressLine(std::int64_t total, int batch)
+        : m_meter(total, batch), m_tty(::isatty(STDERR_FILENO) != 0) {}
 
     void update(const StepStats& s) {
+        m_meter.update(s);
         const auto now = std::chrono::steady_clock::now();
-        m_rate = m_rate <= 0 ? s.imagesPerSecond : 0.9 * m_rate + 0.1 * s.imagesPerSecond;
         const double interval = m_tty ? 0.2 : 5.0;
-        if (std::chrono::duration<double>(now - m_last).count() < interval && s.step != m_total) {
+        if (std::chrono::duration<double>(now - m_last).count() < interval &&
+            s.step != m_meter.total()) {
             return;
         }
         m_last = now;
-        const double stepsPerSecond = m_batch > 0 && m_rate > 0 ? m_rate / m_batch : 0;
-        const double eta = stepsPerSecond > 0 ? double(m_total - s.step) / stepsPerSecond : -1;
         const std::string line = fmt::format(
             "step {}/{} | {:.1f} img/s | ETA {} | L(x) {:.4f} L(G(z)) {:.4f} | k {:.4f} | M {:.4f} "
             "| lr {:.2g}",
-            s.step, m_total, m_rate, formatDuration(eta), s.lossReal, s.lossFake, s.k,
-            s.convergence, s.learningRate);
+            s.step, m_meter.total(), m_meter.imagesPerSecond(),
+            formatDuration(m_meter.etaSeconds(s.step)), s.lossReal, s.lossFake, s.k, s.convergence,
+            s.learningRate);
         if (m_tty) {
             std::cerr << "\r\033[K" << line << std::flush;
         } else {
@@ -206,14 +167,11 @@ public:
             m_open = false;
         }
     }
-    void setBatch(int batch) { m_batch = batch; }
 
 private:
-    std::int64_t m_total;
+    ProgressMeter m_meter;
     bool m_tty;
     bool m_open = false;
-    int m_batch = 16;
-    double m_rate = 0;
     std::chrono::steady_clock::time_point m_last{};
 };
 
@@ -246,7 +204,8 @@ Dataset loadData(const std::string& data, int size, bool recursive, const std::s
 
 // The model's samples, an untrained generator of the same shape, and one half of the data, each
 // scored against the other half: the untrained score is the ceiling to beat, the data's the floor.
-void runEval(Model& model, const Dataset& data, int count, std::uint64_t seed, bool json) {
+void runEval(Model& model, const torch::Device& device, const Dataset& data, int count,
+             std::uint64_t seed, bool json) {
     if (data.count() < 4) {
         throw DataError(data.source,
                         fmt::format("{} images; scoring needs at least 4", data.count()));
@@ -261,7 +220,6 @@ void runEval(Model& model, const Dataset& data, int count, std::uint64_t seed, b
     if (dataDistance == 0.0) {
         throw DataError(data.source, "every image is the same, so there is nothing to compare");
     }
-    const torch::Device device = chooseDevice("auto");
     const torch::Tensor z = sampleLatents(static_cast<int>(n), model.arch.latentDim, seed);
     torch::manual_seed(seed);
     const Generator untrained(model.arch);
@@ -491,6 +449,13 @@ int main(int argc, char** argv) {
     train->add_option("--shift", trainConfig.augment.shift, "Random shift fraction (0: off)")
         ->capture_default_str();
 
+    std::string modelDevice = "auto";
+    for (auto* cmd : {sample, grid, arith, eval}) {
+        cmd->add_option("--device", modelDevice,
+                        "auto (the GPU when there is one), cpu or cuda (an error without a GPU)")
+            ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+            ->capture_default_str();
+    }
     int threads = 0;
     for (auto* cmd : {sample, grid, arith, train, eval}) {
         cmd->add_option("--threads", threads,
@@ -537,8 +502,9 @@ int main(int argc, char** argv) {
             const torch::Tensor z =
                 sampleLatents(sampleCount, model.arch.latentDim, sampleSeed, truncation);
             const int columns = sampleColumns > 0 ? sampleColumns : 0;
-            writeRendered(model, z, "batch", columns, sheetOptions(columns, scale, padding),
-                          sampleOut, {{"seed", sampleSeed}, {"truncation", truncation}});
+            writeRendered(model, chooseDevice(modelDevice), z, "batch", columns,
+                          sheetOptions(columns, scale, padding), sampleOut,
+                          {{"seed", sampleSeed}, {"truncation", truncation}});
         } else if (*grid) {
             Model model = loadModel(resolveModel(gridModel));
             std::array<torch::Tensor, 4> c;
@@ -559,8 +525,8 @@ int main(int argc, char** argv) {
             }
             const torch::Tensor z =
                 cornerGrid(c, gridSize, slerp ? Interpolation::Spherical : Interpolation::Linear);
-            writeRendered(model, z, "grid", gridSize, sheetOptions(gridSize, scale, padding),
-                          gridOut,
+            writeRendered(model, chooseDevice(modelDevice), z, "grid", gridSize,
+                          sheetOptions(gridSize, scale, padding), gridOut,
                           {{"corners", cornerJson}, {"interpolation", slerp ? "slerp" : "lerp"}});
         } else if (*arith) {
             Model model = loadModel(resolveModel(arithModel));
@@ -568,7 +534,8 @@ int main(int argc, char** argv) {
             const auto b = model.latent.fromThree(parseThree(vb, "--b"));
             const auto c = model.latent.fromThree(parseThree(vc, "--c"));
             const torch::Tensor z = torch::stack({a, b, c, arithmetic(a, b, c)});
-            writeRendered(model, z, "arith", 4, sheetOptions(4, scale, padding), arithOut);
+            writeRendered(model, chooseDevice(modelDevice), z, "arith", 4,
+                          sheetOptions(4, scale, padding), arithOut);
         } else if (*cats) {
             std::filesystem::create_directories(catOut);
             std::vector<RgbImage> drawn;
@@ -598,7 +565,7 @@ int main(int argc, char** argv) {
         } else if (*eval) {
             Model model = loadModel(resolveModel(evalModel));
             runEval(
-                model,
+                model, chooseDevice(modelDevice),
                 loadData(evalData, model.arch.imageSize, recursive, fit, proceduralCount, catSeed),
                 evalCount, evalSeed, evalJson);
         } else if (*train) {
@@ -621,50 +588,41 @@ int main(int argc, char** argv) {
                 // The length, the learning rates, the halving interval, the precision and the
                 // augmentation may change on resume (a run is often continued more gently);
                 // everything else comes from the checkpoint.
-                if (train->get_option("--steps")->count() > 0) {
-                    trainer->config().steps = steps;
+                const auto given = [train](const char* option) {
+                    return train->get_option(option)->count() > 0;
+                };
+                ResumeChanges changes;
+                if (given("--steps")) {
+                    changes.steps = steps;
                 }
-                if (train->get_option("--lr-halve-every")->count() > 0) {
-                    trainer->config().lrHalveEvery = trainConfig.lrHalveEvery;
+                if (given("--lr")) {
+                    changes.learningRate = trainConfig.learningRate;
                 }
-                const bool newLr = train->get_option("--lr")->count() > 0;
-                const bool newScale = train->get_option("--lr-d-scale")->count() > 0;
-                if (newLr || newScale) {
-                    trainer->setLearningRates(
-                        newLr ? trainConfig.learningRate : trainer->learningRate(),
-                        newScale ? trainConfig.discriminatorLrScale
-                                 : trainer->config().discriminatorLrScale);
+                if (given("--lr-d-scale")) {
+                    changes.discriminatorLrScale = trainConfig.discriminatorLrScale;
                 }
-                if (train->get_option("--precision")->count() > 0) {
-                    trainer->config().precision = trainConfig.precision;
+                if (given("--lr-halve-every")) {
+                    changes.lrHalveEvery = trainConfig.lrHalveEvery;
                 }
-                // Augmentation too, each part given: a run may end on the data as it is.
-                AugmentConfig& augment = trainer->config().augment;
-                if (train->get_option("--no-flip")->count() > 0) {
-                    augment.flip = false;
+                if (given("--precision")) {
+                    changes.precision = trainConfig.precision;
                 }
-                if (train->get_option("--rotate")->count() > 0) {
-                    augment.rotateDegrees = trainConfig.augment.rotateDegrees;
+                if (given("--no-flip")) {
+                    changes.flip = false;
                 }
-                if (train->get_option("--scale-jitter")->count() > 0) {
-                    augment.scaleJitter = trainConfig.augment.scaleJitter;
+                if (given("--rotate")) {
+                    changes.rotateDegrees = trainConfig.augment.rotateDegrees;
                 }
-                if (train->get_option("--shift")->count() > 0) {
-                    augment.shift = trainConfig.augment.shift;
+                if (given("--scale-jitter")) {
+                    changes.scaleJitter = trainConfig.augment.scaleJitter;
                 }
-                std::cerr << fmt::format(
-                    "resuming {} at step {} of {}, learning rate {:g} (the discriminator's "
-                    "{:g} times that), {} (its architecture and other settings come from the "
-                    "checkpoint)\n",
-                    resume, trainer->stepCount(), trainer->config().steps, trainer->learningRate(),
-                    trainer->config().discriminatorLrScale,
-                    precisionName(trainer->config().precision));
-                const std::string savedHash =
-                    head.meta.value("provenance", nlohmann::json::object())
-                        .value("dataset_hash", "");
-                if (!savedHash.empty() && savedHash != trainer->dataset().hash) {
-                    std::cerr << "warning: these images differ from the ones the checkpoint was "
-                                 "trained on\n";
+                if (given("--shift")) {
+                    changes.shift = trainConfig.augment.shift;
+                }
+                applyResumeChanges(*trainer, changes);
+                std::cerr << describeResume(*trainer, resume) << "\n";
+                if (const std::string w = resumeDataWarning(head, trainer->dataset()); !w.empty()) {
+                    std::cerr << "warning: " << w << "\n";
                 }
             } else {
                 trainer.emplace(archConfig, trainConfig,
@@ -696,18 +654,15 @@ int main(int argc, char** argv) {
             options.threads = threads;
             options.checkpointPath =
                 checkpointPath.empty() ? checkpointPathFor(trainOut) : checkpointPath;
-            ProgressLine progress(trainer->config().steps);
-            progress.setBatch(trainer->config().batchSize);
+            ProgressLine progress(trainer->config().steps, trainer->config().batchSize);
             LoopCallbacks callbacks;
             callbacks.onStep = [&](const StepStats& s) { progress.update(s); };
             callbacks.onWarning = [&](const std::string& w) { progress.message("warning: " + w); };
             if (!samplesDir.empty()) {
                 std::filesystem::create_directories(samplesDir);
                 callbacks.onSamples = [&](std::int64_t step, const torch::Tensor& images) {
-                    const std::string path =
-                        (std::filesystem::path(samplesDir) / fmt::format("step-{:07}.png", step))
-                            .string();
-                    writeSheet(path, toImages(images), SheetOptions{});
+                    writeSheet(samplesSheetPath(samplesDir, step), toImages(images),
+                               SheetOptions{});
                 };
             }
             std::signal(SIGINT, onInterrupt);

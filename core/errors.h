@@ -40,6 +40,12 @@ public:
     using FileError::FileError;
 };
 
+// The device asked for is not on this machine (CUDA without a usable GPU).
+class DeviceError : public Error {
+public:
+    using Error::Error;
+};
+
 // Training cannot go on (for example NaN that a rollback could not cure).
 class TrainingError : public Error {
 public:

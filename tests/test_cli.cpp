@@ -13,6 +13,7 @@
 #include "core/io/modelfile.h"
 #include "core/io/sheet.h"
 #include "core/train/trainconfig.h"
+#include "core/train/trainer.h"
 #include "testutil.h"
 
 using namespace cattery;
@@ -66,6 +67,8 @@ private Q_SLOTS:
     void proceduralCats();
     void evalScoresAModel();
     void threadsOnEverySubcommand();
+    void deviceOnEverySubcommand();
+    void collapseIsReported();
     void startupHandsOpenMPAShortSpin();
     void usageErrorsExitWithTwo_data();
     void usageErrorsExitWithTwo();
@@ -360,6 +363,60 @@ void TestCli::threadsOnEverySubcommand() {
         QVERIFY2(r.code == 0, qPrintable(args.first() + QStringLiteral(": ") + r.err));
         QVERIFY(QFile::remove(out));
     }
+}
+
+void TestCli::deviceOnEverySubcommand() {
+    const QString out = path("device.png");
+    for (const QString& command :
+         {QStringLiteral("sample"), QStringLiteral("grid"), QStringLiteral("arith")}) {
+        const Run r = cli({command, m_model, QStringLiteral("--device"), QStringLiteral("cpu"),
+                           QStringLiteral("--out"), out});
+        QVERIFY2(r.code == 0, qPrintable(command + QStringLiteral(": ") + r.err));
+        QVERIFY(QFile::remove(out));
+    }
+    const Run eval = cli({QStringLiteral("eval"), m_model, QStringLiteral("--data"), m_images,
+                          QStringLiteral("--count"), QStringLiteral("4"),
+                          QStringLiteral("--device"), QStringLiteral("cpu")});
+    QVERIFY2(eval.code == 0, qPrintable(eval.err));
+    if (torch::cuda::is_available()) {
+        QSKIP("this machine has a GPU: --device cuda is no error here");
+    }
+    // No GPU here: the machine, not the command, lacks something (exit 1), said plainly.
+    const Run cuda = cli({QStringLiteral("sample"), m_model, QStringLiteral("--device"),
+                          QStringLiteral("cuda"), QStringLiteral("--out"), out});
+    QCOMPARE(cuda.code, 1);
+    QVERIFY2(cuda.err.contains(QStringLiteral("no usable GPU")), qPrintable(cuda.err));
+    QVERIFY(!QFile::exists(out));
+}
+
+void TestCli::collapseIsReported() {
+    // A checkpoint past the first steps whose generator draws one picture whatever z is.
+    Trainer t(test::tinyArch(), TrainConfig{}, test::blobDataset(12, 32), torch::kCPU);
+    t.step();
+    Container c = t.checkpoint();
+    c.meta["training"]["step"] = 1000;
+    c.meta["training"]["config"]["sample_every"] = 1;
+    for (Record& r : c.records) {
+        const bool weight = r.name.size() > 7 && r.name.rfind(".weight") == r.name.size() - 7;
+        if (r.name.rfind("generator.", 0) == 0 && weight && r.dtype == DType::Float32) {
+            r.bytes.assign(r.bytes.size(), '\0');
+        }
+    }
+    const QString checkpoint = path("collapsed.checkpoint.cattery");
+    writeContainer(checkpoint.toStdString(), c);
+    const Run r = cli({QStringLiteral("train"), QStringLiteral("--resume"), checkpoint,
+                       QStringLiteral("--data"), m_images, QStringLiteral("--steps"),
+                       QStringLiteral("1002"), QStringLiteral("--out"), path("collapsed.cattery")});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.err.contains(QStringLiteral("warning: the samples look alike")), qPrintable(r.err));
+    // These are not the images it trained on, and the run says so.
+    QVERIFY2(r.err.contains(QStringLiteral("warning: these images differ")), qPrintable(r.err));
+    // A length the run has already passed is a usage error that names the step.
+    const Run shorter = cli({QStringLiteral("train"), QStringLiteral("--resume"), checkpoint,
+                             QStringLiteral("--data"), m_images, QStringLiteral("--steps"),
+                             QStringLiteral("10"), QStringLiteral("--out"), path("short.cattery")});
+    QCOMPARE(shorter.code, 2);
+    QVERIFY2(shorter.err.contains(QStringLiteral("already at step 1002")), qPrintable(shorter.err));
 }
 
 void TestCli::startupHandsOpenMPAShortSpin() {

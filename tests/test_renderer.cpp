@@ -109,7 +109,7 @@ void TestRenderer::deviceChoice() {
     QVERIFY_THROWS_EXCEPTION(ConfigError, chooseDevice("tpu"));
     if (!torch::cuda::is_available()) {
         QVERIFY(chooseDevice("auto").is_cpu());
-        QVERIFY_THROWS_EXCEPTION(ConfigError, chooseDevice("cuda"));
+        QVERIFY_THROWS_EXCEPTION(DeviceError, chooseDevice("cuda"));
     }
     QCOMPARE(configureThreads(1), 1);
     QCOMPARE(QString::fromStdString(describeDevice(torch::kCPU)), QStringLiteral("cpu (1 thread)"));

@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 #include "core/io/modelfile.h"
+#include "core/io/naming.h"
 #include "core/io/tensorio.h"
 #include "core/runtime/device.h"
 #include "core/runtime/threads.h"

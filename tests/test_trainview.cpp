@@ -5,17 +5,23 @@
 #include <fstream>
 
 #include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QGroupBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QStandardItemModel>
 #include <QStandardPaths>
 #include <QTabWidget>
 
+#include "core/errors.h"
+#include "core/io/container.h"
 #include "core/io/modelfile.h"
 #include "core/runtime/threads.h"
+#include "core/train/trainer.h"
 #include "testutil.h"
 #include "ui/mainwindow.h"
 #include "ui/trainview.h"
@@ -38,6 +44,9 @@ private Q_SLOTS:
     void badFolderKeepsStartDisabled();
     void deviceThreadsAndPrecisionAreRemembered();
     void trainPauseResumeStopAndExplore();
+    void resumeTakesTheFormsChanges();
+    void formHoldsOnlyValidSettings();
+    void badCheckpointIsRefused();
 
 private:
     QString path(const char* name) const { return m_dir.filePath(QString::fromLatin1(name)); }
@@ -197,4 +206,114 @@ void TestTrainView::trainPauseResumeStopAndExplore() {
 }
 
 QTEST_MAIN(TestTrainView)
+void TestTrainView::resumeTakesTheFormsChanges() {
+    // A checkpoint of a run on other pictures than the folder chosen here.
+    const QString checkpoint = path("resume/run.checkpoint.cattery");
+    QDir().mkpath(path("resume"));
+    {
+        TrainConfig config;
+        config.steps = 100;
+        config.lrStallSteps = 0;
+        config.augment.rotateDegrees = 6;
+        Trainer t(test::tinyArch(), config, test::blobDataset(16, 32, 77), torch::kCPU);
+        t.step();
+        t.step();
+        t.setLearningRate(3e-5);
+        t.saveCheckpoint(checkpoint.toStdString());
+    }
+    TrainView* view = m_window->trainView();
+    view->setFolder(path("good"));
+    QTRY_VERIFY_WITH_TIMEOUT(view->startButton()->isEnabled(), kWait);
+    QVERIFY(view->prepareResume(checkpoint));
+    QCOMPARE(view->resumeFrom(), checkpoint);
+    // The form shows the checkpoint: its own settings locked, the ones that may change open.
+    auto* lr = view->findChild<QDoubleSpinBox*>(QStringLiteral("learningRate"));
+    auto* rotate = view->findChild<QDoubleSpinBox*>(QStringLiteral("rotate"));
+    auto* latent = view->findChild<QSpinBox*>(QStringLiteral("latent"));
+    QVERIFY(lr && rotate && latent);
+    for (auto* box : view->findChildren<QGroupBox*>()) {
+        if (box->isCheckable()) {
+            box->setChecked(true);  // open Advanced
+        }
+    }
+    QCOMPARE(lr->value(), 3e-5);
+    QCOMPARE(rotate->value(), 6.0);
+    QCOMPARE(latent->value(), test::tinyArch().latentDim);
+    QVERIFY(!latent->isEnabled());
+    QVERIFY(lr->isEnabled() && rotate->isEnabled());
+    QCOMPARE(view->stepsBox()->value(), 100);
+    QCOMPARE(view->outputEdit()->text(), path("resume/run.cattery"));
+    // Changed before Start, as cattery-cli train --resume --lr ... --rotate ... would.
+    lr->setValue(5e-5);
+    rotate->setValue(0.0);
+    view->stepsBox()->setValue(4);
+    QTest::mouseClick(view->startButton(), Qt::LeftButton);
+    QVERIFY(view->running());
+    QTRY_VERIFY_WITH_TIMEOUT(!view->running() && !view->worker()->isRunning(), kWait);
+    const Container saved = readContainer(checkpoint.toStdString());
+    QCOMPARE(saved.meta.at("training").at("step").get<int>(), 4);
+    QCOMPARE(saved.meta.at("training").at("learning_rate").get<double>(), 5e-5);
+    QCOMPARE(
+        saved.meta.at("training").at("config").at("augment").at("rotate_degrees").get<double>(),
+        0.0);
+    bool told = false;
+    for (int i = 0; i < view->warnings()->count(); ++i) {
+        told = told || view->warnings()->item(i)->text().contains(QStringLiteral("differ"));
+    }
+    QVERIFY2(told, "no warning that the images differ from the checkpoint's");
+    // The run is over: Start trains a new model again.
+    QVERIFY(view->resumeFrom().isEmpty());
+    QVERIFY(latent->isEnabled());
+}
+
+void TestTrainView::formHoldsOnlyValidSettings() {
+    TrainView* view = m_window->trainView();
+    // Every knob at either end of its range still makes settings that a run accepts.
+    for (const bool top : {false, true}) {
+        for (auto* box : view->findChildren<QSpinBox*>()) {
+            box->setValue(top ? box->maximum() : box->minimum());
+        }
+        for (auto* box : view->findChildren<QDoubleSpinBox*>()) {
+            box->setValue(top ? box->maximum() : box->minimum());
+        }
+        // The discriminator's multiple follows the learning rate.
+        auto* lrD = view->findChild<QDoubleSpinBox*>(QStringLiteral("discriminatorRate"));
+        lrD->setValue(lrD->maximum());
+        const TrainSettings s = view->settings();
+        try {
+            validate(s.arch);
+            validate(s.train);
+        } catch (const ConfigError& e) {
+            QFAIL(qPrintable(QStringLiteral("%1 end: %2")
+                                 .arg(top ? QStringLiteral("top") : QStringLiteral("bottom"),
+                                      QString::fromUtf8(e.what()))));
+        }
+    }
+    // A size the networks are not built for cannot be typed in.
+    auto* size = view->findChildren<QSpinBox*>().first();
+    for (auto* box : view->findChildren<QSpinBox*>()) {
+        if (box->singleStep() == 16) {
+            size = box;
+        }
+    }
+    size->setValue(40);
+    QCOMPARE(size->value(), 48);
+    size->setValue(112);
+    QCOMPARE(size->value(), 128);
+    QCOMPARE(view->settings().arch.imageSize, 128);
+}
+
+void TestTrainView::badCheckpointIsRefused() {
+    TrainView* view = m_window->trainView();
+    std::ofstream(path("notes.checkpoint.cattery").toStdString()) << "not a checkpoint at all";
+    QVERIFY(!view->prepareResume(path("notes.checkpoint.cattery")));
+    QVERIFY(view->resumeFrom().isEmpty());
+    auto* box = view->findChild<QMessageBox*>(QStringLiteral("resumeError"));
+    QVERIFY(box);
+    QVERIFY2(box->text().contains(QStringLiteral("notes.checkpoint.cattery")),
+             qPrintable(box->text()));
+    box->close();
+    QVERIFY(!view->prepareResume(m_model));  // a finished model holds nothing to resume
+}
+
 #include "test_trainview.moc"

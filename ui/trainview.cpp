@@ -30,10 +30,13 @@
 #include <QValueAxis>
 
 #include "core/errors.h"
+#include "core/io/container.h"
 #include "core/io/video.h"
 #include "core/runtime/hardware.h"
 #include "core/runtime/image.h"
 #include "core/runtime/precision.h"
+#include "core/train/progress.h"
+#include "core/train/resume.h"
 #include "ui/cellgrid.h"
 #include "ui/latentmath.h"
 
@@ -51,18 +54,6 @@ constexpr Preset kPresets[] = {
     {"Standard: 64x64", 64, 20000, 16},
     {"Large: 128x128, for a GPU", 128, 100000, 16},
 };
-
-QString formatEta(double seconds) {
-    if (seconds < 0) {
-        return QStringLiteral("--:--");
-    }
-    const auto s = static_cast<qint64>(seconds + 0.5);
-    return s >= 3600 ? QStringLiteral("%1:%2:%3")
-                           .arg(s / 3600)
-                           .arg((s / 60) % 60, 2, 10, QLatin1Char('0'))
-                           .arg(s % 60, 2, 10, QLatin1Char('0'))
-                     : QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
-}
 
 QSpinBox* intBox(int lo, int hi, int value, const QString& tip, QWidget* parent) {
     auto* box = new QSpinBox(parent);
@@ -145,6 +136,18 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     m_size =
         intBox(32, 128, defaults.arch.imageSize, tr("Image size: 32, 48, 64, 80, 96 or 128"), this);
     m_size->setSingleStep(16);
+    // Only the sizes the networks are built for: a typed 40 becomes 48.
+    connect(m_size, &QSpinBox::valueChanged, this, [this](int size) {
+        int nearest = kImageSizes.front();
+        for (const int allowed : kImageSizes) {
+            if (std::abs(allowed - size) <= std::abs(nearest - size)) {
+                nearest = allowed;
+            }
+        }
+        if (nearest != size) {
+            m_size->setValue(nearest);
+        }
+    });
     m_steps = intBox(1, 10000000, static_cast<int>(defaults.train.steps), tr("Steps in all"), this);
     form->addRow(tr("Image size:"), m_size);
     form->addRow(tr("Steps:"), m_steps);
@@ -161,15 +164,18 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
         advanced->setFlat(!open);
     });
     auto* adv = new QFormLayout(advancedBody);
-    m_latent =
-        intBox(3, 512, defaults.arch.latentDim, tr("Latent dimension (the demo: 100)"), this);
-    m_nf = intBox(4, 256, defaults.arch.nf,
+    // Every range is the one validate() enforces (or inside it), so no value here is refused.
+    m_latent = intBox(kLatentDimRange.lo, kLatentDimRange.hi, defaults.arch.latentDim,
+                      tr("Latent dimension (the demo: 100)"), this);
+    m_nf = intBox(kNfRange.lo, kNfRange.hi, defaults.arch.nf,
                   tr("Generator width: stages of 8, 4, 2 and 1 times this"), this);
-    m_ndf = intBox(4, 256, defaults.arch.ndf, tr("Discriminator filters per convolution"), this);
-    m_batch = intBox(1, 1024, defaults.train.batchSize, tr("Images per step (the demo: 16)"), this);
-    m_lr = realBox(1e-6, 1e-2, defaults.train.learningRate, 6, 1e-5,
+    m_ndf = intBox(kNdfRange.lo, kNdfRange.hi, defaults.arch.ndf,
+                   tr("Discriminator filters per convolution"), this);
+    m_batch = intBox(1, kMaxBatchSize, defaults.train.batchSize,
+                     tr("Images per step (the demo: 16)"), this);
+    m_lr = realBox(1e-6, kMaxLearningRate, defaults.train.learningRate, 6, 1e-5,
                    tr("Adam learning rate of the generator (the demo: 1e-4 to 1e-3)"), this);
-    m_lrD = realBox(0.1, 100.0, defaults.train.discriminatorLrScale, 2, 0.5,
+    m_lrD = realBox(0.01, kMaxDiscriminatorLrScale, defaults.train.discriminatorLrScale, 2, 0.5,
                     tr("The discriminator's learning rate as a multiple of the generator's "
                        "(two time-scale updates; 1: the same rate)"),
                     this);
@@ -189,9 +195,10 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     m_batchNorm->setChecked(defaults.arch.batchNorm);
     m_flip = new QCheckBox(tr("Mirror images at random"), this);
     m_flip->setChecked(defaults.train.augment.flip);
-    m_bottleneck = intBox(4, 1024, defaults.arch.bottleneck,
+    m_bottleneck = intBox(kBottleneckRange.lo, kBottleneckRange.hi, defaults.arch.bottleneck,
                           tr("Size of the discriminator's fully connected code (BEGAN's h)"), this);
-    m_repeats = intBox(1, 4, defaults.arch.repeats, tr("Convolutions per stage"), this);
+    m_repeats = intBox(kRepeatsRange.lo, kRepeatsRange.hi, defaults.arch.repeats,
+                       tr("Convolutions per stage"), this);
     m_separable = new QCheckBox(tr("Depthwise-separable convolutions (faster, smaller)"), this);
     m_separable->setChecked(defaults.arch.separable);
     m_zSkip = new QCheckBox(tr("A map of z after each generator stage (the demo's z skip)"), this);
@@ -210,16 +217,22 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
                        tr("Halve it when M has not improved for N steps (0: never)"), this);
     m_minLr = realBox(1e-7, 1e-2, defaults.train.minLearningRate, 7, 1e-6,
                       tr("Never halve the learning rate below this"), this);
-    m_rotate = realBox(0.0, 45.0, defaults.train.augment.rotateDegrees, 1, 1.0,
+    m_rotate = realBox(0.0, kMaxRotateDegrees, defaults.train.augment.rotateDegrees, 1, 1.0,
                        tr("Turn images by up to this many degrees either way (0: off)"), this);
-    m_zoom = realBox(0.0, 0.5, defaults.train.augment.scaleJitter, 2, 0.01,
+    m_zoom = realBox(0.0, kMaxScaleJitter, defaults.train.augment.scaleJitter, 2, 0.01,
                      tr("Zoom in or out by up to this fraction (0: off)"), this);
-    m_shift = realBox(0.0, 0.25, defaults.train.augment.shift, 2, 0.01,
+    m_shift = realBox(0.0, kMaxShift, defaults.train.augment.shift, 2, 0.01,
                       tr("Move by up to this fraction of the size, a random crop (0: off)"), this);
-    m_sampleCount = intBox(1, 64, defaults.train.sampleCount,
+    m_sampleCount = intBox(1, kMaxSampleCount, defaults.train.sampleCount,
                            tr("How many fixed sample latents the sample grid shows"), this);
-    m_maxRollbacks = intBox(1, 100, defaults.train.maxRollbacks,
+    m_maxRollbacks = intBox(0, 100, defaults.train.maxRollbacks,
                             tr("NaN rollbacks in a row before training gives up"), this);
+    // The discriminator's rate times the generator's stays within what validate() takes.
+    const auto limitDiscriminatorRate = [this](double lr) {
+        m_lrD->setMaximum(std::min(kMaxDiscriminatorLrScale, kMaxLearningRate / lr));
+    };
+    connect(m_lr, &QDoubleSpinBox::valueChanged, this, limitDiscriminatorRate);
+    limitDiscriminatorRate(m_lr->value());
     m_threads = intBox(0, 1024, 0,
                        tr("CPU threads for training. Automatic uses the CPUs this process may use "
                           "and fewer while other programs keep some busy (fewer threads then "
@@ -237,6 +250,10 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
     m_batch->setObjectName(QStringLiteral("batch"));
     m_sampleEvery->setObjectName(QStringLiteral("sampleEvery"));
     m_checkpointEvery->setObjectName(QStringLiteral("checkpointEvery"));
+    m_lr->setObjectName(QStringLiteral("learningRate"));
+    m_lrD->setObjectName(QStringLiteral("discriminatorRate"));
+    m_rotate->setObjectName(QStringLiteral("rotate"));
+    m_flip->setObjectName(QStringLiteral("flip"));
     adv->addRow(tr("Latent:"), m_latent);
     adv->addRow(tr("Generator width:"), m_nf);
     adv->addRow(tr("Discriminator width:"), m_ndf);
@@ -321,10 +338,21 @@ TrainView::TrainView(QWidget* parent) : QWidget(parent), m_worker(new TrainWorke
             this, tr("Resume From Checkpoint"), QFileInfo(m_output->text()).absolutePath(),
             tr("Cattery checkpoints (*.checkpoint.cattery);;Cattery files (*.cattery)"));
         if (!file.isEmpty()) {
-            resume(file);
+            prepareResume(file);
         }
     });
     left->addLayout(controls);
+    auto* resumeRow = new QHBoxLayout;
+    m_resumeNote = new QLabel(this);
+    m_resumeNote->setWordWrap(true);
+    m_newRun = new QPushButton(tr("&New Run"), this);
+    m_newRun->setToolTip(tr("Forget the checkpoint: Start trains a new model"));
+    resumeRow->addWidget(m_resumeNote, 1);
+    resumeRow->addWidget(m_newRun);
+    left->addLayout(resumeRow);
+    m_resumeNote->hide();
+    m_newRun->hide();
+    connect(m_newRun, &QPushButton::clicked, this, &TrainView::newRun);
     m_progress = new QProgressBar(this);
     m_progress->setFormat(tr("Not started"));
     m_progress->setTextVisible(true);
@@ -543,6 +571,20 @@ TrainSettings TrainView::settings() const {
     s.train.sampleCount = m_sampleCount->value();
     s.train.maxRollbacks = m_maxRollbacks->value();
     s.threads = m_threads->value();
+    if (!m_resumeFrom.isEmpty()) {
+        s.resumeFrom = m_resumeFrom;
+        s.resume.steps = s.train.steps;
+        s.resume.learningRate = s.train.learningRate;
+        s.resume.discriminatorLrScale = s.train.discriminatorLrScale;
+        s.resume.lrHalveEvery = s.train.lrHalveEvery;
+        if (s.precision != QStringLiteral("auto")) {
+            s.resume.precision = precisionFromName(s.precision.toStdString());
+        }
+        s.resume.flip = s.train.augment.flip;
+        s.resume.rotateDegrees = s.train.augment.rotateDegrees;
+        s.resume.scaleJitter = s.train.augment.scaleJitter;
+        s.resume.shift = s.train.augment.shift;
+    }
     return s;
 }
 
@@ -550,11 +592,103 @@ bool TrainView::running() const {
     return m_training;
 }
 
-void TrainView::start() {
-    resume(QString());
+QList<QWidget*> TrainView::checkpointSettings() const {
+    return {m_preset, m_size,        m_latent,      m_nf,          m_ndf,
+            m_batch,  m_gamma,       m_lambdaK,     m_sampleEvery, m_checkpointEvery,
+            m_seed,   m_batchNorm,   m_bottleneck,  m_repeats,     m_separable,
+            m_zSkip,  m_beta1,       m_beta2,       m_average,     m_lrStall,
+            m_minLr,  m_sampleCount, m_maxRollbacks};
+}
+
+bool TrainView::prepareResume(const QString& checkpoint) {
+    ResumePoint point;
+    try {
+        point =
+            resumePoint(readContainerHeader(checkpoint.toStdString()), checkpoint.toStdString());
+    } catch (const Error& e) {
+        // Window-modal and not waited for: the event loop (and any training) goes on.
+        auto* box = new QMessageBox(QMessageBox::Warning, tr("Cannot resume"),
+                                    QString::fromStdString(e.what()), QMessageBox::Ok, this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->setObjectName(QStringLiteral("resumeError"));
+        box->open();
+        return false;
+    }
+    const ArchConfig& a = point.arch;
+    const TrainConfig& c = point.config;
+    m_size->setValue(a.imageSize);
+    m_latent->setValue(a.latentDim);
+    m_nf->setValue(a.nf);
+    m_ndf->setValue(a.ndf);
+    m_bottleneck->setValue(a.bottleneck);
+    m_repeats->setValue(a.repeats);
+    m_batchNorm->setChecked(a.batchNorm);
+    m_separable->setChecked(a.separable);
+    m_zSkip->setChecked(a.zSkip);
+    m_batch->setValue(c.batchSize);
+    m_gamma->setValue(c.gamma);
+    m_lambdaK->setValue(c.lambdaK);
+    m_sampleEvery->setValue(static_cast<int>(c.sampleEvery));
+    m_checkpointEvery->setValue(static_cast<int>(c.checkpointEvery));
+    m_seed->setValue(static_cast<int>(c.seed));
+    m_beta1->setValue(c.beta1);
+    m_beta2->setValue(c.beta2);
+    m_average->setValue(c.averageDecay);
+    m_lrStall->setValue(static_cast<int>(c.lrStallSteps));
+    m_minLr->setValue(c.minLearningRate);
+    m_sampleCount->setValue(c.sampleCount);
+    m_maxRollbacks->setValue(c.maxRollbacks);
+    // What may change, as the checkpoint has it; a finished run offers as many steps again.
+    m_steps->setValue(static_cast<int>(std::min<std::int64_t>(
+        point.step < c.steps ? c.steps : point.step + c.steps, m_steps->maximum())));
+    m_lr->setValue(c.learningRate);
+    m_lrD->setValue(c.discriminatorLrScale);
+    m_lrHalveEvery->setValue(static_cast<int>(c.lrHalveEvery));
+    m_precisionChoice->setCurrentIndex(
+        m_precisionChoice->findData(QString::fromStdString(precisionName(c.precision))));
+    m_flip->setChecked(c.augment.flip);
+    m_rotate->setValue(c.augment.rotateDegrees);
+    m_zoom->setValue(c.augment.scaleJitter);
+    m_shift->setValue(c.augment.shift);
+    for (QWidget* w : checkpointSettings()) {
+        w->setEnabled(false);
+    }
+    // The run goes on writing the model that goes with the checkpoint.
+    const QFileInfo file(checkpoint);
+    QString model = file.fileName();
+    model.replace(QStringLiteral(".checkpoint.cattery"), QStringLiteral(".cattery"));
+    m_output->setText(file.dir().filePath(model));
+    m_resumeFrom = checkpoint;
+    m_resumeNote->setText(
+        tr("Start resumes %1 at step %2. Its architecture and most settings are its own; the "
+           "steps, learning rates, halving, precision and augmentation may be changed first.")
+            .arg(file.fileName())
+            .arg(point.step));
+    m_resumeNote->show();
+    m_newRun->show();
+    m_start->setText(tr("&Resume"));
+    updateButtons();
+    return true;
+}
+
+void TrainView::newRun() {
+    m_resumeFrom.clear();
+    for (QWidget* w : checkpointSettings()) {
+        w->setEnabled(true);
+    }
+    m_resumeNote->hide();
+    m_newRun->hide();
+    m_start->setText(tr("&Start"));
+    updateButtons();
 }
 
 void TrainView::resume(const QString& checkpoint) {
+    if (prepareResume(checkpoint)) {
+        start();
+    }
+}
+
+void TrainView::start() {
     if (!m_scanOk || m_worker->isRunning() || m_output->text().isEmpty()) {
         if (!m_scanOk) {
             QMessageBox::information(this, tr("Choose the images first"),
@@ -574,9 +708,7 @@ void TrainView::resume(const QString& checkpoint) {
     m_progress->setRange(0, m_steps->value());
     m_progress->setValue(0);
     m_progress->setFormat(tr("Starting..."));
-    TrainSettings s = settings();
-    s.resumeFrom = checkpoint;
-    m_worker->train(s);
+    m_worker->train(settings());
     updateButtons();
 }
 
@@ -612,7 +744,7 @@ void TrainView::onProgress(const TrainProgress& p) {
                                   .arg(p.step)
                                   .arg(p.total)
                                   .arg(p.imagesPerSecond, 0, 'f', 1)
-                                  .arg(formatEta(p.etaSeconds)));
+                                  .arg(QString::fromStdString(formatDuration(p.etaSeconds))));
     }
     const double x = static_cast<double>(p.step);
     m_lossReal->append(x, p.lossReal);
@@ -665,6 +797,7 @@ void TrainView::addWarning(const QString& message) {
 
 void TrainView::onFinished(bool stopped, const QString& modelPath) {
     m_training = false;
+    newRun();
     m_progress->setFormat(stopped ? tr("Stopped at step %1: model saved").arg(m_lastStep)
                                   : tr("Finished: %1").arg(modelPath));
     m_pause->setText(tr("&Pause"));

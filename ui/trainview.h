@@ -49,9 +49,18 @@ public:
     // Stops a run and waits for its checkpoint (used when the window closes).
     void stopAndWait();
 
+    // Starts a new run, or continues the checkpoint prepared with prepareResume().
     void start();
-    // Continues the run saved in a checkpoint, on the folder chosen above.
+    // Fills the settings from a checkpoint and makes Start continue it: the length, the learning
+    // rates, the halving, the precision and the augmentation may still be changed (the same
+    // rules as cattery-cli train --resume), the rest is the checkpoint's and stays locked. False,
+    // after saying why, when the file cannot be resumed.
+    bool prepareResume(const QString& checkpoint);
+    // Back to a new run: every setting unlocked.
+    void newRun();
+    // prepareResume() and start() at once.
     void resume(const QString& checkpoint);
+    QString resumeFrom() const { return m_resumeFrom; }
     void togglePause();
     void stopTraining();
 
@@ -72,6 +81,7 @@ private:
     void showSnapshot(int index);
     void updateButtons();
     void exportAnimation();
+    QList<QWidget*> checkpointSettings() const;
 
     TrainWorker* m_worker;
     QLineEdit* m_folder;
@@ -111,6 +121,9 @@ private:
     QComboBox* m_deviceChoice;
     QComboBox* m_precisionChoice;
     QLabel* m_report;
+    QLabel* m_resumeNote;
+    QPushButton* m_newRun;
+    QString m_resumeFrom;  // the checkpoint Start continues (empty: a new run)
     QListWidget* m_skipped;
     CellGrid* m_examples;
     QPushButton* m_start;

@@ -11,11 +11,12 @@
 #include "core/data/dataset.h"
 #include "core/data/imagefolder.h"
 #include "core/errors.h"
+#include "core/io/naming.h"
 #include "core/latent/rng.h"
-#include "core/metrics/diversity.h"
 #include "core/runtime/device.h"
 #include "core/runtime/renderer.h"
 #include "core/runtime/threads.h"
+#include "core/train/progress.h"
 #include "core/train/trainloop.h"
 #include "ui/latentmath.h"
 
@@ -120,13 +121,13 @@ void TrainWorker::runTrain() {
     const torch::Device device = chooseDevice(s.device.toStdString());
     std::optional<Trainer> trainer;
     if (!s.resumeFrom.isEmpty()) {
-        const Container head = readContainer(s.resumeFrom.toStdString());
+        const std::string path = s.resumeFrom.toStdString();
+        const Container head = readContainer(path);
         const int size = Trainer::imageSize(head, s.arch.imageSize);
-        trainer.emplace(
-            Trainer::resume(head, s.resumeFrom.toStdString(), loadImages(s.folder, size), device));
-        trainer->config().steps = std::max<std::int64_t>(s.train.steps, trainer->stepCount() + 1);
-        if (s.precision != QStringLiteral("auto")) {
-            trainer->config().precision = precisionFromName(s.precision.toStdString());
+        trainer.emplace(Trainer::resume(head, path, loadImages(s.folder, size), device));
+        applyResumeChanges(*trainer, s.resume);
+        if (const std::string w = resumeDataWarning(head, trainer->dataset()); !w.empty()) {
+            Q_EMIT warning(QString::fromStdString(w));
         }
     } else {
         TrainConfig config = s.train;
@@ -147,7 +148,7 @@ void TrainWorker::runTrain() {
             : std::filesystem::path(options.modelPath).parent_path());
 
     auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
-    double rate = 0;
+    ProgressMeter meter(trainer->config().steps, trainer->config().batchSize);
     double lastM = 0;
     LoopCallbacks callbacks;
     callbacks.onStep = [&](const StepStats& st) {
@@ -155,7 +156,7 @@ void TrainWorker::runTrain() {
             trainer->injectNaN();
         }
         lastM = st.convergence;
-        rate = rate <= 0 ? st.imagesPerSecond : 0.9 * rate + 0.1 * st.imagesPerSecond;
+        meter.update(st);
         const auto now = std::chrono::steady_clock::now();
         if (std::chrono::duration<double>(now - last).count() < kProgressInterval &&
             st.step != trainer->config().steps) {
@@ -164,10 +165,9 @@ void TrainWorker::runTrain() {
         last = now;
         TrainProgress p;
         p.step = st.step;
-        p.total = trainer->config().steps;
-        p.imagesPerSecond = rate;
-        p.etaSeconds =
-            rate > 0 ? double(p.total - p.step) * trainer->config().batchSize / rate : -1;
+        p.total = meter.total();
+        p.imagesPerSecond = meter.imagesPerSecond();
+        p.etaSeconds = meter.etaSeconds(st.step);
         p.lossReal = st.lossReal;
         p.lossFake = st.lossFake;
         p.k = st.k;
@@ -175,36 +175,15 @@ void TrainWorker::runTrain() {
         p.learningRate = st.learningRate;
         Q_EMIT progress(p);
     };
-    // The variety of a small fixed slice of the data, measured once, to compare samples with
-    // (0 when there is nothing to compare: fewer than two images, or all the same).
-    const torch::Tensor reference =
-        trainer->dataset().images.narrow(0, 0, std::min<int64_t>(64, trainer->dataset().count()));
-    const double dataDistance = reference.size(0) >= 2 ? meanPairwiseDistance(reference) : 0.0;
-    bool collapsed = false;
-    // A young generator's samples all look alike before they spread out: no warning for that.
-    constexpr std::int64_t kCollapseWatchFrom = 500;
     callbacks.onSamples = [&](std::int64_t step, const torch::Tensor& images) {
         Q_EMIT samples(step, qimages(images));
-        if (step >= kCollapseWatchFrom && images.size(0) >= 2 && dataDistance > 0.0) {
-            const double diversity = meanPairwiseDistance(toBytes(images)) / dataDistance;
-            if (diversity < kCollapsedDiversity && !collapsed) {
-                Q_EMIT warning(tr("The samples look alike (variety %1 of the data's) at step %2: "
-                                  "the generator may be collapsing; try a higher gamma or a lower "
-                                  "learning rate")
-                                   .arg(diversity, 0, 'f', 2)
-                                   .arg(step));
-            }
-            collapsed = diversity < kCollapsedDiversity;
-        }
     };
     // Each checkpoint also leaves a model snapshot, so any of them can be explored later.
-    const QString snapshots = s.modelPath + QStringLiteral(".snapshots");
-    QDir().mkpath(snapshots);
     callbacks.onCheckpoint = [&](const std::string&, std::int64_t step) {
-        const QString path = QDir(snapshots).filePath(
-            QStringLiteral("step-%1.cattery").arg(step, 7, 10, QLatin1Char('0')));
-        trainer->saveModel(path.toStdString());
-        Q_EMIT checkpointSaved(path, step, lastM);
+        const std::string path = snapshotPathFor(options.modelPath, step);
+        std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+        trainer->saveModel(path);
+        Q_EMIT checkpointSaved(QString::fromStdString(path), step, lastM);
     };
     callbacks.onWarning = [&](const std::string& w) { Q_EMIT warning(QString::fromStdString(w)); };
     Q_EMIT started(QString::fromStdString(describeDevice(device)), trainer->stepCount());

@@ -10,6 +10,7 @@
 #include <QVector>
 
 #include "core/model/archconfig.h"
+#include "core/train/resume.h"
 #include "core/train/trainconfig.h"
 
 namespace cattery::ui {
@@ -26,6 +27,7 @@ struct TrainSettings {
     QString folder;                              // folder of images, or a data set file
     QString modelPath;                           // where the model goes; the checkpoint beside it
     QString resumeFrom;                          // a checkpoint to continue (empty: a new run)
+    ResumeChanges resume;                        // what a resumed run changes (the CLI's rules)
     QString device = QStringLiteral("auto");     // auto, cpu or cuda
     QString precision = QStringLiteral("auto");  // auto (decided by the device), fp32 or bf16
     int threads = 0;  // CPU threads (0: automatic, fewer while other programs keep cores busy)

@@ -327,6 +327,46 @@ void writeContainer(const std::string& path, const Container& container) {
     writeFileAtomically(path, encodeContainer(container));
 }
 
+Container readContainerHeader(const std::string& path) {
+    constexpr std::uint64_t kMaxHeader = 64ULL << 20;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        throw ModelFileError(
+            path, std::filesystem::exists(path, ec) ? "is not a regular file" : "no such file");
+    }
+    const auto size = std::filesystem::file_size(path, ec);
+    std::ifstream in(path, std::ios::binary);
+    std::string head(kFixedHead, '\0');
+    if (ec || !in || !in.read(head.data(), static_cast<std::streamsize>(head.size()))) {
+        // Too short for the fixed head: the full reader names the problem.
+        return decodeContainer(readWholeFile(path, kFixedHead), path);
+    }
+    if (std::memcmp(head.data(), kMagic, sizeof kMagic) != 0 || get<std::uint32_t>(head, 8) == 0 ||
+        get<std::uint32_t>(head, 8) > kFormatVersion) {
+        (void)decodeContainer(head, path);  // throws, naming what the file is
+        throw ModelFileError(path, "not a Cattery file (unrecognised header)");
+    }
+    const auto headerLength = get<std::uint64_t>(head, 12);
+    if (headerLength > size - kFixedHead || headerLength > kMaxHeader) {
+        throw ModelFileError(path, fmt::format("the file is truncated ({} bytes) or its header "
+                                               "is corrupt",
+                                               size));
+    }
+    std::string text(static_cast<std::size_t>(headerLength), '\0');
+    if (!in.read(text.data(), static_cast<std::streamsize>(text.size()))) {
+        throw ModelFileError(path, "could not be read completely");
+    }
+    Container c;
+    try {
+        const auto header = nlohmann::json::parse(text);
+        c.kind = header.at("kind").get<std::string>();
+        c.meta = header.at("meta");
+    } catch (const nlohmann::json::exception& e) {
+        throw ModelFileError(path, fmt::format("the file's header is malformed ({})", e.what()));
+    }
+    return c;
+}
+
 Container readContainer(const std::string& path, std::uint64_t maxBytes) {
     return decodeContainer(readWholeFile(path, maxBytes), path);
 }

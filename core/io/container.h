@@ -49,5 +49,8 @@ void writeFileAtomically(const std::string& path, std::string_view bytes);
 
 void writeContainer(const std::string& path, const Container& container);
 Container readContainer(const std::string& path, std::uint64_t maxBytes = 4ULL << 30);
+// The kind and metadata alone, for a quick look before the whole file is needed: reads only the
+// header (at most 64 MiB) and checks the magic, version and header, not the records or checksum.
+Container readContainerHeader(const std::string& path);
 
 }  // namespace cattery

@@ -17,23 +17,22 @@ bool operator==(const ArchConfig& a, const ArchConfig& b) {
 }
 
 void validate(const ArchConfig& c) {
-    constexpr std::array<int, 6> kSizes{32, 48, 64, 80, 96, 128};
-    if (std::find(kSizes.begin(), kSizes.end(), c.imageSize) == kSizes.end()) {
+    if (std::find(kImageSizes.begin(), kImageSizes.end(), c.imageSize) == kImageSizes.end()) {
         throw ConfigError(fmt::format(
             "image size {} is not supported (choose 32, 48, 64, 80, 96 or 128)", c.imageSize));
     }
-    auto inRange = [](const char* name, int value, int lo, int hi) {
-        if (value < lo || value > hi) {
+    auto inRange = [](const char* name, int value, IntRange range) {
+        if (value < range.lo || value > range.hi) {
             throw ConfigError(
-                fmt::format("{} = {} is out of range ({} to {})", name, value, lo, hi));
+                fmt::format("{} = {} is out of range ({} to {})", name, value, range.lo, range.hi));
         }
     };
-    inRange("channels", c.channels, 3, 3);
-    inRange("latent dimension", c.latentDim, 3, 512);
-    inRange("generator width nf", c.nf, 1, 256);
-    inRange("discriminator width ndf", c.ndf, 1, 512);
-    inRange("discriminator bottleneck", c.bottleneck, 1, 1024);
-    inRange("repeats per stage", c.repeats, 1, 4);
+    inRange("channels", c.channels, {3, 3});
+    inRange("latent dimension", c.latentDim, kLatentDimRange);
+    inRange("generator width nf", c.nf, kNfRange);
+    inRange("discriminator width ndf", c.ndf, kNdfRange);
+    inRange("discriminator bottleneck", c.bottleneck, kBottleneckRange);
+    inRange("repeats per stage", c.repeats, kRepeatsRange);
 }
 
 std::string describe(const ArchConfig& c) {

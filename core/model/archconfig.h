@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <string>
 
 namespace cattery {
@@ -20,6 +21,18 @@ struct ArchConfig {
 
     int baseGrid() const { return imageSize / 8; }
 };
+
+// The limits validate() enforces, for forms and option checks to share.
+struct IntRange {
+    int lo;
+    int hi;
+};
+inline constexpr std::array<int, 6> kImageSizes{32, 48, 64, 80, 96, 128};
+inline constexpr IntRange kLatentDimRange{3, 512};
+inline constexpr IntRange kNfRange{1, 256};
+inline constexpr IntRange kNdfRange{1, 512};
+inline constexpr IntRange kBottleneckRange{1, 1024};
+inline constexpr IntRange kRepeatsRange{1, 4};
 
 bool operator==(const ArchConfig& a, const ArchConfig& b);
 inline bool operator!=(const ArchConfig& a, const ArchConfig& b) {

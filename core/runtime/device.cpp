@@ -29,7 +29,7 @@ torch::Device chooseDevice(const std::string& preference) {
     const bool cuda = torch::cuda::is_available();
     if (preference == "cuda") {
         if (!cuda) {
-            throw ConfigError("CUDA was asked for, but no usable GPU is present");
+            throw DeviceError("CUDA was asked for, but no usable GPU is present");
         }
         return torch::Device(torch::kCUDA, 0);
     }

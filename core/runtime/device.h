@@ -9,7 +9,7 @@
 namespace cattery {
 
 // "auto" (CUDA when present, else CPU), "cpu" or "cuda"; throws ConfigError for anything else
-// or for "cuda" on a machine without a usable GPU.
+// and DeviceError for "cuda" on a machine without a usable GPU.
 torch::Device chooseDevice(const std::string& preference = "auto");
 // "cpu (2 threads)" or "cuda:0".
 std::string describeDevice(const torch::Device& device);

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include <nlohmann/json.hpp>
+
 #include "core/data/augmentconfig.h"
 #include "core/runtime/precision.h"
 
@@ -43,8 +45,21 @@ struct TrainConfig {
     double averageDecay = 0.0;
 };
 
+// The limits validate() enforces, for forms and option checks to share.
+inline constexpr int kMaxBatchSize = 1024;
+inline constexpr double kMaxLearningRate = 1.0;          // and above 0
+inline constexpr double kMaxDiscriminatorLrScale = 100;  // and lr times it at most kMaxLearningRate
+inline constexpr int kMaxSampleCount = 256;
+inline constexpr double kMaxRotateDegrees = 45;
+inline constexpr double kMaxScaleJitter = 0.5;
+inline constexpr double kMaxShift = 0.25;
+
 // Throws ConfigError naming the first field out of range.
 void validate(const TrainConfig& config);
+// The configuration as stored in checkpoints and model provenance, and back (validated; throws
+// ConfigError or nlohmann::json::exception for a missing or malformed field).
+nlohmann::json toJson(const TrainConfig& config);
+TrainConfig trainConfigFromJson(const nlohmann::json& json);
 
 // What one step did; all losses are means over the batch.
 struct StepStats {

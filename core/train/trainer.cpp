@@ -6,15 +6,14 @@
 #include <optional>
 #include <utility>
 
-#include <ATen/autocast_mode.h>
-#include <torch/version.h>
-
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/errors.h"
 #include "core/io/tensorio.h"
+#include "core/runtime/autocast.h"
 #include "core/runtime/device.h"
+#include "core/train/resume.h"
 
 namespace cattery {
 namespace {
@@ -23,119 +22,6 @@ constexpr std::uint64_t kSampleSeedSalt = 0x5ca7ca7ULL;
 constexpr double kEmaWeight = 0.01;
 // Checkpoint records of the generator being trained, when the model is its running average.
 constexpr const char* kTrainingGenerator = "training_generator";
-
-nlohmann::json toJson(const TrainConfig& c) {
-    return {{"batch_size", c.batchSize},
-            {"learning_rate", c.learningRate},
-            {"discriminator_lr_scale", c.discriminatorLrScale},
-            {"beta1", c.beta1},
-            {"beta2", c.beta2},
-            {"gamma", c.gamma},
-            {"lambda_k", c.lambdaK},
-            {"steps", c.steps},
-            {"lr_halve_every", c.lrHalveEvery},
-            {"lr_stall_steps", c.lrStallSteps},
-            {"min_learning_rate", c.minLearningRate},
-            {"sample_every", c.sampleEvery},
-            {"sample_count", c.sampleCount},
-            {"checkpoint_every", c.checkpointEvery},
-            {"seed", c.seed},
-            {"max_rollbacks", c.maxRollbacks},
-            {"augment",
-             {{"flip", c.augment.flip},
-              {"rotate_degrees", c.augment.rotateDegrees},
-              {"scale_jitter", c.augment.scaleJitter},
-              {"shift", c.augment.shift}}},
-            {"precision", precisionName(c.precision)},
-            {"average_decay", c.averageDecay}};
-}
-
-TrainConfig trainConfigFromJson(const nlohmann::json& j) {
-    TrainConfig c;
-    c.batchSize = j.at("batch_size").get<int>();
-    c.learningRate = j.at("learning_rate").get<double>();
-    c.discriminatorLrScale = j.value("discriminator_lr_scale", 1.0);  // older files: one rate
-    c.beta1 = j.at("beta1").get<double>();
-    c.beta2 = j.at("beta2").get<double>();
-    c.gamma = j.at("gamma").get<double>();
-    c.lambdaK = j.at("lambda_k").get<double>();
-    c.steps = j.at("steps").get<std::int64_t>();
-    c.lrHalveEvery = j.at("lr_halve_every").get<std::int64_t>();
-    c.lrStallSteps = j.at("lr_stall_steps").get<std::int64_t>();
-    c.minLearningRate = j.at("min_learning_rate").get<double>();
-    c.sampleEvery = j.at("sample_every").get<std::int64_t>();
-    c.sampleCount = j.at("sample_count").get<int>();
-    c.checkpointEvery = j.at("checkpoint_every").get<std::int64_t>();
-    c.seed = j.at("seed").get<std::uint64_t>();
-    c.maxRollbacks = j.at("max_rollbacks").get<int>();
-    const auto& a = j.at("augment");
-    c.augment.flip = a.at("flip").get<bool>();
-    c.augment.rotateDegrees = a.at("rotate_degrees").get<double>();
-    c.augment.scaleJitter = a.at("scale_jitter").get<double>();
-    c.augment.shift = a.at("shift").get<double>();
-    c.precision = precisionFromName(j.value("precision", "fp32"));  // older files: float32
-    c.averageDecay = j.value("average_decay", 0.0);                 // older files: no average
-    validate(c);
-    return c;
-}
-
-// Autocast to bfloat16 for the lifetime of the guard, on the thread that makes it: convolutions and
-// matrix products run in bf16, reductions and batch norm stay in float32.
-class Bf16Autocast {
-public:
-    explicit Bf16Autocast(const torch::Device& device) : m_type(device.type()) {
-        m_wasEnabled = enabled(m_type);
-        m_previous = dtype(m_type);
-        setDtype(m_type, at::kBFloat16);
-        setEnabled(m_type, true);
-        at::autocast::increment_nesting();
-    }
-    ~Bf16Autocast() {
-        if (at::autocast::decrement_nesting() == 0) {
-            at::autocast::clear_cache();
-        }
-        setEnabled(m_type, m_wasEnabled);
-        setDtype(m_type, m_previous);
-    }
-    Bf16Autocast(const Bf16Autocast&) = delete;
-    Bf16Autocast& operator=(const Bf16Autocast&) = delete;
-
-private:
-    // LibTorch 2.4 named autocast's switches per device type; 1.13 has one pair per device.
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-    static bool enabled(at::DeviceType t) {
-        return at::autocast::is_autocast_enabled(t);
-    }
-    static void setEnabled(at::DeviceType t, bool on) {
-        at::autocast::set_autocast_enabled(t, on);
-    }
-    static at::ScalarType dtype(at::DeviceType t) {
-        return at::autocast::get_autocast_dtype(t);
-    }
-    static void setDtype(at::DeviceType t, at::ScalarType d) {
-        at::autocast::set_autocast_dtype(t, d);
-    }
-#else
-    static bool enabled(at::DeviceType t) {
-        return t == at::kCUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
-    }
-    static void setEnabled(at::DeviceType t, bool on) {
-        t == at::kCUDA ? at::autocast::set_enabled(on) : at::autocast::set_cpu_enabled(on);
-    }
-    static at::ScalarType dtype(at::DeviceType t) {
-        return t == at::kCUDA ? at::autocast::get_autocast_gpu_dtype()
-                              : at::autocast::get_autocast_cpu_dtype();
-    }
-    static void setDtype(at::DeviceType t, at::ScalarType d) {
-        t == at::kCUDA ? at::autocast::set_autocast_gpu_dtype(d)
-                       : at::autocast::set_autocast_cpu_dtype(d);
-    }
-#endif
-
-    at::DeviceType m_type;
-    bool m_wasEnabled = false;
-    at::ScalarType m_previous = at::kBFloat16;
-};
 
 // On the CPU, channels-last convolution weights make oneDNN run both networks channels-last,
 // forward and backward: about a quarter more images per second at 64x64 (see the benchmark).
@@ -172,43 +58,6 @@ torch::optim::AdamOptions adamOptions(const TrainConfig& c) {
 }
 
 }  // namespace
-
-void validate(const TrainConfig& c) {
-    auto check = [](bool ok, const std::string& what) {
-        if (!ok) {
-            throw ConfigError(what);
-        }
-    };
-    check(c.batchSize >= 1 && c.batchSize <= 1024,
-          fmt::format("batch size {} is out of range (1 to 1024)", c.batchSize));
-    check(c.learningRate > 0 && c.learningRate <= 1,
-          fmt::format("learning rate {} is out of range (0 to 1]", c.learningRate));
-    check(c.discriminatorLrScale > 0 && c.discriminatorLrScale <= 100 &&
-              c.learningRate * c.discriminatorLrScale <= 1,
-          fmt::format("the discriminator's learning-rate multiple {} is out of range (0 to 100, "
-                      "and at most 1 / learning rate)",
-                      c.discriminatorLrScale));
-    check(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1,
-          "Adam betas must lie in [0, 1)");
-    check(c.gamma > 0 && c.gamma <= 1, fmt::format("gamma {} is out of range (0 to 1]", c.gamma));
-    check(c.lambdaK >= 0 && c.lambdaK <= 1,
-          fmt::format("lambda_k {} is out of range [0, 1]", c.lambdaK));
-    check(c.steps >= 0, "the number of steps cannot be negative");
-    check(c.lrHalveEvery >= 0 && c.lrStallSteps >= 0, "learning-rate schedules cannot be negative");
-    check(c.minLearningRate > 0, "the minimum learning rate must be positive");
-    check(c.sampleEvery >= 0 && c.checkpointEvery >= 0,
-          "sample and checkpoint intervals cannot be negative");
-    check(c.sampleCount >= 1 && c.sampleCount <= 256,
-          fmt::format("sample count {} is out of range (1 to 256)", c.sampleCount));
-    check(c.maxRollbacks >= 0, "the rollback limit cannot be negative");
-    check(c.augment.rotateDegrees >= 0 && c.augment.rotateDegrees <= 45,
-          "rotation must lie in 0 to 45 degrees");
-    check(c.augment.scaleJitter >= 0 && c.augment.scaleJitter <= 0.5,
-          "scale jitter must lie in 0 to 0.5");
-    check(c.augment.shift >= 0 && c.augment.shift <= 0.25, "shift must lie in 0 to 0.25");
-    check(c.averageDecay >= 0 && c.averageDecay < 1,
-          fmt::format("the generator average's decay {} is out of range [0, 1)", c.averageDecay));
-}
 
 Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset dataset,
                  torch::Device device)
@@ -283,26 +132,11 @@ Trainer Trainer::resume(const std::string& path, Dataset dataset, torch::Device 
 
 Trainer Trainer::resume(const Container& c, const std::string& path, Dataset dataset,
                         torch::Device device) {
-    if (c.kind != "checkpoint") {
-        throw ModelFileError(
-            path, c.kind == "model" ? "is a finished model, not a training checkpoint: it holds "
-                                      "no discriminator or optimiser state to resume from"
-                                    : fmt::format("holds a {}, not a training checkpoint", c.kind));
+    const ResumePoint point = resumePoint(c, path);
+    if (dataset.imageSize() != point.arch.imageSize) {
+        dataset = resizedDataset(dataset, point.arch.imageSize);
     }
-    ArchConfig arch;
-    TrainConfig config;
-    try {
-        arch = archFromJson(c.meta.at("arch"));
-        config = trainConfigFromJson(c.meta.at("training").at("config"));
-    } catch (const ConfigError& e) {
-        throw ModelFileError(path, e.what());
-    } catch (const nlohmann::json::exception& e) {
-        throw ModelFileError(path, fmt::format("the training state is incomplete ({})", e.what()));
-    }
-    if (dataset.imageSize() != arch.imageSize) {
-        dataset = resizedDataset(dataset, arch.imageSize);
-    }
-    Trainer trainer(arch, config, std::move(dataset), device);
+    Trainer trainer(point.arch, point.config, std::move(dataset), device);
     trainer.restore(c, path);
     trainer.m_lastGood = c;
     return trainer;

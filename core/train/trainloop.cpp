@@ -8,15 +8,9 @@
 #include <fmt/format.h>
 
 #include "core/runtime/threads.h"
+#include "core/train/collapsewatch.h"
 
 namespace cattery {
-
-std::string checkpointPathFor(const std::string& modelPath) {
-    std::filesystem::path p(modelPath);
-    const std::string stem =
-        p.extension() == ".cattery" ? p.stem().string() : p.filename().string();
-    return (p.parent_path() / (stem + ".checkpoint.cattery")).string();
-}
 
 LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCallbacks& callbacks,
                     const std::atomic<bool>& stop, const std::atomic<bool>* pause) {
@@ -33,6 +27,7 @@ LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCall
         }
     };
     std::int64_t zeroKSince = -1;
+    CollapseWatch collapse(trainer.dataset().images);
     std::optional<ThreadGovernor> governor;
     if (trainer.device().is_cpu()) {
         governor.emplace(options.threads);
@@ -75,8 +70,17 @@ LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCall
         if (stats.rolledBack) {
             continue;
         }
-        if (callbacks.onSamples && config.sampleEvery > 0 && stats.step % config.sampleEvery == 0) {
-            callbacks.onSamples(stats.step, trainer.samples());
+        if ((callbacks.onSamples || callbacks.onWarning) && config.sampleEvery > 0 &&
+            stats.step % config.sampleEvery == 0) {
+            const torch::Tensor samples = trainer.samples();
+            if (callbacks.onSamples) {
+                callbacks.onSamples(stats.step, samples);
+            }
+            if (callbacks.onWarning) {
+                if (const std::string w = collapse.check(stats.step, samples); !w.empty()) {
+                    callbacks.onWarning(w);
+                }
+            }
         }
         if (config.checkpointEvery > 0 && stats.step % config.checkpointEvery == 0 &&
             stats.step < config.steps) {

@@ -33,7 +33,4 @@ enum class LoopEnd { Finished, Stopped };
 LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCallbacks& callbacks,
                     const std::atomic<bool>& stop, const std::atomic<bool>* pause = nullptr);
 
-// The checkpoint path that goes with a model path: "cats.cattery" -> "cats.checkpoint.cattery".
-std::string checkpointPathFor(const std::string& modelPath);
-
 }  // namespace cattery

@@ -1,0 +1,34 @@
+#include "core/train/progress.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "core/train/trainconfig.h"
+
+namespace cattery {
+
+std::string formatDuration(double seconds) {
+    if (!std::isfinite(seconds) || seconds < 0 || seconds > 1e9) {
+        return "--:--";
+    }
+    const auto s = static_cast<long long>(seconds + 0.5);
+    if (s >= 3600) {
+        return fmt::format("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
+    }
+    return fmt::format("{}:{:02}", s / 60, s % 60);
+}
+
+void ProgressMeter::update(const StepStats& stats) {
+    if (!(stats.imagesPerSecond > 0) || !std::isfinite(stats.imagesPerSecond)) {
+        return;
+    }
+    m_rate = m_rate <= 0 ? stats.imagesPerSecond : 0.9 * m_rate + 0.1 * stats.imagesPerSecond;
+}
+
+double ProgressMeter::etaSeconds(std::int64_t step) const {
+    return m_rate > 0 && m_batch > 0 ? static_cast<double>(m_total - step) * m_batch / m_rate
+                                     : -1.0;
+}
+
+}  // namespace cattery

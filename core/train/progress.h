@@ -1,0 +1,31 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace cattery {
+
+struct StepStats;
+
+// "1:05", "2:03:04", or "--:--" for an unknown time.
+std::string formatDuration(double seconds);
+
+// A run's pace as both front ends show it: images per second smoothed over the last steps, and
+// the time left at that pace.
+class ProgressMeter {
+public:
+    ProgressMeter(std::int64_t totalSteps, int batchSize)
+        : m_total(totalSteps), m_batch(batchSize) {}
+    void update(const StepStats& stats);
+    double imagesPerSecond() const { return m_rate; }
+    // Seconds to the last step from `step` (negative while the pace is unknown).
+    double etaSeconds(std::int64_t step) const;
+    std::int64_t total() const { return m_total; }
+
+private:
+    std::int64_t m_total;
+    int m_batch;
+    double m_rate = 0;
+};
+
+}  // namespace cattery

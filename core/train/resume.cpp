@@ -1,0 +1,89 @@
+#include "core/train/resume.h"
+
+#include <fmt/format.h>
+
+#include "core/data/dataset.h"
+#include "core/errors.h"
+#include "core/io/modelfile.h"
+#include "core/train/trainer.h"
+
+namespace cattery {
+
+ResumePoint resumePoint(const Container& checkpoint, const std::string& path) {
+    if (checkpoint.kind != "checkpoint") {
+        throw ModelFileError(
+            path, checkpoint.kind == "model"
+                      ? "is a finished model, not a training checkpoint: it holds "
+                        "no discriminator or optimiser state to resume from"
+                      : fmt::format("holds a {}, not a training checkpoint", checkpoint.kind));
+    }
+    ResumePoint point;
+    try {
+        const auto& training = checkpoint.meta.at("training");
+        point.arch = archFromJson(checkpoint.meta.at("arch"));
+        point.config = trainConfigFromJson(training.at("config"));
+        point.step = training.at("step").get<std::int64_t>();
+        // The rate the run had reached (halvings included), not the one it started with.
+        point.config.learningRate = training.at("learning_rate").get<double>();
+        validate(point.config);
+        point.datasetHash = checkpoint.meta.value("provenance", nlohmann::json::object())
+                                .value("dataset_hash", std::string());
+    } catch (const ConfigError& e) {
+        throw ModelFileError(path, e.what());
+    } catch (const nlohmann::json::exception& e) {
+        throw ModelFileError(path, fmt::format("the training state is incomplete ({})", e.what()));
+    }
+    if (point.step < 0) {
+        throw ModelFileError(path, fmt::format("the step {} is negative", point.step));
+    }
+    return point;
+}
+
+void applyResumeChanges(Trainer& trainer, const ResumeChanges& changes) {
+    TrainConfig next = trainer.config();
+    next.steps = changes.steps.value_or(next.steps);
+    next.learningRate = changes.learningRate.value_or(trainer.learningRate());
+    next.discriminatorLrScale = changes.discriminatorLrScale.value_or(next.discriminatorLrScale);
+    next.lrHalveEvery = changes.lrHalveEvery.value_or(next.lrHalveEvery);
+    next.precision = changes.precision.value_or(next.precision);
+    next.augment.flip = changes.flip.value_or(next.augment.flip);
+    next.augment.rotateDegrees = changes.rotateDegrees.value_or(next.augment.rotateDegrees);
+    next.augment.scaleJitter = changes.scaleJitter.value_or(next.augment.scaleJitter);
+    next.augment.shift = changes.shift.value_or(next.augment.shift);
+    validate(next);
+    if (changes.steps && next.steps <= trainer.stepCount()) {
+        throw ConfigError(fmt::format(
+            "the checkpoint is already at step {}: ask for more steps than that in all (now {})",
+            trainer.stepCount(), next.steps));
+    }
+    // Every check has passed: change all at once.
+    trainer.setLearningRates(next.learningRate, next.discriminatorLrScale);
+    TrainConfig& config = trainer.config();
+    config.steps = next.steps;
+    config.lrHalveEvery = next.lrHalveEvery;
+    config.precision = next.precision;
+    config.augment = next.augment;
+}
+
+std::string describeResume(const Trainer& trainer, const std::string& checkpointPath) {
+    return fmt::format(
+        "resuming {} at step {} of {}, learning rate {:g} (the discriminator's {:g} times that), "
+        "{} (its architecture and other settings come from the checkpoint)",
+        checkpointPath, trainer.stepCount(), trainer.config().steps, trainer.learningRate(),
+        trainer.config().discriminatorLrScale, precisionName(trainer.config().precision));
+}
+
+std::string resumeDataWarning(const Container& checkpoint, const Dataset& data) {
+    const auto provenance = checkpoint.meta.find("provenance");
+    if (provenance == checkpoint.meta.end() || !provenance->is_object()) {
+        return {};
+    }
+    const auto hash = provenance->find("dataset_hash");
+    const std::string saved =
+        hash != provenance->end() && hash->is_string() ? hash->get<std::string>() : std::string();
+    return !saved.empty() && saved != data.hash
+               ? "these images differ from the ones the checkpoint was trained on"
+               : std::string();
+}
+
+}  // namespace cattery

@@ -1,0 +1,105 @@
+#include "core/train/trainconfig.h"
+
+#include <string>
+
+#include <fmt/format.h>
+
+#include "core/errors.h"
+
+namespace cattery {
+
+void validate(const TrainConfig& c) {
+    auto check = [](bool ok, const std::string& what) {
+        if (!ok) {
+            throw ConfigError(what);
+        }
+    };
+    check(c.batchSize >= 1 && c.batchSize <= kMaxBatchSize,
+          fmt::format("batch size {} is out of range (1 to {})", c.batchSize, kMaxBatchSize));
+    check(c.learningRate > 0 && c.learningRate <= kMaxLearningRate,
+          fmt::format("learning rate {} is out of range (0 to {}]", c.learningRate,
+                      kMaxLearningRate));
+    check(c.discriminatorLrScale > 0 && c.discriminatorLrScale <= kMaxDiscriminatorLrScale &&
+              c.learningRate * c.discriminatorLrScale <= kMaxLearningRate,
+          fmt::format("the discriminator's learning-rate multiple {} is out of range (0 to {}, "
+                      "and at most {} / learning rate)",
+                      c.discriminatorLrScale, kMaxDiscriminatorLrScale, kMaxLearningRate));
+    check(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1,
+          "Adam betas must lie in [0, 1)");
+    check(c.gamma > 0 && c.gamma <= 1, fmt::format("gamma {} is out of range (0 to 1]", c.gamma));
+    check(c.lambdaK >= 0 && c.lambdaK <= 1,
+          fmt::format("lambda_k {} is out of range [0, 1]", c.lambdaK));
+    check(c.steps >= 0, "the number of steps cannot be negative");
+    check(c.lrHalveEvery >= 0 && c.lrStallSteps >= 0, "learning-rate schedules cannot be negative");
+    check(c.minLearningRate > 0, "the minimum learning rate must be positive");
+    check(c.sampleEvery >= 0 && c.checkpointEvery >= 0,
+          "sample and checkpoint intervals cannot be negative");
+    check(c.sampleCount >= 1 && c.sampleCount <= kMaxSampleCount,
+          fmt::format("sample count {} is out of range (1 to {})", c.sampleCount, kMaxSampleCount));
+    check(c.maxRollbacks >= 0, "the rollback limit cannot be negative");
+    check(c.augment.rotateDegrees >= 0 && c.augment.rotateDegrees <= kMaxRotateDegrees,
+          fmt::format("rotation must lie in 0 to {} degrees", kMaxRotateDegrees));
+    check(c.augment.scaleJitter >= 0 && c.augment.scaleJitter <= kMaxScaleJitter,
+          fmt::format("scale jitter must lie in 0 to {}", kMaxScaleJitter));
+    check(c.augment.shift >= 0 && c.augment.shift <= kMaxShift,
+          fmt::format("shift must lie in 0 to {}", kMaxShift));
+    check(c.averageDecay >= 0 && c.averageDecay < 1,
+          fmt::format("the generator average's decay {} is out of range [0, 1)", c.averageDecay));
+}
+
+nlohmann::json toJson(const TrainConfig& c) {
+    return {{"batch_size", c.batchSize},
+            {"learning_rate", c.learningRate},
+            {"discriminator_lr_scale", c.discriminatorLrScale},
+            {"beta1", c.beta1},
+            {"beta2", c.beta2},
+            {"gamma", c.gamma},
+            {"lambda_k", c.lambdaK},
+            {"steps", c.steps},
+            {"lr_halve_every", c.lrHalveEvery},
+            {"lr_stall_steps", c.lrStallSteps},
+            {"min_learning_rate", c.minLearningRate},
+            {"sample_every", c.sampleEvery},
+            {"sample_count", c.sampleCount},
+            {"checkpoint_every", c.checkpointEvery},
+            {"seed", c.seed},
+            {"max_rollbacks", c.maxRollbacks},
+            {"augment",
+             {{"flip", c.augment.flip},
+              {"rotate_degrees", c.augment.rotateDegrees},
+              {"scale_jitter", c.augment.scaleJitter},
+              {"shift", c.augment.shift}}},
+            {"precision", precisionName(c.precision)},
+            {"average_decay", c.averageDecay}};
+}
+
+TrainConfig trainConfigFromJson(const nlohmann::json& j) {
+    TrainConfig c;
+    c.batchSize = j.at("batch_size").get<int>();
+    c.learningRate = j.at("learning_rate").get<double>();
+    c.discriminatorLrScale = j.value("discriminator_lr_scale", 1.0);  // older files: one rate
+    c.beta1 = j.at("beta1").get<double>();
+    c.beta2 = j.at("beta2").get<double>();
+    c.gamma = j.at("gamma").get<double>();
+    c.lambdaK = j.at("lambda_k").get<double>();
+    c.steps = j.at("steps").get<std::int64_t>();
+    c.lrHalveEvery = j.at("lr_halve_every").get<std::int64_t>();
+    c.lrStallSteps = j.at("lr_stall_steps").get<std::int64_t>();
+    c.minLearningRate = j.at("min_learning_rate").get<double>();
+    c.sampleEvery = j.at("sample_every").get<std::int64_t>();
+    c.sampleCount = j.at("sample_count").get<int>();
+    c.checkpointEvery = j.at("checkpoint_every").get<std::int64_t>();
+    c.seed = j.at("seed").get<std::uint64_t>();
+    c.maxRollbacks = j.at("max_rollbacks").get<int>();
+    const auto& a = j.at("augment");
+    c.augment.flip = a.at("flip").get<bool>();
+    c.augment.rotateDegrees = a.at("rotate_degrees").get<double>();
+    c.augment.scaleJitter = a.at("scale_jitter").get<double>();
+    c.augment.shift = a.at("shift").get<double>();
+    c.precision = precisionFromName(j.value("precision", "fp32"));  // older files: float32
+    c.averageDecay = j.value("average_decay", 0.0);                 // older files: no average
+    validate(c);
+    return c;
+}
+
+}  // namespace cattery

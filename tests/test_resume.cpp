@@ -1,0 +1,247 @@
+#include <torch/torch.h>
+#include <QtTest/QtTest>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+
+#include "core/errors.h"
+#include "core/io/container.h"
+#include "core/io/naming.h"
+#include "core/train/collapsewatch.h"
+#include "core/train/progress.h"
+#include "core/train/resume.h"
+#include "core/train/trainer.h"
+#include "core/train/trainloop.h"
+#include "testutil.h"
+
+using namespace cattery;
+
+namespace {
+
+TrainConfig quickConfig() {
+    TrainConfig c;
+    c.steps = 20;
+    c.sampleEvery = 0;
+    c.checkpointEvery = 0;
+    c.sampleCount = 8;
+    c.seed = 3;
+    c.lrStallSteps = 0;
+    c.augment.rotateDegrees = 5;
+    return c;
+}
+
+Trainer trainedFor(int steps) {
+    Trainer t(test::tinyArch(), quickConfig(), test::blobDataset(24, 32), torch::kCPU);
+    for (int i = 0; i < steps; ++i) {
+        t.step();
+    }
+    return t;
+}
+
+}  // namespace
+
+class TestResume : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void resumePointReadsTheCheckpoint();
+    void resumePointRefusesOtherFiles();
+    void changesApplyAllOrNothing();
+    void unsetChangesKeepTheCheckpoints();
+    void dataWarningComparesTheImages();
+    void headerAloneIsReadAndChecked();
+    void collapseIsWatchedOnce();
+    void theLoopWarnsOfCollapse();
+    void durationsAndPace();
+    void names();
+
+private:
+    QString path(const char* name) const { return m_dir.filePath(QString::fromLatin1(name)); }
+    QTemporaryDir m_dir;
+};
+
+void TestResume::resumePointReadsTheCheckpoint() {
+    Trainer t = trainedFor(3);
+    t.setLearningRate(3e-5);  // as a halving would leave it
+    const ResumePoint p = resumePoint(t.checkpoint(), "run.checkpoint.cattery");
+    QCOMPARE(p.step, 3);
+    QCOMPARE(p.config.learningRate, 3e-5);
+    QCOMPARE(p.config.steps, 20);
+    QCOMPARE(p.config.augment.rotateDegrees, 5.0);
+    QVERIFY(p.arch == test::tinyArch());
+    QCOMPARE(p.datasetHash, t.dataset().hash);
+}
+
+void TestResume::resumePointRefusesOtherFiles() {
+    Trainer t = trainedFor(1);
+    Container model = t.checkpoint();
+    model.kind = "model";
+    QVERIFY_THROWS_EXCEPTION(ModelFileError, resumePoint(model, "m.cattery"));
+    Container broken = t.checkpoint();
+    broken.meta["training"]["config"]["gamma"] = 7.0;
+    QVERIFY_THROWS_EXCEPTION(ModelFileError, resumePoint(broken, "c.cattery"));
+    Container hostile = t.checkpoint();
+    hostile.meta["training"] = "not an object";
+    QVERIFY_THROWS_EXCEPTION(ModelFileError, resumePoint(hostile, "c.cattery"));
+}
+
+void TestResume::changesApplyAllOrNothing() {
+    Trainer t = trainedFor(2);
+    ResumeChanges changes;
+    changes.steps = 50;
+    changes.learningRate = 5e-5;
+    changes.discriminatorLrScale = 2.0;
+    changes.lrHalveEvery = 10;
+    changes.precision = Precision::BFloat16;
+    changes.flip = false;
+    changes.rotateDegrees = 0.0;
+    changes.scaleJitter = 0.1;
+    changes.shift = 0.05;
+    applyResumeChanges(t, changes);
+    QCOMPARE(t.config().steps, 50);
+    QCOMPARE(t.learningRate(), 5e-5);
+    QCOMPARE(t.config().discriminatorLrScale, 2.0);
+    QCOMPARE(t.config().lrHalveEvery, 10);
+    QCOMPARE(t.config().precision, Precision::BFloat16);
+    QVERIFY(!t.config().augment.flip);
+    QCOMPARE(t.config().augment.rotateDegrees, 0.0);
+    QCOMPARE(t.config().augment.scaleJitter, 0.1);
+    QCOMPARE(t.config().augment.shift, 0.05);
+    // One bad value: an error naming it, and nothing else changes either.
+    ResumeChanges bad;
+    bad.learningRate = 1e-4;
+    bad.rotateDegrees = 90.0;
+    QVERIFY_THROWS_EXCEPTION(ConfigError, applyResumeChanges(t, bad));
+    QCOMPARE(t.learningRate(), 5e-5);
+    QCOMPARE(t.config().augment.rotateDegrees, 0.0);
+    // The length must go past the step reached.
+    ResumeChanges shorter;
+    shorter.steps = 2;
+    QVERIFY_THROWS_EXCEPTION(ConfigError, applyResumeChanges(t, shorter));
+    QCOMPARE(t.config().steps, 50);
+}
+
+void TestResume::unsetChangesKeepTheCheckpoints() {
+    Trainer t = trainedFor(2);
+    t.setLearningRate(2e-5);
+    const TrainConfig before = t.config();
+    applyResumeChanges(t, ResumeChanges{});
+    QCOMPARE(t.learningRate(), 2e-5);
+    QCOMPARE(t.config().steps, before.steps);
+    QCOMPARE(t.config().augment.rotateDegrees, before.augment.rotateDegrees);
+    QVERIFY(QString::fromStdString(describeResume(t, "a.checkpoint.cattery"))
+                .contains(QStringLiteral("at step 2 of 20")));
+}
+
+void TestResume::dataWarningComparesTheImages() {
+    Trainer t = trainedFor(1);
+    const Container c = t.checkpoint();
+    QVERIFY(resumeDataWarning(c, t.dataset()).empty());
+    Dataset other = test::blobDataset(24, 32, 99);
+    other.hash = imagesHash(other.images);
+    QVERIFY(QString::fromStdString(resumeDataWarning(c, other)).contains(QStringLiteral("differ")));
+    Container unsaid = c;
+    unsaid.meta["provenance"]["dataset_hash"] = 12;  // hostile: not a string
+    QVERIFY(resumeDataWarning(unsaid, other).empty());
+}
+
+void TestResume::headerAloneIsReadAndChecked() {
+    Trainer t = trainedFor(1);
+    const std::string file = path("h.checkpoint.cattery").toStdString();
+    t.saveCheckpoint(file);
+    const Container head = readContainerHeader(file);
+    QCOMPARE(QString::fromStdString(head.kind), QStringLiteral("checkpoint"));
+    QVERIFY(head.records.empty());
+    QCOMPARE(resumePoint(head, file).step, 1);
+    // Cut inside the header, garbage, a missing file: each names the file.
+    const std::string bytes = readWholeFile(file, 1ULL << 30);
+    const std::string cut = path("cut.cattery").toStdString();
+    std::ofstream(cut, std::ios::binary) << bytes.substr(0, 40);
+    QVERIFY_THROWS_EXCEPTION(ModelFileError, readContainerHeader(cut));
+    const std::string text = path("text.cattery").toStdString();
+    std::ofstream(text) << "just some words, more than twenty bytes of them";
+    QVERIFY_THROWS_EXCEPTION(ModelFileError, readContainerHeader(text));
+    const std::string tiny = path("tiny.cattery").toStdString();
+    std::ofstream(tiny) << "CAT";
+    QVERIFY_THROWS_EXCEPTION(ModelFileError, readContainerHeader(tiny));
+    QVERIFY_THROWS_EXCEPTION(ModelFileError,
+                             readContainerHeader(path("missing.cattery").toStdString()));
+}
+
+void TestResume::collapseIsWatchedOnce() {
+    const Dataset data = test::blobDataset(24, 32);
+    CollapseWatch watch(data.images);
+    const torch::Tensor same = torch::zeros({8, 3, 32, 32});
+    QVERIFY(watch.check(CollapseWatch::kWatchFrom - 1, same).empty());  // too early to tell
+    QVERIFY(!watch.check(CollapseWatch::kWatchFrom, same).empty());
+    QVERIFY(watch.check(CollapseWatch::kWatchFrom + 1, same).empty());  // said once
+    const torch::Tensor varied = data.images.narrow(0, 0, 8).to(torch::kFloat32) / 127.5 - 1.0;
+    QVERIFY(watch.check(CollapseWatch::kWatchFrom + 2, varied).empty());
+    QVERIFY(!watch.check(CollapseWatch::kWatchFrom + 3, same).empty());  // collapsed again
+}
+
+void TestResume::theLoopWarnsOfCollapse() {
+    // A run past the watch's start whose generator draws one picture, whatever z is.
+    Trainer t = trainedFor(1);
+    Container c = t.checkpoint();
+    c.meta["training"]["step"] = CollapseWatch::kWatchFrom + 10;
+    c.meta["training"]["config"]["sample_every"] = 1;
+    for (Record& r : c.records) {
+        const bool weight = r.name.size() > 7 && r.name.rfind(".weight") == r.name.size() - 7;
+        if (r.name.rfind("generator.", 0) == 0 && weight && r.dtype == DType::Float32) {
+            r.bytes.assign(r.bytes.size(), '\0');
+        }
+    }
+    Trainer resumed = Trainer::resume(c, "collapsed", t.dataset(), torch::kCPU);
+    ResumeChanges changes;
+    changes.steps = resumed.stepCount() + 2;
+    applyResumeChanges(resumed, changes);
+    QStringList warnings;
+    LoopCallbacks callbacks;
+    callbacks.onWarning = [&](const std::string& w) { warnings << QString::fromStdString(w); };
+    const std::atomic<bool> stop{false};
+    runTraining(resumed, LoopOptions{}, callbacks, stop);
+    QCOMPARE(warnings.size(), 1);
+    QVERIFY2(warnings.first().contains(QStringLiteral("look alike")), qPrintable(warnings.first()));
+}
+
+void TestResume::durationsAndPace() {
+    QCOMPARE(QString::fromStdString(formatDuration(65)), QStringLiteral("1:05"));
+    QCOMPARE(QString::fromStdString(formatDuration(7384)), QStringLiteral("2:03:04"));
+    QCOMPARE(QString::fromStdString(formatDuration(-1)), QStringLiteral("--:--"));
+    QCOMPARE(QString::fromStdString(formatDuration(std::nan(""))), QStringLiteral("--:--"));
+    ProgressMeter meter(100, 16);
+    QVERIFY(meter.etaSeconds(0) < 0);
+    StepStats s;
+    s.imagesPerSecond = 32;
+    meter.update(s);
+    QCOMPARE(meter.imagesPerSecond(), 32.0);
+    QCOMPARE(meter.etaSeconds(50), 25.0);  // 50 steps of 16 images at 32 images/s
+    s.imagesPerSecond = std::nan("");
+    meter.update(s);
+    QCOMPARE(meter.imagesPerSecond(), 32.0);
+}
+
+void TestResume::names() {
+    QCOMPARE(QString::fromStdString(checkpointPathFor("out/cats.cattery")),
+             QStringLiteral("out/cats.checkpoint.cattery"));
+    QCOMPARE(QString::fromStdString(snapshotPathFor("out/cats.cattery", 1000)),
+             QStringLiteral("out/cats.cattery.snapshots/step-0001000.cattery"));
+    QCOMPARE(QString::fromStdString(samplesSheetPath("progress", 42)),
+             QStringLiteral("progress/step-0000042.png"));
+    QCOMPARE(QString::fromStdString(stemOf("models/chubby.checkpoint.cattery")),
+             QStringLiteral("chubby"));
+    QCOMPARE(QString::fromStdString(stemOf("pictures/")), QStringLiteral("pictures"));
+    QCOMPARE(QString::fromStdString(stemOf("/")), QStringLiteral("model"));
+    const std::string stem = path("taken").toStdString();
+    std::ofstream(stem + ".cattery") << "x";
+    QCOMPARE(QString::fromStdString(unusedPath(stem, ".cattery")),
+             QString::fromStdString(stem + "-2.cattery"));
+    std::ofstream(checkpointPathFor(stem + "-2.cattery")) << "x";
+    QCOMPARE(QString::fromStdString(unusedPath(stem, ".cattery", checkpointPathFor)),
+             QString::fromStdString(stem + "-3.cattery"));
+}
+
+QTEST_GUILESS_MAIN(TestResume)
+#include "test_resume.moc"
