@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/errors.h"
+#include "core/io/container.h"
 #include "core/io/modelfile.h"
 #include "core/io/naming.h"
 #include "core/io/tensorio.h"
@@ -76,6 +77,7 @@ private Q_SLOTS:
     void lossFallsAndStaysFinite();
     void resumedRunMatchesUninterrupted_data() { precisionRows(); }
     void resumedRunMatchesUninterrupted();
+    void oneBackwardPassMatchesTheTwoLosses();
     void injectedNaNRollsBack();
     void persistentNaNGivesUp();
     void cancelLeavesALoadableCheckpoint();
@@ -163,6 +165,56 @@ void TestTrainer::resumedRunMatchesUninterrupted() {
     }
     // Both end with the same generator output.
     QVERIFY(torch::allclose(resumed.samples(), full.samples(), 1e-3, 1e-4));
+}
+
+void TestTrainer::oneBackwardPassMatchesTheTwoLosses() {
+    // Two copies of one run, with k_t well above 0 so that both halves of D's gradient count.
+    const Dataset data = test::blobDataset(16, 32);
+    Trainer warm(smallArch(), smallConfig(), data, torch::kCPU);
+    warm.step();
+    Container state = warm.checkpoint();
+    const double k = 0.4;
+    state.meta["training"]["k"] = k;
+    Trainer trained = Trainer::resume(state, "state", data, torch::kCPU);
+    const Trainer plain = Trainer::resume(state, "state", data, torch::kCPU);
+    torch::manual_seed(5);
+    const torch::Tensor x = data.images.narrow(0, 0, 8).to(torch::kFloat32) / 127.5 - 1.0;
+    const torch::Tensor z = torch::randn({8, smallArch().latentDim});
+    trained.step(x, z);
+    // The textbook way: L_D = L(x) - k_t L(G(z)) and L_G = L(G(z)), each with its own backward.
+    Generator g = plain.trainingGenerator();
+    Discriminator d = plain.discriminator();
+    const torch::Tensor xs = x.contiguous(torch::MemoryFormat::ChannelsLast);
+    const torch::Tensor fake = g->forward(z);
+    const torch::Tensor lossReal = (d->forward(xs) - xs).abs().mean();
+    const torch::Tensor lossFake = (d->forward(fake) - fake).abs().mean();
+    const auto gradsD = torch::autograd::grad({lossReal - k * lossFake}, d->parameters(), {}, true);
+    const auto gradsG = torch::autograd::grad({lossFake}, g->parameters());
+    const auto same = [](const std::vector<torch::Tensor>& ours,
+                         const std::vector<torch::Tensor>& textbook, const char* net) {
+        QCOMPARE(ours.size(), textbook.size());
+        for (size_t i = 0; i < ours.size(); ++i) {
+            QVERIFY2(ours[i].defined(), net);
+            const double scale = textbook[i].abs().max().item<double>();
+            const double off = (ours[i] - textbook[i]).abs().max().item<double>();
+            QVERIFY2(off <= 1e-4 * scale + 1e-7,
+                     qPrintable(QStringLiteral("%1 parameter %2: off by %3 of %4")
+                                    .arg(QLatin1String(net))
+                                    .arg(i)
+                                    .arg(off)
+                                    .arg(scale)));
+        }
+    };
+    std::vector<torch::Tensor> oursD;
+    for (const auto& p : trained.discriminator()->parameters()) {
+        oursD.push_back(p.grad());
+    }
+    std::vector<torch::Tensor> oursG;
+    for (const auto& p : trained.trainingGenerator()->parameters()) {
+        oursG.push_back(p.grad());
+    }
+    same(oursD, gradsD, "D");
+    same(oursG, gradsG, "G");
 }
 
 void TestTrainer::injectedNaNRollsBack() {

@@ -14,6 +14,8 @@ struct DeviceChoice {
     bool available = false;  // "cuda" without a usable GPU is listed but not available
 };
 
+// "1 thread", "2 threads".
+std::string threadCount(int threads);
 // "auto", "cpu" and "cuda", each labelled with the hardware it means on this machine.
 std::vector<DeviceChoice> deviceChoices();
 // The model name the NVIDIA driver gives CUDA device `index` ("NVIDIA H100 80GB HBM3"), or ""

@@ -174,13 +174,16 @@ StepStats Trainer::step() {
 }
 
 StepStats Trainer::step(const torch::Tensor& realBatch) {
+    return step(realBatch,
+                sampleLatents(static_cast<int>(realBatch.size(0)), m_arch.latentDim, m_rng.next()));
+}
+
+StepStats Trainer::step(const torch::Tensor& realBatch, const torch::Tensor& latents) {
     const auto start = std::chrono::steady_clock::now();
-    const int64_t b = realBatch.size(0);
     const torch::Tensor x = m_device.is_cpu()
                                 ? realBatch.contiguous(torch::MemoryFormat::ChannelsLast)
                                 : realBatch.to(m_device);
-    const torch::Tensor z =
-        sampleLatents(static_cast<int>(b), m_arch.latentDim, m_rng.next()).to(m_device);
+    const torch::Tensor z = latents.to(m_device);
 
     // BEGAN's simultaneous update: one forward pass through D for each half serves both losses,
     // and one backward pass through each half gives every gradient. D's gradient is
@@ -272,7 +275,7 @@ StepStats Trainer::step(const torch::Tensor& realBatch) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     m_wallSeconds += seconds;
-    stats.imagesPerSecond = seconds > 0 ? static_cast<double>(b) / seconds : 0.0;
+    stats.imagesPerSecond = seconds > 0 ? static_cast<double>(realBatch.size(0)) / seconds : 0.0;
 
     if (m_config.checkpointEvery > 0 && m_step % m_config.checkpointEvery == 0) {
         m_lastGood = checkpoint();

@@ -37,6 +37,8 @@ public:
     StepStats step();
     // One step on a given batch, float in [-1, 1], B x 3 x S x S.
     StepStats step(const torch::Tensor& realBatch);
+    // The same with given latents (B x latentDim) instead of fresh ones from the run's stream.
+    StepStats step(const torch::Tensor& realBatch, const torch::Tensor& latents);
 
     // Images from the fixed sample latents, float in [-1, 1] on the CPU (G in inference mode).
     torch::Tensor samples();
@@ -69,6 +71,9 @@ public:
     Provenance provenance() const;
     // The model: the running average of the generator when the run keeps one, else the generator.
     Generator generator() const { return m_average ? m_average : m_generator; }
+    // The networks being trained (their gradients after a step are the ones the step took).
+    Generator trainingGenerator() const { return m_generator; }
+    Discriminator discriminator() const { return m_discriminator; }
     int rollbacks() const { return m_rollbacksInARow; }
 
 private:
