@@ -791,7 +791,13 @@ void TrainView::onCheckpoint(const QString& path, qint64 step, double convergenc
 }
 
 void TrainView::addWarning(const QString& message) {
-    m_warnings->addItem(message);
+    // Core words its warnings as lines of the CLI's output ("warning: the samples ..."): a
+    // sentence here.
+    QString sentence = message;
+    if (!sentence.isEmpty()) {
+        sentence[0] = sentence[0].toUpper();
+    }
+    m_warnings->addItem(sentence);
     m_warnings->scrollToBottom();
 }
 

@@ -142,6 +142,7 @@ void TrainWorker::runTrain() {
     LoopOptions options;
     options.modelPath = s.modelPath.toStdString();
     options.checkpointPath = checkpointPathFor(options.modelPath);
+    options.threads = s.threads;
     std::filesystem::create_directories(
         std::filesystem::path(options.modelPath).parent_path().empty()
             ? std::filesystem::path(".")
@@ -187,7 +188,6 @@ void TrainWorker::runTrain() {
     };
     callbacks.onWarning = [&](const std::string& w) { Q_EMIT warning(QString::fromStdString(w)); };
     Q_EMIT started(QString::fromStdString(describeDevice(device)), trainer->stepCount());
-    options.threads = s.threads;
     const TrainingShare share;  // drawing keeps to one thread meanwhile
     const LoopEnd end = runTraining(*trainer, options, callbacks, m_stop, &m_pause);
     Q_EMIT finished(end == LoopEnd::Stopped, s.modelPath);
