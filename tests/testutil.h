@@ -52,6 +52,19 @@ inline std::string saveTinyModel(const std::string& path, const ArchConfig& arch
 }
 
 // Blobs of colour on white: something with structure for the trainer to learn.
+// Makes a checkpoint's generator draw one picture whatever z is (every weight zero), sets it at
+// `step` and has it sample every step: a collapsed run, for the collapse warning.
+inline void collapseCheckpoint(Container& c, std::int64_t step) {
+    c.meta["training"]["step"] = step;
+    c.meta["training"]["config"]["sample_every"] = 1;
+    for (Record& r : c.records) {
+        const bool weight = r.name.size() > 7 && r.name.rfind(".weight") == r.name.size() - 7;
+        if (r.name.rfind("generator.", 0) == 0 && weight && r.dtype == DType::Float32) {
+            r.bytes.assign(r.bytes.size(), '\0');
+        }
+    }
+}
+
 inline Dataset blobDataset(int count, int size, std::uint64_t seed = 5) {
     Rng rng(seed);
     torch::Tensor images = torch::full({count, 3, size, size}, 255, torch::kUInt8);
