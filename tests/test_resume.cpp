@@ -13,6 +13,7 @@
 #include "core/train/resume.h"
 #include "core/train/trainer.h"
 #include "core/train/trainloop.h"
+#include "core/train/trainrun.h"
 #include "testutil.h"
 
 using namespace cattery;
@@ -51,6 +52,8 @@ private Q_SLOTS:
     void unsetChangesKeepTheCheckpoints();
     void dataWarningComparesTheImages();
     void headerAloneIsReadAndChecked();
+    void startRunBeginsOrContinues();
+    void startRunChecksBeforeLoading();
     void collapseIsWatchedOnce();
     void theLoopWarnsOfCollapse();
     void durationsAndPace();
@@ -137,13 +140,110 @@ void TestResume::unsetChangesKeepTheCheckpoints() {
 void TestResume::dataWarningComparesTheImages() {
     Trainer t = trainedFor(1);
     const Container c = t.checkpoint();
-    QVERIFY(resumeDataWarning(c, t.dataset()).empty());
+    const ResumePoint point = resumePoint(c, "c.cattery");
+    QVERIFY(resumeDataWarning(point, t.dataset()).empty());
     Dataset other = test::blobDataset(24, 32, 99);
     other.hash = imagesHash(other.images);
-    QVERIFY(QString::fromStdString(resumeDataWarning(c, other)).contains(QStringLiteral("differ")));
+    QVERIFY(
+        QString::fromStdString(resumeDataWarning(point, other)).contains(QStringLiteral("differ")));
     Container unsaid = c;
     unsaid.meta["provenance"]["dataset_hash"] = 12;  // hostile: not a string
-    QVERIFY(resumeDataWarning(unsaid, other).empty());
+    QVERIFY(resumeDataWarning(resumePoint(unsaid, "c.cattery"), other).empty());
+    unsaid.meta["provenance"] = "text";  // hostile: not an object
+    QVERIFY(resumeDataWarning(resumePoint(unsaid, "c.cattery"), other).empty());
+}
+
+void TestResume::startRunBeginsOrContinues() {
+    RunRequest fresh;
+    fresh.arch = test::tinyArch();
+    fresh.config = quickConfig();
+    fresh.precision = "fp32";
+    fresh.device = "cpu";
+    fresh.name = "blobs";
+    std::vector<int> sizes;
+    const auto load = [&sizes](int size) {
+        sizes.push_back(size);
+        return test::blobDataset(24, size);
+    };
+    StartedRun run = startRun(fresh, load);
+    QCOMPARE(sizes, std::vector<int>{fresh.arch.imageSize});
+    QVERIFY(run.warnings.empty());
+    QVERIFY(QString::fromStdString(run.description).contains(QStringLiteral("24 images")));
+    run.trainer->step();
+    run.trainer->step();
+    const std::string file = path("start.checkpoint.cattery").toStdString();
+    run.trainer->saveCheckpoint(file);
+
+    // Resumed: the size comes from the checkpoint, the changes apply, other images are named.
+    RunRequest again;
+    again.arch.imageSize = 64;  // ignored: the checkpoint says 32
+    again.resumeFrom = file;
+    again.device = "cpu";
+    again.changes.steps = 30;
+    again.changes.learningRate = 1e-5;
+    again.changes.rotateDegrees = 0.0;
+    sizes.clear();
+    const auto other = [&sizes](int size) {
+        sizes.push_back(size);
+        return test::blobDataset(24, size, 99);
+    };
+    StartedRun resumed = startRun(again, other);
+    QCOMPARE(sizes, std::vector<int>{32});
+    QCOMPARE(resumed.trainer->stepCount(), 2);
+    QCOMPARE(resumed.trainer->config().steps, 30);
+    QCOMPARE(resumed.trainer->learningRate(), 1e-5);
+    QCOMPARE(resumed.trainer->config().augment.rotateDegrees, 0.0);
+    QCOMPARE(resumed.warnings.size(), std::size_t{1});
+    QVERIFY(QString::fromStdString(resumed.warnings[0]).contains(QStringLiteral("differ")));
+    QVERIFY(QString::fromStdString(resumed.description).contains(QStringLiteral("resuming")));
+
+    // The same images: no warning.
+    sizes.clear();
+    QVERIFY(startRun(again, load).warnings.empty());
+}
+
+void TestResume::startRunChecksBeforeLoading() {
+    bool loaded = false;
+    const auto load = [&loaded](int size) {
+        loaded = true;
+        return test::blobDataset(24, size);
+    };
+    RunRequest bad;
+    bad.arch = test::tinyArch();
+    bad.config = quickConfig();
+    bad.config.batchSize = 0;
+    bad.device = "cpu";
+    QVERIFY_THROWS_EXCEPTION(ConfigError, startRun(bad, load));
+    QVERIFY(!loaded);
+
+    // A model is not a checkpoint: refused from its header, before any image is read.
+    Trainer t = trainedFor(1);
+    const std::string model = path("finished.cattery").toStdString();
+    t.saveModel(model);
+    RunRequest notACheckpoint;
+    notACheckpoint.resumeFrom = model;
+    notACheckpoint.device = "cpu";
+    QVERIFY_THROWS_EXCEPTION(ModelFileError, startRun(notACheckpoint, load));
+    QVERIFY(!loaded);
+
+    // No usable image: a DataError, not a trainer.
+    RunRequest empty;
+    empty.arch = test::tinyArch();
+    empty.config = quickConfig();
+    empty.device = "cpu";
+    QVERIFY_THROWS_EXCEPTION(DataError, startRun(empty, [](int) {
+                                 Dataset d;
+                                 d.source = "nothing";
+                                 return d;
+                             }));
+
+    // A change the checkpoint cannot take: refused, with nothing trained.
+    t.saveCheckpoint(path("one.checkpoint.cattery").toStdString());
+    RunRequest shorter;
+    shorter.resumeFrom = path("one.checkpoint.cattery").toStdString();
+    shorter.device = "cpu";
+    shorter.changes.steps = 1;
+    QVERIFY_THROWS_EXCEPTION(ConfigError, startRun(shorter, load));
 }
 
 void TestResume::headerAloneIsReadAndChecked() {

@@ -36,6 +36,8 @@ private Q_SLOTS:
     void latentsRoundTripThroughThePng();
     void badSheetsAreClearErrors();
     void trainingAnimationIsAVideo();
+    void aCancelledAnimationLeavesNothing();
+    void labelAndCaptionBands();
 
 private:
     QTemporaryDir m_dir;
@@ -153,6 +155,63 @@ void TestSheet::trainingAnimationIsAVideo() {
     QVERIFY_THROWS_EXCEPTION(FileError, writeVideo(path, frames, 4.0));
     frames.pop_back();
     QVERIFY_THROWS_EXCEPTION(FileError, writeVideo("/no/such/dir/x.mp4", frames, 4.0));
+}
+
+void TestSheet::aCancelledAnimationLeavesNothing() {
+    const std::vector<RgbImage> frames(5, solid(16, 16, 10, 20, 30));
+    const std::string path = m_dir.filePath(QStringLiteral("kept.mp4")).toStdString();
+    { std::ofstream(path) << "what was here"; }
+    std::vector<std::size_t> heard;
+    const bool written = writeVideo(path, frames, 4.0, 1, [&heard](std::size_t done, std::size_t) {
+        heard.push_back(done);
+        return done < 2;
+    });
+    QVERIFY(!written);
+    QCOMPARE(heard, (std::vector<std::size_t>{0, 1, 2}));
+    QVERIFY(!QFile::exists(QString::fromStdString(path + ".part.mp4")));
+    std::ifstream in(path);
+    std::string kept;
+    std::getline(in, kept);
+    QCOMPARE(kept, std::string("what was here"));
+
+    heard.clear();
+    QVERIFY(writeVideo(path, frames, 4.0, 1, [&heard](std::size_t done, std::size_t total) {
+        heard.push_back(done);
+        return total == 5;
+    }));
+    QCOMPARE(heard.back(), std::size_t{5});
+}
+
+void TestSheet::labelAndCaptionBands() {
+    SheetOptions o;
+    o.columns = 2;
+    o.padding = 1;
+    o.scale = 2;
+    o.labelHeight = 5;
+    o.captionHeight = 7;
+    const SheetGeometry g = sheetGeometry(3, 4, 4, o);
+    QCOMPARE(g.columns, 2);
+    QCOMPARE(g.rows, 2);
+    QCOMPARE(g.width, 2 + 2 * (8 + 2));
+    QCOMPARE(g.height, 2 + 2 * (8 + 5 + 2) + 7);
+    QCOMPARE(g.cells[2].y, 2 + 8 + 5 + 2);  // the second row starts below the first's labels
+    QCOMPARE(g.labels[1].x, g.cells[1].x);
+    QCOMPARE(g.labels[1].y, g.cells[1].y + 8);
+    QCOMPARE(g.caption.y, g.height - 7);
+    o.background = {1, 2, 3};
+    const RgbImage s = composeSheet(std::vector<RgbImage>(3, solid(4, 4, 200, 0, 0)), o);
+    QCOMPARE(s.width, g.width);
+    QCOMPARE(s.height, g.height);
+    const auto at = [&s](int x, int y) { return int(s.pixels[size_t(y * s.width + x) * 3]); };
+    QCOMPARE(at(g.cells[0].x, g.cells[0].y), 200);
+    QCOMPARE(at(g.labels[0].x, g.labels[0].y), 1);  // the band is left for the label
+    QCOMPARE(at(0, g.caption.y + 3), 1);
+
+    SheetOptions tall;
+    tall.labelHeight = 65;
+    QVERIFY_THROWS_EXCEPTION(ConfigError, sheetGeometry(1, 4, 4, tall));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, sheetGeometry(0, 4, 4, SheetOptions{}));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, sheetGeometry(1, 0, 4, SheetOptions{}));
 }
 
 QTEST_APPLESS_MAIN(TestSheet)

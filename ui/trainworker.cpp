@@ -18,6 +18,7 @@
 #include "core/runtime/threads.h"
 #include "core/train/progress.h"
 #include "core/train/trainloop.h"
+#include "core/train/trainrun.h"
 #include "ui/latentmath.h"
 
 namespace cattery::ui {
@@ -118,35 +119,23 @@ void TrainWorker::runScan() {
 
 void TrainWorker::runTrain() {
     const TrainSettings& s = m_settings;
-    const torch::Device device = chooseDevice(s.device.toStdString());
-    std::optional<Trainer> trainer;
-    if (!s.resumeFrom.isEmpty()) {
-        const std::string path = s.resumeFrom.toStdString();
-        const Container head = readContainer(path);
-        const int size = Trainer::imageSize(head, s.arch.imageSize);
-        trainer.emplace(Trainer::resume(head, path, loadImages(s.folder, size), device));
-        applyResumeChanges(*trainer, s.resume);
-        if (const std::string w = resumeDataWarning(head, trainer->dataset()); !w.empty()) {
-            Q_EMIT warning(QString::fromStdString(w));
-        }
-    } else {
-        TrainConfig config = s.train;
-        config.precision = choosePrecision(s.precision.toStdString(), device);
-        validate(s.arch);
-        validate(config);
-        Dataset data = loadImages(s.folder, s.arch.imageSize);
-        requireImages(data);
-        trainer.emplace(s.arch, config, std::move(data), device);
+    RunRequest request;
+    request.arch = s.arch;
+    request.config = s.train;
+    request.precision = s.precision.toStdString();
+    request.device = s.device.toStdString();
+    request.resumeFrom = s.resumeFrom.toStdString();
+    request.changes = s.resume;
+    request.name = QFileInfo(s.modelPath).completeBaseName().toStdString();
+    StartedRun run = startRun(request, [&s](int size) { return loadImages(s.folder, size); });
+    for (const std::string& w : run.warnings) {
+        Q_EMIT warning(QString::fromStdString(w));
     }
-    trainer->setName(QFileInfo(s.modelPath).completeBaseName().toStdString());
+    Trainer* trainer = run.trainer.get();
     LoopOptions options;
     options.modelPath = s.modelPath.toStdString();
     options.checkpointPath = checkpointPathFor(options.modelPath);
     options.threads = s.threads;
-    std::filesystem::create_directories(
-        std::filesystem::path(options.modelPath).parent_path().empty()
-            ? std::filesystem::path(".")
-            : std::filesystem::path(options.modelPath).parent_path());
 
     auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
     ProgressMeter meter(trainer->config().steps, trainer->config().batchSize);
@@ -187,7 +176,7 @@ void TrainWorker::runTrain() {
         Q_EMIT checkpointSaved(QString::fromStdString(path), step, lastM);
     };
     callbacks.onWarning = [&](const std::string& w) { Q_EMIT warning(QString::fromStdString(w)); };
-    Q_EMIT started(QString::fromStdString(describeDevice(device)), trainer->stepCount());
+    Q_EMIT started(QString::fromStdString(describeDevice(run.device)), trainer->stepCount());
     const TrainingShare share;  // drawing keeps to one thread meanwhile
     const LoopEnd end = runTraining(*trainer, options, callbacks, m_stop, &m_pause);
     Q_EMIT finished(end == LoopEnd::Stopped, s.modelPath);

@@ -1,6 +1,7 @@
 #include "core/data/dataset.h"
 
 #include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -136,6 +137,25 @@ torch::Tensor augmentedBatch(const torch::Tensor& images, int batchSize,
     }
     const torch::Tensor idx = torch::tensor(index, torch::kInt64).to(images.device());
     return augment(toUnitRange(images.index_select(0, idx)), config, rng);
+}
+
+void requireImages(const Dataset& d) {
+    if (d.count() > 0) {
+        return;
+    }
+    if (d.report.skipped.empty()) {
+        throw DataError(d.source, "the folder is empty: there are no images to read");
+    }
+    std::map<std::string, int> reasons;
+    for (const auto& s : d.report.skipped) {
+        ++reasons[s.reason];
+    }
+    std::string summary;
+    for (const auto& [reason, count] : reasons) {
+        summary += fmt::format("\n  {} x {}", count, reason);
+    }
+    throw DataError(d.source, fmt::format("no usable images ({} files skipped):{}",
+                                          d.report.skipped.size(), summary));
 }
 
 }  // namespace cattery

@@ -36,6 +36,8 @@ struct Dataset {
 };
 
 std::string imagesHash(const torch::Tensor& images);
+// Throws DataError if the data set has no usable image, summing up the report's reasons.
+void requireImages(const Dataset& dataset);
 
 // The data set file: one Cattery container of kind "dataset" (feeds machines without OpenCV).
 void saveDataset(const std::string& path, const Dataset& dataset);

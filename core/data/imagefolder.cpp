@@ -402,25 +402,6 @@ Dataset readImageFolder(const std::string& folder, const FolderOptions& options,
     return d;
 }
 
-void requireImages(const Dataset& d) {
-    if (d.count() > 0) {
-        return;
-    }
-    if (d.report.skipped.empty()) {
-        throw DataError(d.source, "the folder is empty: there are no images to read");
-    }
-    std::map<std::string, int> reasons;
-    for (const auto& s : d.report.skipped) {
-        ++reasons[s.reason];
-    }
-    std::string summary;
-    for (const auto& [reason, count] : reasons) {
-        summary += fmt::format("\n  {} x {}", count, reason);
-    }
-    throw DataError(d.source, fmt::format("no usable images ({} files skipped):{}",
-                                          d.report.skipped.size(), summary));
-}
-
 Dataset readImages(const std::string& source, const FolderOptions& options) {
     std::error_code ec;
     if (std::filesystem::is_regular_file(source, ec)) {

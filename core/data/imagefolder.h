@@ -40,9 +40,6 @@ Dataset readImageFolder(
     const std::string& folder, const FolderOptions& options,
     const std::function<void(std::size_t done, std::size_t total)>& progress = {});
 
-// Throws DataError if the data set has no usable image, summing up the report's reasons.
-void requireImages(const Dataset& dataset);
-
 // A folder of images, or a data set file written by `cattery-cli prepare` (resized to
 // options.size when it differs): what `train`, `eval` and the Train view accept.
 Dataset readImages(const std::string& source, const FolderOptions& options);

@@ -1,8 +1,5 @@
 #include "core/io/sheet.h"
 
-#include <cmath>
-#include <cstring>
-
 #include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -48,52 +45,6 @@ std::string checkedPng(const std::string& path) {
 }
 
 }  // namespace
-
-RgbImage composeSheet(const std::vector<RgbImage>& images, const SheetOptions& o) {
-    if (images.empty()) {
-        throw ConfigError("a sheet needs at least one image");
-    }
-    if (o.scale < 1 || o.scale > 8) {
-        throw ConfigError(fmt::format("sheet scale {} is out of range (1 to 8)", o.scale));
-    }
-    if (o.padding < 0 || o.padding > 64) {
-        throw ConfigError(fmt::format("sheet padding {} is out of range (0 to 64)", o.padding));
-    }
-    const int w = images.front().width;
-    const int h = images.front().height;
-    for (const auto& img : images) {
-        if (img.width != w || img.height != h || img.pixels.size() != std::size_t(w) * h * 3) {
-            throw ConfigError("all images on a sheet must have the same size");
-        }
-    }
-    const int n = static_cast<int>(images.size());
-    const int cols = o.columns > 0 ? std::min(o.columns, n)
-                                   : static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n))));
-    const int rows = (n + cols - 1) / cols;
-    const int cw = w * o.scale;
-    const int ch = h * o.scale;
-    const int pad = o.padding * o.scale;
-    RgbImage sheet;
-    sheet.width = cols * cw + (cols + 1) * pad;
-    sheet.height = rows * ch + (rows + 1) * pad;
-    sheet.pixels.resize(std::size_t(sheet.width) * sheet.height * 3);
-    for (std::size_t i = 0; i < sheet.pixels.size(); i += 3) {
-        std::memcpy(&sheet.pixels[i], o.background.data(), 3);
-    }
-    for (int i = 0; i < n; ++i) {
-        const int x0 = pad + (i % cols) * (cw + pad);
-        const int y0 = pad + (i / cols) * (ch + pad);
-        const auto& src = images[std::size_t(i)].pixels;
-        for (int y = 0; y < ch; ++y) {
-            std::uint8_t* dst = &sheet.pixels[(std::size_t(y0 + y) * sheet.width + x0) * 3];
-            const std::uint8_t* row = &src[std::size_t(y / o.scale) * w * 3];
-            for (int x = 0; x < cw; ++x) {
-                std::memcpy(dst + x * 3, row + (x / o.scale) * 3, 3);
-            }
-        }
-    }
-    return sheet;
-}
 
 void writePng(const std::string& path, const RgbImage& image, const nlohmann::json& metadata) {
     cv::Mat rgb(image.height, image.width, CV_8UC3, const_cast<std::uint8_t*>(image.pixels.data()));

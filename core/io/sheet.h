@@ -8,19 +8,10 @@
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
+#include "core/io/sheetlayout.h"
 #include "core/runtime/image.h"
 
 namespace cattery {
-
-struct SheetOptions {
-    int columns = 0;  // images per row; 0 picks a near-square layout
-    int padding = 2;  // pixels between and around images (before scaling)
-    int scale = 1;    // nearest-neighbour enlargement, 1 to 8
-    std::array<std::uint8_t, 3> background{255, 255, 255};
-};
-
-// Lays the images out in a grid; all images must have the same size.
-RgbImage composeSheet(const std::vector<RgbImage>& images, const SheetOptions& options);
 
 // Writes a PNG atomically; `metadata` (if not null) is stored inside it as a tEXt chunk.
 void writePng(const std::string& path, const RgbImage& image,

@@ -10,8 +10,8 @@
 
 namespace cattery {
 
-void writeVideo(const std::string& path, const std::vector<RgbImage>& frames, double fps,
-                int scale) {
+bool writeVideo(const std::string& path, const std::vector<RgbImage>& frames, double fps, int scale,
+                const VideoProgress& progress) {
     if (frames.empty()) {
         throw FileError(path, "there are no frames to write");
     }
@@ -28,12 +28,20 @@ void writeVideo(const std::string& path, const std::vector<RgbImage>& frames, do
     // Even sizes keep every codec happy.
     const cv::Size size((w * scale + 1) / 2 * 2, (h * scale + 1) / 2 * 2);
     const std::string partial = path + ".part.mp4";
+    std::error_code ec;
     {
         cv::VideoWriter writer(partial, cv::VideoWriter::fourcc('m', 'p', '4', 'v'), fps, size);
         if (!writer.isOpened()) {
+            std::filesystem::remove(partial, ec);
             throw FileError(path, "cannot be written as a video (no MP4 encoder, or no access)");
         }
-        for (const auto& f : frames) {
+        for (std::size_t i = 0; i < frames.size(); ++i) {
+            if (progress && !progress(i, frames.size())) {
+                writer.release();
+                std::filesystem::remove(partial, ec);
+                return false;
+            }
+            const RgbImage& f = frames[i];
             cv::Mat rgb(h, w, CV_8UC3, const_cast<std::uint8_t*>(f.pixels.data()));
             cv::Mat big;
             cv::resize(rgb, big, cv::Size(w * scale, h * scale), 0, 0, cv::INTER_NEAREST);
@@ -42,12 +50,15 @@ void writeVideo(const std::string& path, const std::vector<RgbImage>& frames, do
             writer.write(bgr);
         }
     }
-    std::error_code ec;
+    if (progress) {
+        progress(frames.size(), frames.size());
+    }
     std::filesystem::rename(partial, path, ec);
     if (ec) {
         std::filesystem::remove(partial, ec);
         throw FileError(path, "could not be written: " + ec.message());
     }
+    return true;
 }
 
 }  // namespace cattery

@@ -26,17 +26,26 @@ ResumePoint resumePoint(const Container& checkpoint, const std::string& path) {
         // The rate the run had reached (halvings included), not the one it started with.
         point.config.learningRate = training.at("learning_rate").get<double>();
         validate(point.config);
-        point.datasetHash = checkpoint.meta.value("provenance", nlohmann::json::object())
-                                .value("dataset_hash", std::string());
     } catch (const ConfigError& e) {
         throw ModelFileError(path, e.what());
     } catch (const nlohmann::json::exception& e) {
         throw ModelFileError(path, fmt::format("the training state is incomplete ({})", e.what()));
     }
+    // Only a hash written as one is compared; anything else counts as not recorded.
+    if (const auto p = checkpoint.meta.find("provenance");
+        p != checkpoint.meta.end() && p->is_object()) {
+        if (const auto h = p->find("dataset_hash"); h != p->end() && h->is_string()) {
+            point.datasetHash = h->get<std::string>();
+        }
+    }
     if (point.step < 0) {
         throw ModelFileError(path, fmt::format("the step {} is negative", point.step));
     }
     return point;
+}
+
+ResumePoint readResumePoint(const std::string& path) {
+    return resumePoint(readContainerHeader(path), path);
 }
 
 void applyResumeChanges(Trainer& trainer, const ResumeChanges& changes) {
@@ -73,15 +82,8 @@ std::string describeResume(const Trainer& trainer, const std::string& checkpoint
         trainer.config().discriminatorLrScale, precisionName(trainer.config().precision));
 }
 
-std::string resumeDataWarning(const Container& checkpoint, const Dataset& data) {
-    const auto provenance = checkpoint.meta.find("provenance");
-    if (provenance == checkpoint.meta.end() || !provenance->is_object()) {
-        return {};
-    }
-    const auto hash = provenance->find("dataset_hash");
-    const std::string saved =
-        hash != provenance->end() && hash->is_string() ? hash->get<std::string>() : std::string();
-    return !saved.empty() && saved != data.hash
+std::string resumeDataWarning(const ResumePoint& point, const Dataset& data) {
+    return !point.datasetHash.empty() && point.datasetHash != data.hash
                ? "these images differ from the ones the checkpoint was trained on"
                : std::string();
 }

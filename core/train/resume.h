@@ -42,6 +42,8 @@ struct ResumePoint {
 // Reads those from a checkpoint's header; throws ModelFileError naming `path` and the problem
 // (a finished model, another kind of file, settings missing or out of range).
 ResumePoint resumePoint(const Container& checkpoint, const std::string& path);
+// The same from a checkpoint file, of which only the header is read.
+ResumePoint readResumePoint(const std::string& path);
 // Applies `changes`, each checked as a new run's setting would be: a ConfigError names the first
 // that is out of range, and then nothing has changed. The length must go past the step reached.
 void applyResumeChanges(Trainer& trainer, const ResumeChanges& changes);
@@ -50,6 +52,6 @@ void applyResumeChanges(Trainer& trainer, const ResumeChanges& changes);
 std::string describeResume(const Trainer& trainer, const std::string& checkpointPath);
 // A warning when `data` is not the set of images the checkpoint trained on; "" when it is (or
 // when the checkpoint does not say).
-std::string resumeDataWarning(const Container& checkpoint, const Dataset& data);
+std::string resumeDataWarning(const ResumePoint& point, const Dataset& data);
 
 }  // namespace cattery

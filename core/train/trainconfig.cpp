@@ -26,9 +26,10 @@ void validate(const TrainConfig& c) {
                       c.discriminatorLrScale, kMaxDiscriminatorLrScale, kMaxLearningRate));
     check(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1,
           "Adam betas must lie in [0, 1)");
-    check(c.gamma > 0 && c.gamma <= 1, fmt::format("gamma {} is out of range (0 to 1]", c.gamma));
-    check(c.lambdaK >= 0 && c.lambdaK <= 1,
-          fmt::format("lambda_k {} is out of range [0, 1]", c.lambdaK));
+    check(c.gamma > 0 && c.gamma <= kMaxGamma,
+          fmt::format("gamma {} is out of range (0 to {}]", c.gamma, kMaxGamma));
+    check(c.lambdaK >= 0 && c.lambdaK <= kMaxLambdaK,
+          fmt::format("lambda_k {} is out of range [0, {}]", c.lambdaK, kMaxLambdaK));
     check(c.steps >= 0, "the number of steps cannot be negative");
     check(c.lrHalveEvery >= 0 && c.lrStallSteps >= 0, "learning-rate schedules cannot be negative");
     check(c.minLearningRate > 0, "the minimum learning rate must be positive");

@@ -26,12 +26,9 @@ public:
             torch::Device device);
     // Continues the run saved in a checkpoint; the data set should be the one it trained on.
     static Trainer resume(const std::string& checkpointPath, Dataset dataset, torch::Device device);
-    // The same for a checkpoint already read (from `checkpointPath`, named in errors).
+    // The same from a state in memory (checkpoint(); `checkpointPath` names it in errors).
     static Trainer resume(const Container& checkpoint, const std::string& checkpointPath,
                           Dataset dataset, torch::Device device);
-    // The image size a checkpoint trains at, to load its data set at; `fallback` when the file
-    // does not say (resume() then names the file and the problem).
-    static int imageSize(const Container& checkpoint, int fallback);
 
     // One step on a batch drawn (and augmented) from the data set.
     StepStats step();

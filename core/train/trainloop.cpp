@@ -26,6 +26,13 @@ LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCall
             trainer.saveModel(options.modelPath);
         }
     };
+    // The folders the files go to, made now: a path that cannot be made fails before any step.
+    for (const std::string& file : {options.modelPath, options.checkpointPath}) {
+        const std::filesystem::path folder = std::filesystem::path(file).parent_path();
+        if (!file.empty() && !folder.empty()) {
+            std::filesystem::create_directories(folder);
+        }
+    }
     std::int64_t zeroKSince = -1;
     CollapseWatch collapse(trainer.dataset().images);
     std::optional<ThreadGovernor> governor;

@@ -1,0 +1,157 @@
+#include "app/cli/common.h"
+
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "core/data/imagefolder.h"
+#include "core/data/proceduralcats.h"
+#include "core/io/modelfile.h"
+#include "core/io/sheet.h"
+#include "core/runtime/device.h"
+#include "core/runtime/paths.h"
+#include "core/runtime/renderer.h"
+#include "core/runtime/threads.h"
+
+namespace cattery::cli {
+namespace {
+
+std::string programDir() {
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::string() : exe.parent_path().string();
+}
+
+}  // namespace
+
+void addThreadsOption(CLI::App& command, int& threads) {
+    command
+        .add_option("--threads", threads,
+                    "CPU threads for the model (0: the CPUs this process may use; while "
+                    "training, fewer when other programs keep some busy)")
+        ->check(CLI::Range(0, 1024))
+        ->capture_default_str();
+}
+
+void addModelOptions(CLI::App& command, ModelChoice& choice) {
+    command.add_option("model", choice.path, "Model file (.cattery)");
+    command
+        .add_option("--device", choice.device,
+                    "auto (the GPU when there is one), cpu or cuda (an error without a GPU)")
+        ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+        ->capture_default_str();
+    addThreadsOption(command, choice.threads);
+}
+
+std::string resolveModel(const std::string& given) {
+    if (!given.empty()) {
+        return given;
+    }
+    if (auto path = defaultModelPath(programDir())) {
+        return *path;
+    }
+    std::string where;
+    for (const auto& d : modelSearchDirs(programDir())) {
+        where += "\n  " + d;
+    }
+    throw FileError("(default model)",
+                    "no model was named and no shipped model was found in:" + where);
+}
+
+Model openModel(const ModelChoice& choice) {
+    configureThreads(choice.threads);
+    return loadModel(resolveModel(choice.path));
+}
+
+void addDataOptions(CLI::App& command, DataChoice& choice, const std::string& dataHelp) {
+    command.add_option("--data,-d", choice.source, dataHelp);
+    command
+        .add_option("--cats", choice.cats,
+                    "Draw this many procedural cats instead of reading --data")
+        ->check(CLI::Range(1, 1000000));
+    command.add_flag("--recursive,-r", choice.recursive, "Read subfolders too");
+    command.add_option("--fit", choice.fit, "Make images square by padding with white or cropping")
+        ->check(CLI::IsMember({"pad", "crop"}));
+}
+
+Dataset loadData(const DataChoice& choice, int size, std::uint64_t seed) {
+    if ((choice.cats > 0) == !choice.source.empty()) {
+        throw UsageError(
+            "give either --data (a folder or data set file) or --cats (procedural cats)");
+    }
+    if (choice.cats > 0) {
+        return proceduralCats(choice.cats, size, seed);
+    }
+    FolderOptions options;
+    options.size = size;
+    options.recursive = choice.recursive;
+    options.fit = choice.fit == "crop" ? Fit::Crop : Fit::Pad;
+    Dataset d = readImages(choice.source, options);
+    std::cout << fmt::format("{}: {} images used, {} skipped\n", d.source, d.count(),
+                             d.report.skipped.size());
+    for (const auto& s : d.report.skipped) {
+        std::cout << fmt::format("  skipped {}: {}\n", s.path, s.reason);
+    }
+    requireImages(d);
+    return d;
+}
+
+void addSheetOptions(CLI::App& command, SheetLayout& layout) {
+    command.add_option("--scale", layout.scale, "Enlarge each image (nearest neighbour)")
+        ->check(CLI::Range(1, 8));
+    command.add_option("--padding", layout.padding, "Pixels between images")
+        ->check(CLI::Range(0, 64));
+}
+
+void writeRendered(Model& model, const std::string& device, const torch::Tensor& latents,
+                   const std::string& view, int columns, const SheetLayout& layout,
+                   const std::string& out, const nlohmann::json& extra) {
+    Renderer renderer(model.generator, chooseDevice(device), 0);
+    const auto images = renderer.render(latents);
+    nlohmann::json meta = sheetMetadata(view, model.displayName(), latents, columns);
+    for (const auto& [key, value] : extra.items()) {
+        meta[key] = value;
+    }
+    SheetOptions options;
+    options.columns = columns;
+    options.scale = layout.scale;
+    options.padding = layout.padding;
+    const RgbImage sheet = composeSheet(images, options);
+    writePng(out, sheet, meta);
+    std::cout << fmt::format("wrote {} ({} x {} pixels, {} {}x{} images)\n", out, sheet.width,
+                             sheet.height, images.size(), model.arch.imageSize,
+                             model.arch.imageSize);
+}
+
+std::array<float, 3> parseThree(const std::string& text, const std::string& option) {
+    std::array<float, 3> v{};
+    std::stringstream in(text);
+    std::string part;
+    std::size_t i = 0;
+    while (std::getline(in, part, ',')) {
+        if (i >= 3) {
+            throw UsageError(fmt::format("{} takes three numbers, got more: '{}'", option, text));
+        }
+        try {
+            std::size_t used = 0;
+            v[i] = std::stof(part, &used);
+            if (part.find_first_not_of(" \t", used) != std::string::npos || !std::isfinite(v[i])) {
+                throw std::invalid_argument(part);
+            }
+        } catch (const std::logic_error&) {
+            throw UsageError(fmt::format("{}: '{}' is not a number", option, part));
+        }
+        ++i;
+    }
+    if (i != 3) {
+        throw UsageError(
+            fmt::format("{} takes three numbers separated by commas, like \"0.5,-1,2\"; got '{}'",
+                        option, text));
+    }
+    return v;
+}
+
+}  // namespace cattery::cli

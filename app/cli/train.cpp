@@ -1,0 +1,261 @@
+// cattery-cli train: a BEGAN trained on a folder of images, or a run continued from a checkpoint.
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "app/cli/common.h"
+#include "core/io/naming.h"
+#include "core/io/sheet.h"
+#include "core/runtime/device.h"
+#include "core/runtime/renderer.h"
+#include "core/runtime/threads.h"
+#include "core/train/progress.h"
+#include "core/train/trainloop.h"
+#include "core/train/trainrun.h"
+
+namespace cattery::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void onInterrupt(int) {
+    g_stop = true;
+    // A second Ctrl-C ends the program at once.
+    std::signal(SIGINT, SIG_DFL);
+}
+
+struct TrainOptions {
+    RunRequest run;  // arch, config, precision, device, resume and name
+    DataChoice data;
+    std::string out;
+    std::string samplesDir;
+    std::string checkpoint;
+    int threads = 0;
+    bool noFlip = false;
+    bool noBatchNorm = false;
+    bool noZSkip = false;
+};
+
+// The live one-line display: rewritten in place on a terminal, a line every few seconds otherwise.
+class ProgressLine {
+public:
+    ProgressLine(std::int64_t total, int batch)
+        : m_meter(total, batch), m_tty(::isatty(STDERR_FILENO) != 0) {}
+
+    void update(const StepStats& s) {
+        m_meter.update(s);
+        const auto now = std::chrono::steady_clock::now();
+        const double interval = m_tty ? 0.2 : 5.0;
+        if (std::chrono::duration<double>(now - m_last).count() < interval &&
+            s.step != m_meter.total()) {
+            return;
+        }
+        m_last = now;
+        const std::string line = fmt::format(
+            "step {}/{} | {:.1f} img/s | ETA {} | L(x) {:.4f} L(G(z)) {:.4f} | k {:.4f} | M {:.4f} "
+            "| lr {:.2g}",
+            s.step, m_meter.total(), m_meter.imagesPerSecond(),
+            formatDuration(m_meter.etaSeconds(s.step)), s.lossReal, s.lossFake, s.k, s.convergence,
+            s.learningRate);
+        if (m_tty) {
+            std::cerr << "\r\033[K" << line << std::flush;
+        } else {
+            std::cerr << line << "\n";
+        }
+        m_open = m_tty;
+    }
+    void message(const std::string& text) {
+        finish();
+        std::cerr << text << "\n";
+    }
+    void finish() {
+        if (m_open) {
+            std::cerr << "\n";
+            m_open = false;
+        }
+    }
+
+private:
+    ProgressMeter m_meter;
+    bool m_tty;
+    bool m_open = false;
+    std::chrono::steady_clock::time_point m_last{};
+};
+
+void runTrain(TrainOptions& o, const CLI::App& command) {
+    RunRequest& request = o.run;
+    request.arch.batchNorm = !o.noBatchNorm;
+    request.arch.zSkip = !o.noZSkip;
+    request.config.augment.flip = !o.noFlip;
+    if (!request.resumeFrom.empty()) {
+        // The length, the learning rates, the halving interval, the precision and the
+        // augmentation may change on resume; everything else comes from the checkpoint.
+        const auto given = [&command](const char* option) {
+            return command.get_option(option)->count() > 0;
+        };
+        const TrainConfig& c = request.config;
+        ResumeChanges& changes = request.changes;
+        if (given("--steps")) {
+            changes.steps = c.steps;
+        }
+        if (given("--lr")) {
+            changes.learningRate = c.learningRate;
+        }
+        if (given("--lr-d-scale")) {
+            changes.discriminatorLrScale = c.discriminatorLrScale;
+        }
+        if (given("--lr-halve-every")) {
+            changes.lrHalveEvery = c.lrHalveEvery;
+        }
+        if (given("--no-flip")) {
+            changes.flip = false;
+        }
+        if (given("--rotate")) {
+            changes.rotateDegrees = c.augment.rotateDegrees;
+        }
+        if (given("--scale-jitter")) {
+            changes.scaleJitter = c.augment.scaleJitter;
+        }
+        if (given("--shift")) {
+            changes.shift = c.augment.shift;
+        }
+        if (given("--precision")) {
+            changes.precision = choosePrecision(request.precision, chooseDevice(request.device));
+        }
+    }
+    configureThreads(o.threads);
+    StartedRun run = startRun(
+        request, [&o, &request](int size) { return loadData(o.data, size, request.config.seed); });
+    Trainer& trainer = *run.trainer;
+    std::cerr << run.description << "\n";
+    for (const std::string& w : run.warnings) {
+        std::cerr << "warning: " << w << "\n";
+    }
+    LoopOptions options;
+    options.modelPath = o.out;
+    if (options.modelPath.empty()) {
+        const std::string stem = !request.resumeFrom.empty() ? stemOf(request.resumeFrom)
+                                 : !o.data.source.empty()    ? stemOf(o.data.source)
+                                                             : std::string("procedural-cats");
+        options.modelPath = unusedPath(stem, ".cattery", checkpointPathFor);
+        std::cout << fmt::format("the model will be written to {}\n", options.modelPath);
+    }
+    options.checkpointPath =
+        o.checkpoint.empty() ? checkpointPathFor(options.modelPath) : o.checkpoint;
+    options.threads = o.threads;
+    ProgressLine progress(trainer.config().steps, trainer.config().batchSize);
+    LoopCallbacks callbacks;
+    callbacks.onStep = [&progress](const StepStats& s) { progress.update(s); };
+    callbacks.onWarning = [&progress](const std::string& w) { progress.message("warning: " + w); };
+    if (!o.samplesDir.empty()) {
+        std::filesystem::create_directories(o.samplesDir);
+        callbacks.onSamples = [&o](std::int64_t step, const torch::Tensor& images) {
+            writeSheet(samplesSheetPath(o.samplesDir, step), toImages(images), SheetOptions{});
+        };
+    }
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+    const LoopEnd end = runTraining(trainer, options, callbacks, g_stop);
+    progress.finish();
+    std::cout << fmt::format("{} at step {}: wrote {} and {}\n",
+                             end == LoopEnd::Stopped ? "stopped" : "finished", trainer.stepCount(),
+                             options.modelPath, options.checkpointPath);
+}
+
+void addArchOptions(CLI::App& command, TrainOptions& o) {
+    ArchConfig& a = o.run.arch;
+    command.add_option("--size", a.imageSize, "Image size: 32, 48, 64, 80, 96 or 128")
+        ->capture_default_str();
+    command.add_option("--latent", a.latentDim, "Latent dimension (3 to 512)")
+        ->capture_default_str();
+    command.add_option("--nf", a.nf, "Generator width")->capture_default_str();
+    command.add_option("--ndf", a.ndf, "Discriminator filters per layer")->capture_default_str();
+    command.add_option("--bottleneck", a.bottleneck, "Discriminator code size")
+        ->capture_default_str();
+    command.add_option("--repeats", a.repeats, "Convolutions per stage")->capture_default_str();
+    command.add_flag("--separable", a.separable, "Depthwise-separable convolutions");
+    command.add_flag("--no-batch-norm", o.noBatchNorm, "No batch norm in the generator");
+    command.add_flag("--no-z-skip", o.noZSkip, "No z map concatenated after each generator stage");
+}
+
+void addConfigOptions(CLI::App& command, TrainOptions& o) {
+    TrainConfig& c = o.run.config;
+    command.add_option("--steps", c.steps, "Steps in all")->capture_default_str();
+    command.add_option("--batch", c.batchSize, "Batch size")->capture_default_str();
+    command.add_option("--lr", c.learningRate, "Learning rate")->capture_default_str();
+    command
+        .add_option("--lr-d-scale", c.discriminatorLrScale,
+                    "The discriminator's learning rate as a multiple of --lr")
+        ->capture_default_str();
+    command.add_option("--beta1", c.beta1, "Adam beta1")->capture_default_str();
+    command.add_option("--beta2", c.beta2, "Adam beta2")->capture_default_str();
+    command.add_option("--gamma", c.gamma, "BEGAN gamma")->capture_default_str();
+    command.add_option("--lambda-k", c.lambdaK, "BEGAN lambda_k")->capture_default_str();
+    command
+        .add_option("--lr-halve-every", c.lrHalveEvery,
+                    "Halve the learning rate every N steps (0: never)")
+        ->capture_default_str();
+    command
+        .add_option("--lr-stall", c.lrStallSteps, "Halve it when M stalls for N steps (0: never)")
+        ->capture_default_str();
+    command.add_option("--min-lr", c.minLearningRate, "Lowest learning rate")
+        ->capture_default_str();
+    command.add_option("--sample-every", c.sampleEvery, "Sample sheet every N steps")
+        ->capture_default_str();
+    command.add_option("--sample-count", c.sampleCount, "Fixed sample latents")
+        ->capture_default_str();
+    command.add_option("--checkpoint-every", c.checkpointEvery, "Checkpoint every N steps")
+        ->capture_default_str();
+    command.add_option("--seed", c.seed, "Random seed")->capture_default_str();
+    command
+        .add_option("--average", c.averageDecay,
+                    "The model is a running average of the generator's weights with this "
+                    "decay per step (0: the last step's weights)")
+        ->capture_default_str();
+    command
+        .add_option("--precision", o.run.precision,
+                    "fp32, bf16 (convolutions in bfloat16: several times faster on CPUs with "
+                    "AVX-512 BF16 or AMX), or auto: bf16 where the CPU has it natively")
+        ->check(CLI::IsMember({"auto", "fp32", "bf16"}))
+        ->capture_default_str();
+    command.add_flag("--no-flip", o.noFlip, "No horizontal flips");
+    command.add_option("--rotate", c.augment.rotateDegrees, "Random rotation, degrees (0: off)")
+        ->capture_default_str();
+    command.add_option("--scale-jitter", c.augment.scaleJitter, "Random zoom fraction (0: off)")
+        ->capture_default_str();
+    command.add_option("--shift", c.augment.shift, "Random shift fraction (0: off)")
+        ->capture_default_str();
+}
+
+}  // namespace
+
+Subcommand addTrain(CLI::App& app) {
+    auto o = std::make_shared<TrainOptions>();
+    auto* command =
+        app.add_subcommand("train", "Train a BEGAN on a folder of images (Ctrl-C saves and stops)");
+    addDataOptions(*command, o->data, "Folder of images, or a data set file from 'prepare'");
+    command->add_option("--out,-o", o->out,
+                        "Output model file (.cattery); a checkpoint goes beside it (default: "
+                        "named after the data, here, never overwriting)");
+    command->add_option("--resume", o->run.resumeFrom, "Continue the run saved in this checkpoint");
+    command->add_option("--device", o->run.device, "auto, cpu or cuda")
+        ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+    addThreadsOption(*command, o->threads);
+    command->add_option("--samples", o->samplesDir,
+                        "Folder for sample sheets written as training goes");
+    command->add_option("--checkpoint", o->checkpoint, "Checkpoint file (default: beside --out)");
+    command->add_option("--name", o->run.name,
+                        "Display name stored in the model (default: the file name)");
+    addArchOptions(*command, *o);
+    addConfigOptions(*command, *o);
+    return {command, [o, command] { runTrain(*o, *command); }};
+}
+
+}  // namespace cattery::cli

@@ -1,0 +1,52 @@
+#include "core/train/trainrun.h"
+
+#include <fmt/format.h>
+
+#include "core/data/dataset.h"
+#include "core/errors.h"
+#include "core/runtime/device.h"
+#include "core/runtime/precision.h"
+
+namespace cattery {
+
+StartedRun startRun(const RunRequest& request, const ImageLoader& loadImages) {
+    StartedRun run;
+    run.device = chooseDevice(request.device);
+    if (!request.resumeFrom.empty()) {
+        // The header alone says the size to load the images at; nothing large is read before.
+        const ResumePoint point = readResumePoint(request.resumeFrom);
+        Dataset data = loadImages(point.arch.imageSize);
+        requireImages(data);
+        if (std::string w = resumeDataWarning(point, data); !w.empty()) {
+            run.warnings.push_back(std::move(w));
+        }
+        run.trainer = std::make_unique<Trainer>(
+            Trainer::resume(request.resumeFrom, std::move(data), run.device));
+        applyResumeChanges(*run.trainer, request.changes);
+        run.description = describeResume(*run.trainer, request.resumeFrom);
+    } else {
+        TrainConfig config = request.config;
+        config.precision = choosePrecision(request.precision, run.device);
+        validate(request.arch);
+        validate(config);
+        Dataset data = loadImages(request.arch.imageSize);
+        requireImages(data);
+        run.trainer = std::make_unique<Trainer>(request.arch, config, std::move(data), run.device);
+    }
+    if (!request.name.empty()) {
+        run.trainer->setName(request.name);
+    }
+    const Trainer& t = *run.trainer;
+    const std::string what = fmt::format(
+        "training {} on {} images from {} on {}, {}", describe(t.arch()), t.dataset().count(),
+        t.dataset().source, describeDevice(run.device), precisionName(t.config().precision));
+    run.description = run.description.empty() ? what : run.description + "\n" + what;
+    if (t.config().precision == Precision::BFloat16 && run.device.is_cpu() && !cpuHasNativeBf16()) {
+        run.warnings.emplace_back(
+            "this CPU has no native bf16 (AVX-512 BF16 or AMX), so bf16 is emulated and slower "
+            "than fp32");
+    }
+    return run;
+}
+
+}  // namespace cattery

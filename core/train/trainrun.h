@@ -1,0 +1,45 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "core/model/archconfig.h"
+#include "core/train/resume.h"
+#include "core/train/trainconfig.h"
+#include "core/train/trainer.h"
+
+// Starting a training run, new or continued from a checkpoint: the one way both front ends do it.
+namespace cattery {
+
+struct RunRequest {
+    // A new run's architecture and settings (a resumed run takes both from its checkpoint).
+    ArchConfig arch;
+    TrainConfig config;
+    std::string precision = "auto";  // "auto", "fp32" or "bf16"; a resumed run keeps its own
+                                     // unless `changes.precision` is set
+    std::string device = "auto";     // "auto", "cpu" or "cuda"
+    std::string resumeFrom;          // a checkpoint to continue ("": a new run)
+    ResumeChanges changes;           // what a resumed run changes
+    std::string name;                // the model's display name ("": the file name)
+};
+
+struct StartedRun {
+    std::unique_ptr<Trainer> trainer;
+    torch::Device device = torch::kCPU;
+    std::string description;            // one line: what is trained on what, where, how
+    std::vector<std::string> warnings;  // other images than the checkpoint's, emulated bf16, ...
+};
+
+// The images to train on, at the given size (a resumed run's size comes from its checkpoint).
+using ImageLoader = std::function<Dataset(int imageSize)>;
+
+// Checks the settings before anything is loaded (ConfigError), reads a checkpoint's header
+// before its images (ModelFileError), loads the images, and builds the trainer with the resume
+// changes applied all at once. Throws DataError when no image is usable.
+StartedRun startRun(const RunRequest& request, const ImageLoader& loadImages);
+
+}  // namespace cattery
