@@ -6,8 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-resources/readme}
 build_dir=${CATTERY_BUILD_DIR:-build}
-if [[ ! -x "$build_dir/app/cattery" ]]; then
-  echo "build first: ./build.sh run (or cmake --build $build_dir)" >&2
+probe=$build_dir/tools/cattery-window-probe
+if [[ ! -x $probe ]]; then
+  echo "build the development tools first:" >&2
+  echo "  cmake -S . -B $build_dir -DCATTERY_BUILD_BENCHMARKS=ON && cmake --build $build_dir" >&2
   exit 1
 fi
 # A fresh settings folder, so the shots show the defaults rather than whatever was last used here.
@@ -17,5 +19,5 @@ trap 'rm -rf "$XDG_CONFIG_HOME"' EXIT
 training=()
 images=${CATTERY_SHARED:-../shared}/datasets/twemoji64/images
 [[ -d $images ]] && training=(--screenshot-training "$images")
-xvfb-run -a -s "-screen 0 1400x900x24" "$build_dir/app/cattery" --screenshots "$out" "${training[@]}"
+xvfb-run -a -s "-screen 0 1400x900x24" "$probe" --screenshots "$out" "${training[@]}"
 echo "screenshots in $out: morph.png generate.png arithmetic.png train.png"

@@ -16,12 +16,14 @@
 #include "core/runtime/device.h"
 #include "core/runtime/renderer.h"
 #include "testutil.h"
+#include "ui/arithmeticview.h"
 #include "ui/cellgrid.h"
+#include "ui/generateview.h"
 #include "ui/latentmath.h"
 #include "ui/mainwindow.h"
+#include "ui/morphview.h"
 #include "ui/renderworker.h"
 #include "ui/threeeditor.h"
-#include "ui/views.h"
 
 using namespace cattery;
 using namespace cattery::ui;

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QGroupBox>
@@ -24,6 +25,8 @@
 #include "core/train/trainer.h"
 #include "testutil.h"
 #include "ui/mainwindow.h"
+#include "ui/trainfields.h"
+#include "ui/trainmonitor.h"
 #include "ui/trainview.h"
 #include "ui/trainworker.h"
 
@@ -197,6 +200,11 @@ void TestTrainView::trainPauseResumeStopAndExplore() {
     view->stopAndWait();
     QTRY_VERIFY_WITH_TIMEOUT(!view->running(), kWait);
 
+    // The samples as a video, written off the UI thread.
+    QVERIFY(view->monitor()->exportAnimation(path("out/training.mp4")));
+    QVERIFY(QFileInfo(path("out/training.mp4")).size() > 0);
+    QVERIFY(!QFile::exists(path("out/training.mp4.part.mp4")));
+
     // Any checkpoint opens in the explorer.
     view->checkpoints()->setCurrentRow(0);
     const QString snapshot = view->checkpoints()->item(0)->data(Qt::UserRole).toString();
@@ -289,13 +297,34 @@ void TestTrainView::formHoldsOnlyValidSettings() {
                                       QString::fromUtf8(e.what()))));
         }
     }
-    // A size the networks are not built for cannot be typed in.
-    auto* size = view->findChildren<QSpinBox*>().first();
-    for (auto* box : view->findChildren<QSpinBox*>()) {
-        if (box->singleStep() == 16) {
-            size = box;
+    // Every field of the table is on the form, with the table's range, and reaches the settings.
+    for (const TrainField& f : trainFields()) {
+        QWidget* w = view->findChild<QWidget*>(QString::fromLatin1(f.key));
+        QVERIFY2(w != nullptr, f.key);
+        if (auto* i = qobject_cast<QSpinBox*>(w)) {
+            QCOMPARE(i->minimum(), static_cast<int>(f.lo));
+            QCOMPARE(i->maximum(), static_cast<int>(f.hi));
+            i->setValue(i->minimum());
+            TrainSettings s = view->settings();
+            QCOMPARE(f.get(s.arch, s.train), f.lo);
+        } else if (auto* r = qobject_cast<QDoubleSpinBox*>(w)) {
+            QCOMPARE(r->minimum(), f.lo);
+            r->setValue(r->minimum());
+            TrainSettings s = view->settings();
+            QVERIFY2(std::abs(f.get(s.arch, s.train) - f.lo) < 1e-12, f.key);
+        } else {
+            auto* c = qobject_cast<QCheckBox*>(w);
+            QVERIFY2(c != nullptr, f.key);
+            for (const bool on : {true, false}) {
+                c->setChecked(on);
+                TrainSettings s = view->settings();
+                QCOMPARE(f.get(s.arch, s.train), on ? 1.0 : 0.0);
+            }
         }
     }
+    // A size the networks are not built for cannot be typed in.
+    auto* size = view->findChild<QSpinBox*>(QStringLiteral("imageSize"));
+    QVERIFY(size);
     size->setValue(40);
     QCOMPARE(size->value(), 48);
     size->setValue(112);

@@ -7,6 +7,8 @@
 #include <QPainter>
 #include <QPalette>
 
+#include "ui/sheetimage.h"
+
 namespace cattery::ui {
 namespace {
 
@@ -126,16 +128,14 @@ QSize CellGrid::minimumSizeHint() const {
 }
 
 QImage CellGrid::gridImage() const {
-    const int step = m_imageSize + kGap;
-    QImage out(kGap + std::min(m_columns, std::max(1, m_count)) * step, kGap + rows() * step,
-               QImage::Format_RGB888);
-    out.fill(Qt::white);
-    QPainter p(&out);
-    for (int i = 0; i < m_count && i < m_images.size(); ++i) {
-        p.drawImage(QPoint(kGap + (i % m_columns) * step, kGap + (i / m_columns) * step),
-                    m_images[i]);
+    const QVector<QImage> shown = m_images.mid(0, m_count);
+    if (shown.isEmpty()) {
+        return {};
     }
-    return out;
+    SheetOptions options;
+    options.columns = m_columns;
+    options.padding = kGap;
+    return sheetImage(shown, options);
 }
 
 void CellGrid::paintEvent(QPaintEvent*) {

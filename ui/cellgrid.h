@@ -35,7 +35,7 @@ public:
     const QVector<QImage>& images() const { return m_images; }
     const QVector<Latent>& latents() const { return m_latents; }
     QImage cellImage(int cell) const;
-    // The whole grid as one picture at zoom 1, for the clipboard.
+    // The whole grid as one picture at zoom 1, for the clipboard (null while nothing is shown).
     QImage gridImage() const;
     int cellAt(const QPoint& pos) const;
     QRect cellRect(int cell) const;

@@ -92,13 +92,6 @@ RgbImage toRgbImage(const QImage& image) {
     return out;
 }
 
-QString formatThree(const Three& v) {
-    return QStringLiteral("%1, %2, %3")
-        .arg(static_cast<double>(v[0]), 0, 'g', 4)
-        .arg(static_cast<double>(v[1]), 0, 'g', 4)
-        .arg(static_cast<double>(v[2]), 0, 'g', 4);
-}
-
 QString latentText(const Latent& z) {
     QStringList parts;
     for (float f : z) {

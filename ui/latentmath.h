@@ -57,8 +57,6 @@ Latent arithmeticOf(const Latent& a, const Latent& b, const Latent& c);
 QImage toQImage(const RgbImage& image);
 RgbImage toRgbImage(const QImage& image);
 
-// "0.5, -1, 2": three numbers for people.
-QString formatThree(const Three& v);
 // A latent as text and as the bytes that drag and drop carry.
 QString latentText(const Latent& z);
 QByteArray latentBytes(const Latent& z);

@@ -2,27 +2,18 @@
 
 #include <QActionGroup>
 #include <QApplication>
-#include <QCheckBox>
 #include <QClipboard>
 #include <QCloseEvent>
-#include <QColorDialog>
-#include <QComboBox>
 #include <QCoreApplication>
-#include <QDialog>
-#include <QDialogButtonBox>
 #include <QDragEnterEvent>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QFormLayout>
 #include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
-#include <QPainter>
-#include <QPushButton>
 #include <QSettings>
-#include <QSpinBox>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QToolBar>
@@ -30,45 +21,21 @@
 
 #include "core/errors.h"
 #include "core/runtime/paths.h"
+#include "ui/arithmeticview.h"
 #include "ui/cellgrid.h"
+#include "ui/generateview.h"
+#include "ui/modelpicker.h"
+#include "ui/morphview.h"
 #include "ui/renderworker.h"
+#include "ui/sheetimage.h"
 #include "ui/threeeditor.h"
 #include "ui/trainview.h"
-#include "ui/views.h"
 
 namespace cattery::ui {
 namespace {
 
-constexpr int kMaxRecent = 8;
-
 QString programDir() {
     return QCoreApplication::applicationDirPath();
-}
-
-// Images laid out as a sheet: scale, padding, background and optional labels.
-QImage composeSheetImage(const QVector<QImage>& images, int columns, const ExportOptions& o,
-                         const QStringList& labels) {
-    const int count = static_cast<int>(images.size());
-    columns = std::clamp(columns, 1, std::max(1, count));
-    const int rows = (count + columns - 1) / columns;
-    const int cell = images.first().width() * o.scale;
-    const int labelHeight = o.labels ? 16 : 0;
-    const int pad = o.padding * o.scale;
-    QImage out(pad + columns * (cell + pad), pad + rows * (cell + labelHeight + pad),
-               QImage::Format_RGB888);
-    out.fill(o.background);
-    QPainter p(&out);
-    p.setRenderHint(QPainter::SmoothPixmapTransform, false);
-    p.setPen(o.background.lightness() > 128 ? Qt::black : Qt::white);
-    for (int i = 0; i < count; ++i) {
-        const int x = pad + (i % columns) * (cell + pad);
-        const int y = pad + (i / columns) * (cell + labelHeight + pad);
-        p.drawImage(QRect(x, y, cell, cell), images[i]);
-        if (o.labels && i < labels.size()) {
-            p.drawText(QRect(x, y + cell, cell, labelHeight), Qt::AlignCenter, labels[i]);
-        }
-    }
-    return out;
 }
 
 }  // namespace
@@ -119,12 +86,7 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
     statusBar()->addPermanentWidget(m_timeLabel);
 
     QSettings settings;
-    m_recent = settings.value(QStringLiteral("recentModels")).toStringList();
-    m_export.scale = settings.value(QStringLiteral("export/scale"), 2).toInt();
-    m_export.padding = settings.value(QStringLiteral("export/padding"), 2).toInt();
-    m_export.background =
-        settings.value(QStringLiteral("export/background"), QColor(Qt::white)).value<QColor>();
-    m_export.labels = settings.value(QStringLiteral("export/labels"), false).toBool();
+    m_export = ExportOptions::remembered();
     buildMenus();
     m_morph->applyGridSize(std::clamp(settings.value(QStringLiteral("gridSize"), 5).toInt(),
                                       MorphView::kMinSize, MorphView::kMaxSize));
@@ -161,7 +123,8 @@ void MainWindow::buildMenus() {
     auto* file = menuBar()->addMenu(tr("&File"));
     auto* open = file->addAction(tr("&Open Model..."), QKeySequence::Open, this,
                                  &MainWindow::chooseModelFile);
-    m_recentMenu = file->addMenu(tr("&Recent Models"));
+    m_picker = new ModelPicker(file->addMenu(tr("&Recent Models")), this);
+    connect(m_picker, &ModelPicker::openRequested, this, &MainWindow::openModel);
     file->addSeparator();
     auto* exportAction = file->addAction(tr("&Export Sheet..."), QKeySequence(tr("Ctrl+E")), this,
                                          &MainWindow::chooseExport);
@@ -236,9 +199,6 @@ void MainWindow::buildMenus() {
 
     auto* bar = addToolBar(tr("Main"));
     bar->setObjectName(QStringLiteral("mainToolBar"));
-    m_picker = new QComboBox(this);
-    m_picker->setMinimumContentsLength(24);
-    m_picker->setToolTip(tr("Shipped and recent models"));
     bar->addWidget(new QLabel(tr(" Model: "), this));
     bar->addWidget(m_picker);
     bar->addAction(open);
@@ -248,40 +208,9 @@ void MainWindow::buildMenus() {
     bar->addSeparator();
     bar->addAction(undo);
     bar->addAction(redo);
-    connect(m_picker, &QComboBox::activated, this, [this](int index) {
-        const QString path = m_picker->itemData(index).toString();
-        if (!path.isEmpty() && path != m_model.path) {
-            openModel(path);
-        }
-    });
     for (QAction* a : m_sizeGroup->actions()) {
         a->setChecked(a->data().toInt() == m_morph->gridSize());
     }
-    fillModelPicker();
-}
-
-void MainWindow::fillModelPicker() {
-    const QSignalBlocker block(m_picker);
-    m_picker->clear();
-    QStringList seen;
-    for (const auto& p : shippedModels(programDir().toStdString())) {
-        const QString path = QString::fromStdString(p);
-        m_picker->addItem(QFileInfo(path).completeBaseName(), path);
-        seen << QFileInfo(path).canonicalFilePath();
-    }
-    for (const QString& path : m_recent) {
-        if (!seen.contains(QFileInfo(path).canonicalFilePath())) {
-            m_picker->addItem(tr("%1 (recent)").arg(QFileInfo(path).completeBaseName()), path);
-        }
-    }
-    const int current = m_picker->findData(m_model.path);
-    m_picker->setCurrentIndex(current);
-
-    m_recentMenu->clear();
-    for (const QString& path : m_recent) {
-        m_recentMenu->addAction(path, this, [this, path] { openModel(path); });
-    }
-    m_recentMenu->setEnabled(!m_recent.isEmpty());
 }
 
 void MainWindow::openModel(const QString& path) {
@@ -306,13 +235,13 @@ void MainWindow::onModelReady(const ModelSummary& model) {
     setWindowTitle(tr("%1 - Cattery").arg(model.name));
     statusBar()->showMessage(tr("Opened %1").arg(model.path), 4000);
     QSettings().setValue(QStringLiteral("lastModel"), model.path);
-    rememberRecent(model.path);
+    m_picker->remember(model.path);
     Q_EMIT modelChanged(model);
 }
 
 void MainWindow::onModelFailed(const QString& path, const QString& message) {
     statusBar()->showMessage(tr("Could not open %1").arg(path), 8000);
-    fillModelPicker();
+    m_picker->showCurrent(m_model.path);
     showError(
         tr("Could not open the model"),
         tr("%1\n\n%2")
@@ -325,16 +254,6 @@ void MainWindow::showError(const QString& title, const QString& text) {
     auto* box = new QMessageBox(QMessageBox::Warning, title, text, QMessageBox::Ok, this);
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->open();
-}
-
-void MainWindow::rememberRecent(const QString& path) {
-    m_recent.removeAll(path);
-    m_recent.prepend(path);
-    while (m_recent.size() > kMaxRecent) {
-        m_recent.removeLast();
-    }
-    QSettings().setValue(QStringLiteral("recentModels"), m_recent);
-    fillModelPicker();
 }
 
 std::array<ExplorerView*, 3> MainWindow::views() const {
@@ -388,8 +307,10 @@ void MainWindow::showCellMenu(ExplorerView* view, int cell, const QPoint& global
 }
 
 void MainWindow::copyImage() {
-    if (ExplorerView* view = currentView()) {
-        QApplication::clipboard()->setImage(view->grid()->gridImage());
+    ExplorerView* view = currentView();
+    const QImage image = view != nullptr ? view->grid()->gridImage() : QImage();
+    if (!image.isNull()) {
+        QApplication::clipboard()->setImage(image);
         statusBar()->showMessage(tr("Copied the view's image"), 3000);
     }
 }
@@ -412,18 +333,9 @@ bool MainWindow::exportSheet(const QString& path, const ExportOptions& options) 
         return false;
     }
     const int columns = view->sheetColumns();
-    QStringList labels;
-    if (view == m_arith) {
-        labels = {tr("A"), tr("B"), tr("C"), tr("A - B + C")};
-    } else {
-        for (int i = 0; i < images.size(); ++i) {
-            labels << (view == m_morph ? tr("%1,%2").arg(i / columns + 1).arg(i % columns + 1)
-                                       : QString::number(i + 1));
-        }
-    }
     try {
-        writeSheetPng(path, composeSheetImage(images, columns, options, labels), view->sheetKind(),
-                      m_model.name, latents, columns);
+        writeSheetPng(path, sheetImage(images, options.sheet(columns), view->sheetLabels()),
+                      view->sheetKind(), m_model.name, latents, columns);
     } catch (const Error& e) {
         showError(tr("Could not export the sheet"), QString::fromStdString(e.what()));
         return false;
@@ -448,29 +360,14 @@ bool MainWindow::openSheet(const QString& path) {
                       .arg(m_model.latentDim));
         return false;
     }
-    const auto value = [this](const Latent& z) { return fromLatent(*m_model.latent, z); };
-    if (sheet.view == QLatin1String("grid") && sheet.columns >= MorphView::kMinSize &&
-        sheet.latents.size() == sheet.columns * sheet.columns) {
-        const int n = sheet.columns;
-        m_undo->beginMacro(tr("open sheet"));
-        m_morph->resizeGrid(n);
-        for (int c = 0; c < 4; ++c) {
-            m_morph->changeCorner(c, value(sheet.latents[MorphView::cornerCell(c, n)]));
+    // The view that made the sheet takes it back; any other becomes a batch.
+    for (ExplorerView* view :
+         {static_cast<ExplorerView*>(m_morph), static_cast<ExplorerView*>(m_arith),
+          static_cast<ExplorerView*>(m_generate)}) {
+        if (view->takeSheet(sheet.view, sheet.latents, sheet.columns)) {
+            m_tabs->setCurrentWidget(view);
+            break;
         }
-        m_undo->endMacro();
-        m_tabs->setCurrentWidget(m_morph);
-    } else if (sheet.view == QLatin1String("arith") && sheet.latents.size() >= 3) {
-        m_undo->beginMacro(tr("open sheet"));
-        for (int s = 0; s < 3; ++s) {
-            m_arith->changeSlot(s, value(sheet.latents[s]));
-        }
-        m_undo->endMacro();
-        m_tabs->setCurrentWidget(m_arith);
-    } else {
-        GenerateView::Batch batch = m_generate->batch();
-        batch.latents = sheet.latents;
-        m_generate->changeBatch(batch);
-        m_tabs->setCurrentWidget(m_generate);
     }
     statusBar()->showMessage(tr("Opened the sheet %1").arg(path), 5000);
     return true;
@@ -485,43 +382,11 @@ void MainWindow::chooseModelFile() {
 }
 
 void MainWindow::chooseExport() {
-    QDialog dialog(this);
-    dialog.setWindowTitle(tr("Export Sheet"));
-    auto* form = new QFormLayout(&dialog);
-    auto* scale = new QSpinBox(&dialog);
-    scale->setRange(1, 8);
-    scale->setValue(m_export.scale);
-    auto* padding = new QSpinBox(&dialog);
-    padding->setRange(0, 64);
-    padding->setValue(m_export.padding);
-    auto* labels = new QCheckBox(tr("Label each picture"), &dialog);
-    labels->setChecked(m_export.labels);
-    QColor background = m_export.background;
-    auto* colour = new QPushButton(background.name(), &dialog);
-    connect(colour, &QPushButton::clicked, &dialog, [&] {
-        const QColor c = QColorDialog::getColor(background, &dialog, tr("Background"));
-        if (c.isValid()) {
-            background = c;
-            colour->setText(c.name());
-        }
-    });
-    form->addRow(tr("Scale:"), scale);
-    form->addRow(tr("Padding:"), padding);
-    form->addRow(tr("Background:"), colour);
-    form->addRow(labels);
-    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
-    form->addRow(buttons);
-    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
-    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
-    if (dialog.exec() != QDialog::Accepted) {
+    if (!editExportOptions(this, m_export)) {
         return;
     }
-    m_export = {scale->value(), padding->value(), background, labels->isChecked()};
+    m_export.remember();
     QSettings settings;
-    settings.setValue(QStringLiteral("export/scale"), m_export.scale);
-    settings.setValue(QStringLiteral("export/padding"), m_export.padding);
-    settings.setValue(QStringLiteral("export/background"), m_export.background);
-    settings.setValue(QStringLiteral("export/labels"), m_export.labels);
     const QString dir = settings.value(QStringLiteral("export/dir")).toString();
     const QString path = QFileDialog::getSaveFileName(
         this, tr("Export Sheet"),

@@ -5,12 +5,11 @@
 #include <QMainWindow>
 #include <QStringList>
 
+#include "ui/exportdialog.h"
 #include "ui/latentmath.h"
 
 class QActionGroup;
-class QComboBox;
 class QLabel;
-class QMenu;
 class QTabWidget;
 class QUndoStack;
 
@@ -20,17 +19,10 @@ class ArithmeticView;
 class CellGrid;
 class ExplorerView;
 class GenerateView;
+class ModelPicker;
 class MorphView;
 class RenderWorker;
 class TrainView;
-
-// Options of File > Export Sheet, remembered between runs.
-struct ExportOptions {
-    int scale = 2;
-    int padding = 2;
-    QColor background = Qt::white;
-    bool labels = false;
-};
 
 // The explorer: Morph, Generate and Arithmetic views over one model, rendered by one worker.
 class MainWindow : public QMainWindow {
@@ -78,8 +70,6 @@ private:
     void chooseModelFile();
     void chooseExport();
     void chooseSheet();
-    void rememberRecent(const QString& path);
-    void fillModelPicker();
     void setZoom(int zoom);
     void showAbout();
     void showError(const QString& title, const QString& text);
@@ -91,8 +81,7 @@ private:
     GenerateView* m_generate;
     ArithmeticView* m_arith;
     TrainView* m_train;
-    QComboBox* m_picker = nullptr;
-    QMenu* m_recentMenu = nullptr;
+    ModelPicker* m_picker = nullptr;
     QActionGroup* m_sizeGroup = nullptr;
     QActionGroup* m_zoomGroup = nullptr;
     QLabel* m_modelLabel = nullptr;
@@ -100,7 +89,6 @@ private:
     QLabel* m_timeLabel = nullptr;
     ModelSummary m_model;
     QString m_requestedPath;
-    QStringList m_recent;
     ExportOptions m_export;
     Latent m_lastLatent;  // the cell last clicked, for Copy Latent
     QImage m_lastImage;

@@ -1,29 +1,25 @@
 #pragma once
 
-#include <QVector>
 #include <QWidget>
 
 #include "ui/trainworker.h"
 
-class QCheckBox;
 class QComboBox;
-class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
 class QListWidget;
 class QProgressBar;
 class QPushButton;
-class QSlider;
 class QSpinBox;
-class QLineSeries;
-class QValueAxis;
 
 namespace cattery::ui {
 
 class CellGrid;
+class TrainMonitor;
+class TrainSettingsForm;
 
-// From a folder of images to a new model, live: the data report, presets and every knob, Start,
-// Pause, Stop, progress with ETA, live plots, samples with a timeline, warnings and checkpoints.
+// From a folder of images to a new model, live: the data report, the settings form, Start, Pause,
+// Stop and Resume From, progress with ETA, and the monitor of the run.
 class TrainView : public QWidget {
     Q_OBJECT
 
@@ -35,17 +31,19 @@ public:
     TrainSettings settings() const;
     bool running() const;
     TrainWorker* worker() const { return m_worker; }
+    TrainSettingsForm* form() const { return m_form; }
+    TrainMonitor* monitor() const { return m_monitor; }
     QPushButton* startButton() const { return m_start; }
     QPushButton* pauseButton() const { return m_pause; }
     QPushButton* stopButton() const { return m_stop; }
-    QLineEdit* outputEdit() const { return m_output; }
-    QSpinBox* stepsBox() const { return m_steps; }
-    QComboBox* presetBox() const { return m_preset; }
-    QListWidget* warnings() const { return m_warnings; }
-    QListWidget* checkpoints() const { return m_checkpoints; }
+    QLineEdit* outputEdit() const;
+    QSpinBox* stepsBox() const;
+    QComboBox* presetBox() const;
+    QListWidget* warnings() const;
+    QListWidget* checkpoints() const;
     QLabel* reportLabel() const { return m_report; }
     qint64 lastStep() const { return m_lastStep; }
-    int snapshotCount() const { return m_snapshots.size(); }
+    int snapshotCount() const;
     // Stops a run and waits for its checkpoint (used when the window closes).
     void stopAndWait();
 
@@ -70,86 +68,32 @@ Q_SIGNALS:
     void trainingFinished(const QString& modelPath);
 
 private:
-    void applyPreset(int index);
+    QWidget* buildDataPanel();
     void onScanned(const DataReport& report);
     void onProgress(const TrainProgress& p);
-    void onSamples(qint64 step, const QVector<QImage>& images);
-    void onCheckpoint(const QString& path, qint64 step, double convergence);
     void onFinished(bool stopped, const QString& modelPath);
     void onFailed(const QString& message);
-    void addWarning(const QString& message);
-    void showSnapshot(int index);
     void updateButtons();
-    void exportAnimation();
-    QList<QWidget*> checkpointSettings() const;
 
     TrainWorker* m_worker;
-    QLineEdit* m_folder;
-    QLineEdit* m_output;
-    QComboBox* m_preset;
-    QSpinBox* m_size;
-    QSpinBox* m_latent;
-    QSpinBox* m_nf;
-    QSpinBox* m_ndf;
-    QSpinBox* m_batch;
-    QSpinBox* m_steps;
-    QDoubleSpinBox* m_lr;
-    QDoubleSpinBox* m_lrD;
-    QDoubleSpinBox* m_gamma;
-    QDoubleSpinBox* m_lambdaK;
-    QSpinBox* m_sampleEvery;
-    QSpinBox* m_checkpointEvery;
-    QSpinBox* m_seed;
-    QCheckBox* m_batchNorm;
-    QCheckBox* m_flip;
-    QSpinBox* m_bottleneck;
-    QSpinBox* m_repeats;
-    QCheckBox* m_separable;
-    QCheckBox* m_zSkip;
-    QDoubleSpinBox* m_beta1;
-    QDoubleSpinBox* m_beta2;
-    QDoubleSpinBox* m_average;
-    QSpinBox* m_lrHalveEvery;
-    QSpinBox* m_lrStall;
-    QDoubleSpinBox* m_minLr;
-    QDoubleSpinBox* m_rotate;
-    QDoubleSpinBox* m_zoom;
-    QDoubleSpinBox* m_shift;
-    QSpinBox* m_sampleCount;
-    QSpinBox* m_maxRollbacks;
-    QSpinBox* m_threads;
-    QComboBox* m_deviceChoice;
-    QComboBox* m_precisionChoice;
-    QLabel* m_report;
+    TrainSettingsForm* m_form;
+    TrainMonitor* m_monitor;
+    QLineEdit* m_folder = nullptr;
+    QLabel* m_report = nullptr;
+    QListWidget* m_skipped = nullptr;
+    CellGrid* m_examples = nullptr;
     QLabel* m_resumeNote;
     QPushButton* m_newRun;
     QString m_resumeFrom;  // the checkpoint Start continues (empty: a new run)
-    QListWidget* m_skipped;
-    CellGrid* m_examples;
     QPushButton* m_start;
     QPushButton* m_pause;
     QPushButton* m_stop;
     QProgressBar* m_progress;
     QLabel* m_device;
-    QLineSeries* m_lossReal;
-    QLineSeries* m_lossFake;
-    QLineSeries* m_convergence;
-    QLineSeries* m_k;
-    QLineSeries* m_lrSeries;
-    QValueAxis* m_lossX;
-    QValueAxis* m_lossY;
-    QValueAxis* m_balanceX;
-    CellGrid* m_samples;
-    QSlider* m_timeline;
-    QLabel* m_timelineLabel;
-    QListWidget* m_warnings;
-    QListWidget* m_checkpoints;
-    QVector<QPair<qint64, QVector<QImage>>> m_snapshots;
     bool m_scanOk = false;
     bool m_training = false;
     bool m_rescan = false;
     qint64 m_lastStep = 0;
-    double m_maxLoss = 0.1;
 };
 
 }  // namespace cattery::ui

@@ -236,7 +236,7 @@ int main(int argc, char** argv) {
                     ""});
 
     // Cold start of the window to its first painted grid.
-    const std::string app = buildDir + "/app/cattery";
+    const std::string app = buildDir + "/tools/cattery-window-probe";
     if (fs::exists(app)) {
         const auto startApp = Clock::now();
         std::string out = run(fmt::format(

@@ -1,0 +1,179 @@
+#include "ui/trainfields.h"
+
+#include <limits>
+#include <type_traits>
+
+#include <QtGlobal>
+
+namespace cattery::ui {
+namespace {
+
+using Kind = TrainField::Kind;
+
+// An integer or real field of the architecture or the training settings, by member.
+template <typename Config, typename Value>
+TrainField field(const char* key, const char* label, const char* tip, Kind kind, double lo,
+                 double hi, Value Config::*member) {
+    TrainField f;
+    f.key = key;
+    f.label = label;
+    f.tip = tip;
+    f.kind = kind;
+    f.lo = lo;
+    f.hi = hi;
+    if constexpr (std::is_same_v<Config, ArchConfig>) {
+        f.get = [member](const ArchConfig& a, const TrainConfig&) {
+            return static_cast<double>(a.*member);
+        };
+        f.set = [member](ArchConfig& a, TrainConfig&, double v) {
+            a.*member = static_cast<Value>(v);
+        };
+    } else if constexpr (std::is_same_v<Config, TrainConfig>) {
+        f.get = [member](const ArchConfig&, const TrainConfig& c) {
+            return static_cast<double>(c.*member);
+        };
+        f.set = [member](ArchConfig&, TrainConfig& c, double v) {
+            c.*member = static_cast<Value>(v);
+        };
+    } else {
+        f.get = [member](const ArchConfig&, const TrainConfig& c) {
+            return static_cast<double>(c.augment.*member);
+        };
+        f.set = [member](ArchConfig&, TrainConfig& c, double v) {
+            c.augment.*member = static_cast<Value>(v);
+        };
+    }
+    return f;
+}
+
+TrainField real(TrainField f, int decimals, double step) {
+    f.decimals = decimals;
+    f.step = step;
+    return f;
+}
+
+TrainField shown(TrainField f) {
+    f.advanced = false;
+    return f;
+}
+
+TrainField changeable(TrainField f) {
+    f.checkpoint = false;
+    return f;
+}
+
+std::vector<TrainField> makeFields() {
+    constexpr double kMaxInt = std::numeric_limits<int>::max();
+    constexpr double kLongest = 10000000;  // steps and intervals: a spin box's int, and plenty
+    return {
+        shown(field("imageSize", QT_TR_NOOP("Image size:"),
+                    QT_TR_NOOP("Image size: 32, 48, 64, 80, 96 or 128"), Kind::Integer,
+                    kImageSizes.front(), kImageSizes.back(), &ArchConfig::imageSize)),
+        changeable(shown(field("steps", QT_TR_NOOP("Steps:"), QT_TR_NOOP("Steps in all"),
+                               Kind::Integer, 1, kLongest, &TrainConfig::steps))),
+        field("latent", QT_TR_NOOP("Latent:"), QT_TR_NOOP("Latent dimension (the demo: 100)"),
+              Kind::Integer, kLatentDimRange.lo, kLatentDimRange.hi, &ArchConfig::latentDim),
+        field("nf", QT_TR_NOOP("Generator width:"),
+              QT_TR_NOOP("Generator width: stages of 8, 4, 2 and 1 times this"), Kind::Integer,
+              kNfRange.lo, kNfRange.hi, &ArchConfig::nf),
+        field("ndf", QT_TR_NOOP("Discriminator width:"),
+              QT_TR_NOOP("Discriminator filters per convolution"), Kind::Integer, kNdfRange.lo,
+              kNdfRange.hi, &ArchConfig::ndf),
+        field("batch", QT_TR_NOOP("Batch:"), QT_TR_NOOP("Images per step (the demo: 16)"),
+              Kind::Integer, 1, kMaxBatchSize, &TrainConfig::batchSize),
+        changeable(
+            real(field("learningRate", QT_TR_NOOP("Learning rate:"),
+                       QT_TR_NOOP("Adam learning rate of the generator (the demo: 1e-4 to 1e-3)"),
+                       Kind::Real, 1e-6, kMaxLearningRate, &TrainConfig::learningRate),
+                 6, 1e-5)),
+        changeable(real(
+            field("discriminatorRate", QT_TR_NOOP("Discriminator rate x:"),
+                  QT_TR_NOOP("The discriminator's learning rate as a multiple of the "
+                             "generator's (two time-scale updates; 1: the same rate)"),
+                  Kind::Real, 0.01, kMaxDiscriminatorLrScale, &TrainConfig::discriminatorLrScale),
+            2, 0.5)),
+        real(field("gamma", QT_TR_NOOP("Gamma:"),
+                   QT_TR_NOOP("BEGAN gamma: lower gives sharper, less varied pictures (the demo: "
+                              "0.7 to 0.8; 1.0 scores closer to the data in our runs)"),
+                   Kind::Real, 0.05, kMaxGamma, &TrainConfig::gamma),
+             2, 0.05),
+        real(field("lambdaK", QT_TR_NOOP("lambda_k:"),
+                   QT_TR_NOOP("How fast k_t follows the balance between the two losses"),
+                   Kind::Real, 0.0, kMaxLambdaK, &TrainConfig::lambdaK),
+             4, 0.001),
+        field("sampleEvery", QT_TR_NOOP("Samples every:"),
+              QT_TR_NOOP("Refresh the sample grid every N steps"), Kind::Integer, 1, kLongest,
+              &TrainConfig::sampleEvery),
+        field("checkpointEvery", QT_TR_NOOP("Checkpoint every:"),
+              QT_TR_NOOP("Save a checkpoint and a snapshot every N steps"), Kind::Integer, 1,
+              kLongest, &TrainConfig::checkpointEvery),
+        field("seed", QT_TR_NOOP("Seed:"),
+              QT_TR_NOOP("Seed of the weights, batches and sample latents"), Kind::Integer, 0,
+              kMaxInt, &TrainConfig::seed),
+        field("bottleneck", QT_TR_NOOP("Bottleneck:"),
+              QT_TR_NOOP("Size of the discriminator's fully connected code (BEGAN's h)"),
+              Kind::Integer, kBottleneckRange.lo, kBottleneckRange.hi, &ArchConfig::bottleneck),
+        field("repeats", QT_TR_NOOP("Repeats:"), QT_TR_NOOP("Convolutions per stage"),
+              Kind::Integer, kRepeatsRange.lo, kRepeatsRange.hi, &ArchConfig::repeats),
+        real(field("beta1", QT_TR_NOOP("Adam beta1:"), QT_TR_NOOP("Adam beta1 (the demo: 0.5)"),
+                   Kind::Real, 0.0, 0.999, &TrainConfig::beta1),
+             3, 0.05),
+        real(field("beta2", QT_TR_NOOP("Adam beta2:"), QT_TR_NOOP("Adam beta2"), Kind::Real, 0.0,
+                   0.9999, &TrainConfig::beta2),
+             4, 0.001),
+        real(field("average", QT_TR_NOOP("Weight average:"),
+                   QT_TR_NOOP("The model is a running average of the generator's weights, each "
+                              "step keeping this much of the average (0: the last step's "
+                              "weights). Smoother pictures; on the procedural cats it scored "
+                              "worse."),
+                   Kind::Real, 0.0, 0.9999, &TrainConfig::averageDecay),
+             4, 0.001),
+        changeable(field("lrHalveEvery", QT_TR_NOOP("Halve lr every:"),
+                         QT_TR_NOOP("Halve the learning rate every N steps (0: never)"),
+                         Kind::Integer, 0, kLongest, &TrainConfig::lrHalveEvery)),
+        field("lrStall", QT_TR_NOOP("Halve lr after a stall of:"),
+              QT_TR_NOOP("Halve it when M has not improved for N steps (0: never)"), Kind::Integer,
+              0, kLongest, &TrainConfig::lrStallSteps),
+        real(field("minLearningRate", QT_TR_NOOP("Lowest lr:"),
+                   QT_TR_NOOP("Never halve the learning rate below this"), Kind::Real, 1e-7, 1e-2,
+                   &TrainConfig::minLearningRate),
+             7, 1e-6),
+        field("sampleCount", QT_TR_NOOP("Sample count:"),
+              QT_TR_NOOP("How many fixed sample latents the sample grid shows"), Kind::Integer, 1,
+              kMaxSampleCount, &TrainConfig::sampleCount),
+        field("maxRollbacks", QT_TR_NOOP("Rollbacks before giving up:"),
+              QT_TR_NOOP("NaN rollbacks in a row before training gives up"), Kind::Integer, 0, 100,
+              &TrainConfig::maxRollbacks),
+        changeable(
+            real(field("rotate", QT_TR_NOOP("Rotation:"),
+                       QT_TR_NOOP("Turn images by up to this many degrees either way (0: off)"),
+                       Kind::Real, 0.0, kMaxRotateDegrees, &AugmentConfig::rotateDegrees),
+                 1, 1.0)),
+        changeable(real(field("zoom", QT_TR_NOOP("Zoom:"),
+                              QT_TR_NOOP("Zoom in or out by up to this fraction (0: off)"),
+                              Kind::Real, 0.0, kMaxScaleJitter, &AugmentConfig::scaleJitter),
+                        2, 0.01)),
+        changeable(real(
+            field("shift", QT_TR_NOOP("Shift:"),
+                  QT_TR_NOOP("Move by up to this fraction of the size, a random crop (0: off)"),
+                  Kind::Real, 0.0, kMaxShift, &AugmentConfig::shift),
+            2, 0.01)),
+        field("batchNorm", QT_TR_NOOP("Batch norm in the generator"), "", Kind::Switch, 0, 1,
+              &ArchConfig::batchNorm),
+        field("separable", QT_TR_NOOP("Depthwise-separable convolutions (faster, smaller)"), "",
+              Kind::Switch, 0, 1, &ArchConfig::separable),
+        field("zSkip", QT_TR_NOOP("A map of z after each generator stage (the demo's z skip)"), "",
+              Kind::Switch, 0, 1, &ArchConfig::zSkip),
+        changeable(field("flip", QT_TR_NOOP("Mirror images at random"), "", Kind::Switch, 0, 1,
+                         &AugmentConfig::flip)),
+    };
+}
+
+}  // namespace
+
+const std::vector<TrainField>& trainFields() {
+    static const std::vector<TrainField> fields = makeFields();
+    return fields;
+}
+
+}  // namespace cattery::ui

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <QImage>
+#include <QPair>
+#include <QVector>
+#include <QWidget>
+
+#include "ui/trainworker.h"
+
+class QLabel;
+class QLineSeries;
+class QListWidget;
+class QSlider;
+class QValueAxis;
+
+namespace cattery::ui {
+
+class CellGrid;
+
+// A run as it goes: live plots of the losses, M, k_t and the learning rate, the sample grid with a
+// timeline to scrub back (and its export as a video), warnings in words, and the checkpoints.
+class TrainMonitor : public QWidget {
+    Q_OBJECT
+
+public:
+    explicit TrainMonitor(QWidget* parent = nullptr);
+
+    // Empties everything for a new run, whose files go to `folder`.
+    void reset(const QString& folder);
+    void addProgress(const TrainProgress& p);
+    void addSamples(qint64 step, const QVector<QImage>& images);
+    void addCheckpoint(const QString& path, qint64 step, double convergence);
+    // Core's warnings read as lines of the CLI's output ("warning: the samples ..."): shown as
+    // sentences.
+    void addWarning(const QString& message);
+
+    QListWidget* warnings() const { return m_warnings; }
+    QListWidget* checkpoints() const { return m_checkpoints; }
+    int snapshotCount() const { return static_cast<int>(m_snapshots.size()); }
+    // Writes every snapshot, in order, as an MP4 video off the UI thread, with a progress dialog
+    // that can cancel it (nothing is then left behind). False when cancelled or failed.
+    bool exportAnimation(const QString& path);
+
+Q_SIGNALS:
+    // "Open in Explorer" on a checkpoint.
+    void openModelRequested(const QString& path);
+
+private:
+    void showSnapshot(int index);
+    void chooseAnimationFile();
+
+    QLineSeries* m_lossReal;
+    QLineSeries* m_lossFake;
+    QLineSeries* m_convergence;
+    QLineSeries* m_k;
+    QLineSeries* m_lrSeries;
+    QValueAxis* m_lossX;
+    QValueAxis* m_lossY;
+    QValueAxis* m_balanceX;
+    CellGrid* m_samples;
+    QSlider* m_timeline;
+    QLabel* m_timelineLabel;
+    QListWidget* m_warnings;
+    QListWidget* m_checkpoints;
+    QVector<QPair<qint64, QVector<QImage>>> m_snapshots;
+    double m_maxLoss = 0.1;
+    QString m_animationFolder;  // where Export Animation first looks
+};
+
+}  // namespace cattery::ui
