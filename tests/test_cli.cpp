@@ -292,6 +292,26 @@ void TestCli::proceduralCats() {
                            QStringLiteral("8")});
     QVERIFY2(train.code == 0, qPrintable(train.err));
     QCOMPARE(loadModel(path("cats.cattery").toStdString()).provenance.imageCount, 16);
+
+    // The discriminator's augmentation: said at the start, p on the line, kept in the checkpoint.
+    const Run augmented =
+        cli({QStringLiteral("train"), QStringLiteral("--cats"), QStringLiteral("120"),
+             QStringLiteral("--out"), path("aug.cattery"), QStringLiteral("--steps"),
+             QStringLiteral("8"), QStringLiteral("--size"), QStringLiteral("32"),
+             QStringLiteral("--nf"), QStringLiteral("4"), QStringLiteral("--ndf"),
+             QStringLiteral("8"), QStringLiteral("--diffaug"), QStringLiteral("translation,cutout"),
+             QStringLiteral("--augment-p"), QStringLiteral("0.3")});
+    QVERIFY2(augmented.code == 0, qPrintable(augmented.err));
+    QVERIFY2(augmented.err.contains(QStringLiteral("augmented (translation, cutout)")) &&
+                 augmented.err.contains(QStringLiteral("12 held-out images")) &&
+                 augmented.err.contains(QStringLiteral("| p 0.")),
+             qPrintable(augmented.err));
+    const Container c = readContainer(path("aug.checkpoint.cattery").toStdString());
+    const TrainConfig config = trainConfigFromJson(c.meta.at("training").at("config"));
+    QVERIFY(config.diffAugment.translation && config.diffAugment.cutout);
+    QVERIFY(!config.diffAugment.color);
+    QVERIFY(config.diffAugment.adaptive);
+    QCOMPARE(config.diffAugment.probability, 0.3);
 }
 
 void TestCli::evalScoresAModel() {
@@ -488,6 +508,14 @@ void TestCli::usageErrorsExitWithTwo_data() {
         QStringLiteral("train"), QStringLiteral("--data"),    QStringLiteral("IMAGES"),
         QStringLiteral("--out"), QStringLiteral("x.cattery"), QStringLiteral("--device"),
         QStringLiteral("tpu")};
+    QTest::newRow("bad augmentation") << QStringList{
+        QStringLiteral("train"),     QStringLiteral("--data"),    QStringLiteral("IMAGES"),
+        QStringLiteral("--out"),     QStringLiteral("x.cattery"), QStringLiteral("--diffaug"),
+        QStringLiteral("color,blur")};
+    QTest::newRow("augmentation chance") << QStringList{
+        QStringLiteral("train"), QStringLiteral("--data"),    QStringLiteral("IMAGES"),
+        QStringLiteral("--out"), QStringLiteral("x.cattery"), QStringLiteral("--augment-p"),
+        QStringLiteral("1.5")};
 }
 
 void TestCli::usageErrorsExitWithTwo() {

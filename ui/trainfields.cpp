@@ -35,6 +35,13 @@ TrainField field(const char* key, const char* label, const char* tip, Kind kind,
         f.set = [member](ArchConfig&, TrainConfig& c, double v) {
             c.*member = static_cast<Value>(v);
         };
+    } else if constexpr (std::is_same_v<Config, DiscriminatorAugment>) {
+        f.get = [member](const ArchConfig&, const TrainConfig& c) {
+            return static_cast<double>(c.diffAugment.*member);
+        };
+        f.set = [member](ArchConfig&, TrainConfig& c, double v) {
+            c.diffAugment.*member = static_cast<Value>(v);
+        };
     } else {
         f.get = [member](const ArchConfig&, const TrainConfig& c) {
             return static_cast<double>(c.augment.*member);
@@ -166,6 +173,29 @@ std::vector<TrainField> makeFields() {
               Kind::Switch, 0, 1, &ArchConfig::zSkip),
         changeable(field("flip", QT_TR_NOOP("Mirror images at random"), "", Kind::Switch, 0, 1,
                          &AugmentConfig::flip)),
+        field("diffColor",
+              QT_TR_NOOP("Discriminator sees colour changes (brightness, saturation, contrast)"),
+              QT_TR_NOOP("Augments what the discriminator sees, real and generated images alike, "
+                         "so that it cannot learn a small folder by heart (DiffAugment)"),
+              Kind::Switch, 0, 1, &DiscriminatorAugment::color),
+        field("diffTranslation", QT_TR_NOOP("Discriminator sees images moved (up to 1/8)"),
+              QT_TR_NOOP("Augments what the discriminator sees, real and generated images alike, "
+                         "so that it cannot learn a small folder by heart (DiffAugment)"),
+              Kind::Switch, 0, 1, &DiscriminatorAugment::translation),
+        field("diffCutout", QT_TR_NOOP("Discriminator sees a square blanked out"),
+              QT_TR_NOOP("Augments what the discriminator sees, real and generated images alike, "
+                         "so that it cannot learn a small folder by heart (DiffAugment)"),
+              Kind::Switch, 0, 1, &DiscriminatorAugment::cutout),
+        real(field("augmentP", QT_TR_NOOP("Augmentation chance:"),
+                   QT_TR_NOOP("The chance each image the discriminator sees is augmented; where it "
+                              "starts when adjusted as training goes"),
+                   Kind::Real, 0.0, 1.0, &DiscriminatorAugment::probability),
+             2, 0.05),
+        field("adaptiveAugment", QT_TR_NOOP("Adjust the augmentation chance as training goes"),
+              QT_TR_NOOP("Raises the chance while the discriminator rebuilds its training images "
+                         "better than a tenth of the folder it never trains on (it is memorising "
+                         "them), and lowers it otherwise"),
+              Kind::Switch, 0, 1, &DiscriminatorAugment::adaptive),
     };
 }
 

@@ -72,12 +72,13 @@ TrainMonitor::TrainMonitor(QWidget* parent) : QWidget(parent) {
     balanceChart->setTitle(tr("Balance"));
     m_k = series(tr("k_t"), balanceChart);
     m_lrSeries = series(tr("learning rate (x1000)"), balanceChart);
+    m_augment = series(tr("augmentation p"), balanceChart);
     m_balanceX = stepAxis(balanceChart);
     auto* balanceY = new QValueAxis(balanceChart);
     balanceY->setRange(0, 1);
     balanceChart->addAxis(m_balanceX, Qt::AlignBottom);
     balanceChart->addAxis(balanceY, Qt::AlignLeft);
-    for (auto* s : {m_k, m_lrSeries}) {
+    for (auto* s : {m_k, m_lrSeries, m_augment}) {
         s->attachAxis(m_balanceX);
         s->attachAxis(balanceY);
     }
@@ -134,7 +135,7 @@ TrainMonitor::TrainMonitor(QWidget* parent) : QWidget(parent) {
 
 void TrainMonitor::reset(const QString& folder) {
     m_animationFolder = folder;
-    for (auto* s : {m_lossReal, m_lossFake, m_convergence, m_k, m_lrSeries}) {
+    for (auto* s : {m_lossReal, m_lossFake, m_convergence, m_k, m_lrSeries, m_augment}) {
         s->clear();
     }
     m_snapshots.clear();
@@ -150,6 +151,7 @@ void TrainMonitor::addProgress(const TrainProgress& p) {
     m_convergence->append(x, p.convergence);
     m_k->append(x, p.k);
     m_lrSeries->append(x, p.learningRate * 1000.0);
+    m_augment->append(x, p.augmentProbability);
     m_maxLoss = std::max({m_maxLoss, p.lossReal, p.lossFake, p.convergence});
     m_lossX->setRange(0, std::max<double>(1, x));
     m_balanceX->setRange(0, std::max<double>(1, x));

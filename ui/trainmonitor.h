@@ -17,8 +17,9 @@ namespace cattery::ui {
 
 class CellGrid;
 
-// A run as it goes: live plots of the losses, M, k_t and the learning rate, the sample grid with a
-// timeline to scrub back (and its export as a video), warnings in words, and the checkpoints.
+// A run as it goes: live plots of the losses, M, k_t, the learning rate and the discriminator's
+// augmentation p, the sample grid with a timeline to scrub back (and its export as a video),
+// warnings in words, and the checkpoints.
 class TrainMonitor : public QWidget {
     Q_OBJECT
 
@@ -54,6 +55,7 @@ private:
     QLineSeries* m_convergence;
     QLineSeries* m_k;
     QLineSeries* m_lrSeries;
+    QLineSeries* m_augment;
     QValueAxis* m_lossX;
     QValueAxis* m_lossY;
     QValueAxis* m_balanceX;

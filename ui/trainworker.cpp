@@ -163,6 +163,7 @@ void TrainWorker::runTrain() {
         p.k = st.k;
         p.convergence = st.convergence;
         p.learningRate = st.learningRate;
+        p.augmentProbability = st.augmentProbability;
         Q_EMIT progress(p);
     };
     callbacks.onSamples = [&](std::int64_t step, const torch::Tensor& images) {

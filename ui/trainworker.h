@@ -54,6 +54,7 @@ struct TrainProgress {
     double k = 0;
     double convergence = 0;
     double learningRate = 0;
+    double augmentProbability = 0;  // the discriminator's augmentation p
 };
 
 // Runs the trainer's step loop off the UI thread. Pause and stop are atomics checked between

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -38,6 +39,8 @@ struct TrainOptions {
     std::string samplesDir;
     std::string checkpoint;
     int threads = 0;
+    std::string diffAugment = "none";
+    bool fixedAugment = false;
     bool noFlip = false;
     bool noBatchNorm = false;
     bool noZSkip = false;
@@ -46,8 +49,8 @@ struct TrainOptions {
 // The live one-line display: rewritten in place on a terminal, a line every few seconds otherwise.
 class ProgressLine {
 public:
-    ProgressLine(std::int64_t total, int batch)
-        : m_meter(total, batch), m_tty(::isatty(STDERR_FILENO) != 0) {}
+    ProgressLine(std::int64_t total, int batch, bool showAugment)
+        : m_meter(total, batch), m_tty(::isatty(STDERR_FILENO) != 0), m_showAugment(showAugment) {}
 
     void update(const StepStats& s) {
         m_meter.update(s);
@@ -58,12 +61,15 @@ public:
             return;
         }
         m_last = now;
-        const std::string line = fmt::format(
+        std::string line = fmt::format(
             "step {}/{} | {:.1f} img/s | ETA {} | L(x) {:.4f} L(G(z)) {:.4f} | k {:.4f} | M {:.4f} "
             "| lr {:.2g}",
             s.step, m_meter.total(), m_meter.imagesPerSecond(),
             formatDuration(m_meter.etaSeconds(s.step)), s.lossReal, s.lossFake, s.k, s.convergence,
             s.learningRate);
+        if (m_showAugment) {
+            line += fmt::format(" | p {:.2f}", s.augmentProbability);
+        }
         if (m_tty) {
             std::cerr << "\r\033[K" << line << std::flush;
         } else {
@@ -85,12 +91,40 @@ public:
 private:
     ProgressMeter m_meter;
     bool m_tty;
+    bool m_showAugment;  // the discriminator's augmentation p on the line
     bool m_open = false;
     std::chrono::steady_clock::time_point m_last{};
 };
 
+// "color,translation,cutout" (any of them, or "none") onto `policy`; UsageError otherwise.
+DiscriminatorAugment parseDiffAugment(const std::string& text, DiscriminatorAugment policy) {
+    policy.color = policy.translation = policy.cutout = false;
+    if (text == "none") {
+        return policy;
+    }
+    std::stringstream in(text);
+    std::string part;
+    while (std::getline(in, part, ',')) {
+        if (part == "color") {
+            policy.color = true;
+        } else if (part == "translation") {
+            policy.translation = true;
+        } else if (part == "cutout") {
+            policy.cutout = true;
+        } else {
+            throw UsageError(fmt::format(
+                "--diffaug takes color, translation and cutout separated by commas, or none; "
+                "'{}' is none of them",
+                part));
+        }
+    }
+    return policy;
+}
+
 void runTrain(TrainOptions& o, const CLI::App& command) {
     RunRequest& request = o.run;
+    request.config.diffAugment = parseDiffAugment(o.diffAugment, request.config.diffAugment);
+    request.config.diffAugment.adaptive = request.config.diffAugment.any() && !o.fixedAugment;
     request.arch.batchNorm = !o.noBatchNorm;
     request.arch.zSkip = !o.noZSkip;
     request.config.augment.flip = !o.noFlip;
@@ -150,7 +184,8 @@ void runTrain(TrainOptions& o, const CLI::App& command) {
     options.checkpointPath =
         o.checkpoint.empty() ? checkpointPathFor(options.modelPath) : o.checkpoint;
     options.threads = o.threads;
-    ProgressLine progress(trainer.config().steps, trainer.config().batchSize);
+    ProgressLine progress(trainer.config().steps, trainer.config().batchSize,
+                          trainer.config().diffAugment.any());
     LoopCallbacks callbacks;
     callbacks.onStep = [&progress](const StepStats& s) { progress.update(s); };
     callbacks.onWarning = [&progress](const std::string& w) { progress.message("warning: " + w); };
@@ -225,6 +260,21 @@ void addConfigOptions(CLI::App& command, TrainOptions& o) {
                     "AVX-512 BF16 or AMX), or auto: bf16 where the CPU has it natively")
         ->check(CLI::IsMember({"auto", "fp32", "bf16"}))
         ->capture_default_str();
+    command
+        .add_option("--diffaug", o.diffAugment,
+                    "Augment what the discriminator sees, real and generated alike, so that it "
+                    "cannot learn a small folder by heart: any of color,translation,cutout, or "
+                    "none")
+        ->capture_default_str();
+    command
+        .add_option("--augment-p", c.diffAugment.probability,
+                    "The chance each image is augmented for the discriminator (where it starts, "
+                    "unless --fixed-augment)")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
+    command.add_flag("--fixed-augment", o.fixedAugment,
+                     "Keep --augment-p as it is instead of following how much better the "
+                     "discriminator rebuilds its training images than held-out ones");
     command.add_flag("--no-flip", o.noFlip, "No horizontal flips");
     command.add_option("--rotate", c.augment.rotateDegrees, "Random rotation, degrees (0: off)")
         ->capture_default_str();

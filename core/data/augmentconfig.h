@@ -11,4 +11,23 @@ struct AugmentConfig {
     double shift = 0.05;         // move by up to this fraction of the size (random crops; 0 = off)
 };
 
+// Differentiable augmentation of everything the discriminator sees (DiffAugment, Zhao et al.
+// 2020): the real batch and the generated one alike, on every pass, with the generator's gradient
+// carried back through it. The discriminator then cannot learn a small folder by heart, which is
+// what makes BEGAN collapse on a few hundred images. Each image is augmented with probability p;
+// with `adaptive`, p follows how much better the discriminator rebuilds the training images than
+// held-out ones (AugmentStrength). Off in files written before it existed.
+struct DiscriminatorAugment {
+    bool color = false;        // brightness, saturation and contrast
+    bool translation = false;  // moves of up to 1/8 of the size, white filling in
+    bool cutout = false;       // a square of half the size blanked out
+    double probability = 0.0;  // p: the chance each image is augmented (the start when adaptive)
+    bool adaptive = false;     // p follows the overfitting signal
+    // The held-out to training reconstruction-error ratio p aims for: a discriminator that rebuilds
+    // its training images this much better than unseen ones is about to memorise them.
+    double target = 1.1;
+
+    bool any() const { return color || translation || cutout; }
+};
+
 }  // namespace cattery

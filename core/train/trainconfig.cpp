@@ -1,5 +1,6 @@
 #include "core/train/trainconfig.h"
 
+#include <algorithm>
 #include <string>
 
 #include <fmt/format.h>
@@ -44,8 +45,18 @@ void validate(const TrainConfig& c) {
           fmt::format("scale jitter must lie in 0 to {}", kMaxScaleJitter));
     check(c.augment.shift >= 0 && c.augment.shift <= kMaxShift,
           fmt::format("shift must lie in 0 to {}", kMaxShift));
+    const DiscriminatorAugment& d = c.diffAugment;
+    check(d.probability >= 0 && d.probability <= 1,
+          fmt::format("the augmentation probability {} is out of range [0, 1]", d.probability));
+    check(d.target >= 1 && d.target <= 10,
+          fmt::format("the augmentation target {} is out of range [1, 10]", d.target));
     check(c.averageDecay >= 0 && c.averageDecay < 1,
           fmt::format("the generator average's decay {} is out of range [0, 1)", c.averageDecay));
+}
+
+std::int64_t heldOutCount(std::int64_t images) {
+    const std::int64_t held = std::min(kMaxHeldOut, images / 10);
+    return images - held >= kMinTrainingImages ? held : 0;
 }
 
 nlohmann::json toJson(const TrainConfig& c) {
@@ -70,6 +81,13 @@ nlohmann::json toJson(const TrainConfig& c) {
               {"rotate_degrees", c.augment.rotateDegrees},
               {"scale_jitter", c.augment.scaleJitter},
               {"shift", c.augment.shift}}},
+            {"diff_augment",
+             {{"color", c.diffAugment.color},
+              {"translation", c.diffAugment.translation},
+              {"cutout", c.diffAugment.cutout},
+              {"probability", c.diffAugment.probability},
+              {"adaptive", c.diffAugment.adaptive},
+              {"target", c.diffAugment.target}}},
             {"precision", precisionName(c.precision)},
             {"average_decay", c.averageDecay}};
 }
@@ -97,6 +115,14 @@ TrainConfig trainConfigFromJson(const nlohmann::json& j) {
     c.augment.rotateDegrees = a.at("rotate_degrees").get<double>();
     c.augment.scaleJitter = a.at("scale_jitter").get<double>();
     c.augment.shift = a.at("shift").get<double>();
+    if (const auto d = j.find("diff_augment"); d != j.end()) {  // older files: none
+        c.diffAugment.color = d->at("color").get<bool>();
+        c.diffAugment.translation = d->at("translation").get<bool>();
+        c.diffAugment.cutout = d->at("cutout").get<bool>();
+        c.diffAugment.probability = d->at("probability").get<double>();
+        c.diffAugment.adaptive = d->at("adaptive").get<bool>();
+        c.diffAugment.target = d->at("target").get<double>();
+    }
     c.precision = precisionFromName(j.value("precision", "fp32"));  // older files: float32
     c.averageDecay = j.value("average_decay", 0.0);                 // older files: no average
     validate(c);

@@ -37,6 +37,7 @@ struct TrainConfig {
     std::uint64_t seed = 1;               // initial weights, batches, latents and augmentation
     int maxRollbacks = 8;                 // NaN rollbacks in a row before giving up
     AugmentConfig augment;                // data augmentation
+    DiscriminatorAugment diffAugment;     // what the discriminator sees, augmented (off: none)
     Precision precision = Precision::Float32;  // bf16: autocast convolutions (precision.h)
     // With a decay d > 0 the model is a running average of the generator's weights: each step
     // keeps d of the average and moves 1 - d of the way to the new weights. 0 (the default): the
@@ -56,6 +57,12 @@ inline constexpr double kMaxRotateDegrees = 45;
 inline constexpr double kMaxScaleJitter = 0.5;
 inline constexpr double kMaxShift = 0.25;
 
+// Images kept out of training when a run needs unseen ones (adaptive augmentation): a tenth, at
+// most kMaxHeldOut, and none when that would leave fewer than kMinTrainingImages to train on.
+inline constexpr std::int64_t kMaxHeldOut = 1000;
+inline constexpr std::int64_t kMinTrainingImages = 100;
+std::int64_t heldOutCount(std::int64_t images);
+
 // Throws ConfigError naming the first field out of range.
 void validate(const TrainConfig& config);
 // The configuration as stored in checkpoints and model provenance, and back (validated; throws
@@ -65,16 +72,17 @@ TrainConfig trainConfigFromJson(const nlohmann::json& json);
 
 // What one step did; all losses are means over the batch.
 struct StepStats {
-    std::int64_t step = 0;       // steps completed after this one
-    double lossReal = 0;         // L(x): reconstruction error of real images
-    double lossFake = 0;         // L(G(z)): reconstruction error of generated images
-    double lossD = 0;            // L_D = L(x) - k_t L(G(z))
-    double lossG = 0;            // L_G = L(G(z))
-    double k = 0;                // k_t after the update
-    double convergence = 0;      // M = L(x) + |gamma L(x) - L(G(z))|
-    double learningRate = 0;     // learning rate used
-    double imagesPerSecond = 0;  // real images consumed per second in this step
-    bool rolledBack = false;     // NaN or Inf appeared: the state went back to the last good one
+    std::int64_t step = 0;          // steps completed after this one
+    double lossReal = 0;            // L(x): reconstruction error of real images
+    double lossFake = 0;            // L(G(z)): reconstruction error of generated images
+    double lossD = 0;               // L_D = L(x) - k_t L(G(z))
+    double lossG = 0;               // L_G = L(G(z))
+    double k = 0;                   // k_t after the update
+    double convergence = 0;         // M = L(x) + |gamma L(x) - L(G(z))|
+    double learningRate = 0;        // learning rate used
+    double augmentProbability = 0;  // p of the discriminator's augmentation after this step
+    double imagesPerSecond = 0;     // real images consumed per second in this step
+    bool rolledBack = false;        // NaN or Inf appeared: the state went back to the last good one
     bool learningRateHalved = false;
 };
 

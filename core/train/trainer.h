@@ -13,6 +13,7 @@
 #include "core/latent/rng.h"
 #include "core/model/archconfig.h"
 #include "core/model/networks.h"
+#include "core/train/diffaugment.h"
 #include "core/train/trainconfig.h"
 
 namespace cattery {
@@ -72,11 +73,21 @@ public:
     Generator trainingGenerator() const { return m_generator; }
     Discriminator discriminator() const { return m_discriminator; }
     int rollbacks() const { return m_rollbacksInARow; }
+    // The discriminator's augmentation now: p, and the overfitting signal it follows.
+    double augmentProbability() const { return m_strength.p(); }
+    double overfitSignal() const { return m_strength.signal(); }
+    // How many images train (the rest are held out), and how many are held out.
+    std::int64_t trainingImageCount() const { return m_images.size(0); }
+    std::int64_t heldOutImageCount() const { return m_heldOut.defined() ? m_heldOut.size(0) : 0; }
 
 private:
     void restore(const Container& c, const std::string& path);
     void rollBack();
     void updateAverage();
+    // What the discriminator is shown of `images`: DiffAugment at the current p, when on.
+    torch::Tensor forDiscriminator(const torch::Tensor& images);
+    // D's reconstruction error on a batch of held-out images, augmented as the training ones.
+    double heldOutError();
 
     ArchConfig m_arch;
     TrainConfig m_config;
@@ -98,7 +109,9 @@ private:
     double m_bestM = 1e30;
     std::int64_t m_bestStep = 0;
     double m_wallSeconds = 0.0;  // training time so far, across resumes
-    std::string m_name;          // display name stored in the files
+    torch::Tensor m_heldOut;     // images kept out of training (on the device; may be undefined)
+    AugmentStrength m_strength{0.0, 1.0};  // p of the discriminator's augmentation
+    std::string m_name;                    // display name stored in the files
     int m_rollbacksInARow = 0;
     bool m_injectNaN = false;
     std::optional<Container> m_lastGood;  // in-memory checkpoint for NaN rollback

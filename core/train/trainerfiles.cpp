@@ -75,6 +75,8 @@ Container Trainer::checkpoint() const {
                           {"best_m", m_bestM},
                           {"best_step", m_bestStep},
                           {"wall_seconds", m_wallSeconds},
+                          {"augment_p", m_strength.p()},
+                          {"augment_signal", m_strength.signal()},
                           {"rng",
                            {std::to_string(rng[0]), std::to_string(rng[1]), std::to_string(rng[2]),
                             std::to_string(rng[3])}},
@@ -112,6 +114,13 @@ void Trainer::restore(const Container& c, const std::string& path) {
         m_bestM = t.at("best_m").get<double>();
         m_bestStep = t.at("best_step").get<std::int64_t>();
         m_wallSeconds = t.at("wall_seconds").get<double>();
+        // Older checkpoints: the configured p, no signal yet.
+        const double p = t.value("augment_p", m_config.diffAugment.probability);
+        const double signal = t.value("augment_signal", 0.0);
+        if (!(p >= 0 && p <= 1) || !(signal >= 0)) {
+            throw ModelFileError(path, "the augmentation state holds impossible values");
+        }
+        m_strength.restore(p, signal);
         m_name = provenanceFromJson(c.meta.value("provenance", nlohmann::json::object())).name;
         Rng::State state{};
         const auto rng = t.at("rng").get<std::vector<std::string>>();

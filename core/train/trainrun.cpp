@@ -40,7 +40,32 @@ StartedRun startRun(const RunRequest& request, const ImageLoader& loadImages) {
     const std::string what = fmt::format(
         "training {} on {} images from {} on {}, {}", describe(t.arch()), t.dataset().count(),
         t.dataset().source, describeDevice(run.device), precisionName(t.config().precision));
-    run.description = run.description.empty() ? what : run.description + "\n" + what;
+    std::string augment;
+    if (const DiscriminatorAugment& d = t.config().diffAugment; d.any()) {
+        std::string ops;
+        for (const auto& [on, name] :
+             {std::pair{d.color, "color"}, std::pair{d.translation, "translation"},
+              std::pair{d.cutout, "cutout"}}) {
+            if (on) {
+                ops += (ops.empty() ? "" : ", ") + std::string(name);
+            }
+        }
+        augment = fmt::format(
+            "\nthe discriminator sees its images augmented ({}), each with "
+            "probability {:.2f}{}",
+            ops, t.augmentProbability(),
+            d.adaptive && t.heldOutImageCount() > 0
+                ? fmt::format(", adjusted as it goes against {} held-out images",
+                              t.heldOutImageCount())
+                : std::string());
+        if (d.adaptive && t.heldOutImageCount() == 0) {
+            run.warnings.push_back(fmt::format(
+                "with {} images none can be held out to watch the discriminator memorise them, so "
+                "the augmentation probability stays at {:.2f}",
+                t.dataset().count(), t.augmentProbability()));
+        }
+    }
+    run.description = (run.description.empty() ? what : run.description + "\n" + what) + augment;
     if (t.config().precision == Precision::BFloat16 && run.device.is_cpu() && !cpuHasNativeBf16()) {
         run.warnings.emplace_back(
             "this CPU has no native bf16 (AVX-512 BF16 or AMX), so bf16 is emulated and slower "
