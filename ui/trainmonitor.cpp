@@ -1,6 +1,7 @@
 #include "ui/trainmonitor.h"
 
 #include <atomic>
+#include <initializer_list>
 
 #include <QChart>
 #include <QChartView>
@@ -50,6 +51,17 @@ QValueAxis* stepAxis(QChart* chart) {
     return axis;
 }
 
+// Puts the axes on the chart and plots every series against them.
+void attachAxes(QChart* chart, QValueAxis* x, QValueAxis* y,
+                std::initializer_list<QLineSeries*> plotted) {
+    chart->addAxis(x, Qt::AlignBottom);
+    chart->addAxis(y, Qt::AlignLeft);
+    for (QLineSeries* s : plotted) {
+        s->attachAxis(x);
+        s->attachAxis(y);
+    }
+}
+
 }  // namespace
 
 TrainMonitor::TrainMonitor(QWidget* parent) : QWidget(parent) {
@@ -62,12 +74,7 @@ TrainMonitor::TrainMonitor(QWidget* parent) : QWidget(parent) {
     m_convergence = series(tr("M"), lossChart);
     m_lossX = stepAxis(lossChart);
     m_lossY = new QValueAxis(lossChart);
-    lossChart->addAxis(m_lossX, Qt::AlignBottom);
-    lossChart->addAxis(m_lossY, Qt::AlignLeft);
-    for (auto* s : {m_lossReal, m_lossFake, m_convergence}) {
-        s->attachAxis(m_lossX);
-        s->attachAxis(m_lossY);
-    }
+    attachAxes(lossChart, m_lossX, m_lossY, {m_lossReal, m_lossFake, m_convergence});
     auto* balanceChart = new QChart;
     balanceChart->setTitle(tr("Balance"));
     m_k = series(tr("k_t"), balanceChart);
@@ -76,12 +83,7 @@ TrainMonitor::TrainMonitor(QWidget* parent) : QWidget(parent) {
     m_balanceX = stepAxis(balanceChart);
     auto* balanceY = new QValueAxis(balanceChart);
     balanceY->setRange(0, 1);
-    balanceChart->addAxis(m_balanceX, Qt::AlignBottom);
-    balanceChart->addAxis(balanceY, Qt::AlignLeft);
-    for (auto* s : {m_k, m_lrSeries, m_augment}) {
-        s->attachAxis(m_balanceX);
-        s->attachAxis(balanceY);
-    }
+    attachAxes(balanceChart, m_balanceX, balanceY, {m_k, m_lrSeries, m_augment});
     auto* charts = new QHBoxLayout;
     for (QChart* c : {lossChart, balanceChart}) {
         auto* view = new QChartView(c, this);

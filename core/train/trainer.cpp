@@ -296,8 +296,8 @@ torch::Tensor Trainer::forDiscriminator(const torch::Tensor& images) {
 double Trainer::heldOutError() {
     torch::NoGradGuard noGrad;
     // Drawn and augmented exactly as a training batch, so the two errors compare like with like.
-    const torch::Tensor batch = forDiscriminator(
-        augmentedBatch(m_heldOut, m_config.batchSize, m_config.augment, m_rng).to(m_device));
+    const torch::Tensor batch =
+        forDiscriminator(augmentedBatch(m_heldOut, m_config.batchSize, m_config.augment, m_rng));
     std::optional<Bf16Autocast> autocast;
     if (m_config.precision == Precision::BFloat16) {
         autocast.emplace(m_device);
