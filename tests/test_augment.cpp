@@ -21,7 +21,7 @@ DiscriminatorAugment everything() {
 }
 
 TrainConfig adaptiveConfig() {
-    TrainConfig c;
+    TrainConfig c = test::plainConfig();
     c.steps = 100;
     c.batchSize = 8;
     c.sampleEvery = 0;

@@ -300,12 +300,22 @@ void TestCli::proceduralCats() {
              QStringLiteral("8"), QStringLiteral("--size"), QStringLiteral("32"),
              QStringLiteral("--nf"), QStringLiteral("4"), QStringLiteral("--ndf"),
              QStringLiteral("8"), QStringLiteral("--diffaug"), QStringLiteral("translation,cutout"),
-             QStringLiteral("--augment-p"), QStringLiteral("0.3")});
+             QStringLiteral("--augment-p"), QStringLiteral("0.3"), QStringLiteral("--score-every"),
+             QStringLiteral("4")});
     QVERIFY2(augmented.code == 0, qPrintable(augmented.err));
     QVERIFY2(augmented.err.contains(QStringLiteral("augmented (translation, cutout)")) &&
                  augmented.err.contains(QStringLiteral("12 held-out images")) &&
                  augmented.err.contains(QStringLiteral("| p 0.")),
              qPrintable(augmented.err));
+    // Scored as it goes, each score a line, the cost said at the end, and the model file names
+    // the generator it holds.
+    QVERIFY2(augmented.err.contains(QStringLiteral("score at step 4: SWD")) &&
+                 augmented.err.contains(QStringLiteral("score at step 8: SWD")) &&
+                 augmented.err.contains(QStringLiteral("scored 2 times in")),
+             qPrintable(augmented.err));
+    QVERIFY2(augmented.out.contains(QStringLiteral("generator")), qPrintable(augmented.out));
+    const Run info = cli({QStringLiteral("info"), path("aug.cattery")});
+    QVERIFY2(info.out.contains(QStringLiteral("kept:")), qPrintable(info.out));
     const Container c = readContainer(path("aug.checkpoint.cattery").toStdString());
     const TrainConfig config = trainConfigFromJson(c.meta.at("training").at("config"));
     QVERIFY(config.diffAugment.translation && config.diffAugment.cutout);
@@ -410,8 +420,9 @@ void TestCli::deviceOnEverySubcommand() {
 }
 
 void TestCli::collapseIsReported() {
-    // A checkpoint past the first steps whose generator draws one picture whatever z is.
-    Trainer t(test::tinyArch(), TrainConfig{}, test::blobDataset(12, 32), torch::kCPU);
+    // A checkpoint past the first steps whose generator draws one picture whatever z is, of a run
+    // without the collapse guard (which would act on the collapse rather than warn).
+    Trainer t(test::tinyArch(), test::plainConfig(), test::blobDataset(12, 32), torch::kCPU);
     t.step();
     Container c = t.checkpoint();
     test::collapseCheckpoint(c, 1000);
@@ -512,6 +523,22 @@ void TestCli::usageErrorsExitWithTwo_data() {
         QStringLiteral("train"),     QStringLiteral("--data"),    QStringLiteral("IMAGES"),
         QStringLiteral("--out"),     QStringLiteral("x.cattery"), QStringLiteral("--diffaug"),
         QStringLiteral("color,blur")};
+    QTest::newRow("augmentation chance without operations") << QStringList{
+        QStringLiteral("train"), QStringLiteral("--data"),    QStringLiteral("IMAGES"),
+        QStringLiteral("--out"), QStringLiteral("x.cattery"), QStringLiteral("--augment-p"),
+        QStringLiteral("0.3")};
+    QTest::newRow("augmentation on resume") << QStringList{
+        QStringLiteral("train"),    QStringLiteral("--data"),    QStringLiteral("IMAGES"),
+        QStringLiteral("--resume"), QStringLiteral("x.cattery"), QStringLiteral("--diffaug"),
+        QStringLiteral("none")};
+    QTest::newRow("scoring on resume") << QStringList{
+        QStringLiteral("train"),    QStringLiteral("--data"),    QStringLiteral("IMAGES"),
+        QStringLiteral("--resume"), QStringLiteral("x.cattery"), QStringLiteral("--score-every"),
+        QStringLiteral("100")};
+    QTest::newRow("model to keep") << QStringList{
+        QStringLiteral("train"), QStringLiteral("--data"),    QStringLiteral("IMAGES"),
+        QStringLiteral("--out"), QStringLiteral("x.cattery"), QStringLiteral("--keep"),
+        QStringLiteral("most")};
     QTest::newRow("augmentation chance") << QStringList{
         QStringLiteral("train"), QStringLiteral("--data"),    QStringLiteral("IMAGES"),
         QStringLiteral("--out"), QStringLiteral("x.cattery"), QStringLiteral("--augment-p"),

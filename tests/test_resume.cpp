@@ -21,7 +21,7 @@ using namespace cattery;
 namespace {
 
 TrainConfig quickConfig() {
-    TrainConfig c;
+    TrainConfig c = test::plainConfig();
     c.steps = 20;
     c.sampleEvery = 0;
     c.checkpointEvery = 0;

@@ -27,7 +27,7 @@ ArchConfig smallArch() {
 }
 
 TrainConfig smallConfig() {
-    TrainConfig c;
+    TrainConfig c = test::plainConfig();
     c.steps = 300;
     c.checkpointEvery = 50;
     c.sampleEvery = 0;

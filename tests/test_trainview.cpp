@@ -150,6 +150,13 @@ void TestTrainView::trainPauseResumeStopAndExplore() {
     view->setFolder(path("good"));
     QTRY_VERIFY_WITH_TIMEOUT(view->startButton()->isEnabled(), kWait);
     QVERIFY(view->reportLabel()->text().contains(QStringLiteral("32")));
+    // The report says what a run will do for this folder, and follows the form.
+    auto* plan = view->findChild<QLabel*>(QStringLiteral("plan"));
+    QVERIFY2(plan->text().contains(QStringLiteral("chosen for 32 images")),
+             qPrintable(plan->text()));
+    view->findChild<QCheckBox*>(QStringLiteral("autoAugment"))->setChecked(false);
+    QVERIFY2(!plan->text().contains(QStringLiteral("chosen for")), qPrintable(plan->text()));
+    view->findChild<QCheckBox*>(QStringLiteral("autoAugment"))->setChecked(true);
 
     QTest::mouseClick(view->startButton(), Qt::LeftButton);
     QVERIFY(view->running());

@@ -13,8 +13,20 @@
 #include "core/latent/rng.h"
 #include "core/model/archconfig.h"
 #include "core/model/networks.h"
+#include "core/train/trainconfig.h"
 
 namespace cattery::test {
+
+// The settings of a run that does only what BEGAN does, with nothing chosen for the folder, no
+// scores and no collapse guard: for tests of the step itself.
+inline TrainConfig plainConfig() {
+    TrainConfig c;
+    c.autoAugment = false;
+    c.scoreEvery = 0;
+    c.collapseGuard = false;
+    c.keep = KeepModel::Last;
+    return c;
+}
 
 // A model small enough to build, run and train in a blink.
 inline ArchConfig tinyArch(int latent = 16) {

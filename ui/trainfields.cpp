@@ -69,6 +69,30 @@ TrainField changeable(TrainField f) {
     return f;
 }
 
+TrainField special(TrainField f, const char* text) {
+    f.special = text;
+    return f;
+}
+
+// Which generator the model file holds: a switch over TrainConfig::keep.
+TrainField keepBest() {
+    TrainField f;
+    f.key = "keepBest";
+    f.label = QT_TR_NOOP("Keep the best-scoring generator (not the last step's)");
+    f.tip = QT_TR_NOOP(
+        "The model file gets the generator whose samples came closest to the "
+        "held-out images, whenever in the run that was; off: the last step's");
+    f.kind = Kind::Switch;
+    f.checkpoint = false;
+    f.get = [](const ArchConfig&, const TrainConfig& c) {
+        return c.keep == KeepModel::Best ? 1.0 : 0.0;
+    };
+    f.set = [](ArchConfig&, TrainConfig& c, double v) {
+        c.keep = v != 0.0 ? KeepModel::Best : KeepModel::Last;
+    };
+    return f;
+}
+
 std::vector<TrainField> makeFields() {
     constexpr double kMaxInt = std::numeric_limits<int>::max();
     constexpr double kLongest = 10000000;  // steps and intervals: a spin box's int, and plenty
@@ -173,6 +197,13 @@ std::vector<TrainField> makeFields() {
               Kind::Switch, 0, 1, &ArchConfig::zSkip),
         changeable(field("flip", QT_TR_NOOP("Mirror images at random"), "", Kind::Switch, 0, 1,
                          &AugmentConfig::flip)),
+        field("autoAugment",
+              QT_TR_NOOP("Choose the discriminator's augmentation for the folder (recommended)"),
+              QT_TR_NOOP("Below 10,000 images the discriminator would learn the folder by heart "
+                         "and the generator collapse: it then sees its images with colour changes, "
+                         "moves and blanked squares, as often as it needs. Turn off to choose "
+                         "below"),
+              Kind::Switch, 0, 1, &TrainConfig::autoAugment),
         field("diffColor",
               QT_TR_NOOP("Discriminator sees colour changes (brightness, saturation, contrast)"),
               QT_TR_NOOP("Augments what the discriminator sees, real and generated images alike, "
@@ -196,6 +227,20 @@ std::vector<TrainField> makeFields() {
                          "better than a tenth of the folder it never trains on (it is memorising "
                          "them), and lowers it otherwise"),
               Kind::Switch, 0, 1, &DiscriminatorAugment::adaptive),
+        special(field("scoreEvery", QT_TR_NOOP("Score every:"),
+                      QT_TR_NOOP("How often the generator's samples are compared with a tenth of "
+                                 "the folder it never trains on (SWD and variety, as Evaluate "
+                                 "does). Automatic keeps it to about 5 % of the time; 0: never"),
+                      Kind::Integer, static_cast<double>(kAutoScoreEvery), kLongest,
+                      &TrainConfig::scoreEvery),
+                QT_TR_NOOP("Automatic")),
+        keepBest(),
+        field("collapseGuard", QT_TR_NOOP("Go back to the best model when the samples collapse"),
+              QT_TR_NOOP("When a score shows the samples all alike, or far worse than the best, "
+                         "training returns to the best state with a lower learning rate and "
+                         "stronger augmentation; after a few tries it stops, the best model "
+                         "saved"),
+              Kind::Switch, 0, 1, &TrainConfig::collapseGuard),
     };
 }
 

@@ -21,8 +21,9 @@ struct TrainField {
     double hi = 1;
     int decimals = 0;
     double step = 1;
-    bool advanced = true;    // folded under Advanced until asked for
-    bool checkpoint = true;  // the checkpoint's own when resuming: shown and locked
+    bool advanced = true;           // folded under Advanced until asked for
+    bool checkpoint = true;         // the checkpoint's own when resuming: shown and locked
+    const char* special = nullptr;  // a number's text for its lowest value ("Automatic")
     // Where the value lives in a run's settings.
     std::function<double(const ArchConfig&, const TrainConfig&)> get;
     std::function<void(ArchConfig&, TrainConfig&, double)> set;

@@ -17,6 +17,7 @@
 #include <QPainter>
 #include <QProgressDialog>
 #include <QPushButton>
+#include <QScatterSeries>
 #include <QSlider>
 #include <QThread>
 #include <QTimer>
@@ -37,8 +38,9 @@ constexpr double kAnimationFps = 4.0;
 constexpr int kAnimationScale = 3;
 constexpr int kCaptionHeight = 14;  // "step N" under each frame
 
-QLineSeries* series(const QString& name, QChart* chart) {
-    auto* s = new QLineSeries(chart);
+template <typename Series = QLineSeries>
+Series* series(const QString& name, QChart* chart) {
+    auto* s = new Series(chart);
     s->setName(name);
     chart->addSeries(s);
     return s;
@@ -53,10 +55,10 @@ QValueAxis* stepAxis(QChart* chart) {
 
 // Puts the axes on the chart and plots every series against them.
 void attachAxes(QChart* chart, QValueAxis* x, QValueAxis* y,
-                std::initializer_list<QLineSeries*> plotted) {
+                std::initializer_list<QXYSeries*> plotted) {
     chart->addAxis(x, Qt::AlignBottom);
     chart->addAxis(y, Qt::AlignLeft);
-    for (QLineSeries* s : plotted) {
+    for (QXYSeries* s : plotted) {
         s->attachAxis(x);
         s->attachAxis(y);
     }
@@ -84,14 +86,29 @@ TrainMonitor::TrainMonitor(QWidget* parent) : QWidget(parent) {
     auto* balanceY = new QValueAxis(balanceChart);
     balanceY->setRange(0, 1);
     attachAxes(balanceChart, m_balanceX, balanceY, {m_k, m_lrSeries, m_augment});
+    auto* scoreChart = new QChart;
+    scoreChart->setTitle(tr("Score (SWD to held-out images; lower is better)"));
+    m_score = series(tr("SWD"), scoreChart);
+    m_bestMark = series<QScatterSeries>(tr("best"), scoreChart);
+    m_bestMark->setMarkerSize(9);
+    m_scoreX = stepAxis(scoreChart);
+    m_scoreY = new QValueAxis(scoreChart);
+    m_scoreY->setRange(0, m_maxScore);
+    attachAxes(scoreChart, m_scoreX, m_scoreY, {m_score, m_bestMark});
     auto* charts = new QHBoxLayout;
-    for (QChart* c : {lossChart, balanceChart}) {
+    for (QChart* c : {lossChart, balanceChart, scoreChart}) {
         auto* view = new QChartView(c, this);
         view->setRenderHint(QPainter::Antialiasing);
         view->setMinimumSize(300, 220);
         charts->addWidget(view);
     }
     right->addLayout(charts, 1);
+    m_bestLabel = new QLabel(this);
+    m_bestLabel->setObjectName(QStringLiteral("bestScore"));
+    m_bestLabel->setToolTip(
+        tr("The generator the model file keeps: the one whose samples came closest to images "
+           "training never saw, while still as varied"));
+    right->addWidget(m_bestLabel);
 
     auto* sampleRow = new QHBoxLayout;
     m_samples = new CellGrid(this);
@@ -137,9 +154,13 @@ TrainMonitor::TrainMonitor(QWidget* parent) : QWidget(parent) {
 
 void TrainMonitor::reset(const QString& folder) {
     m_animationFolder = folder;
-    for (auto* s : {m_lossReal, m_lossFake, m_convergence, m_k, m_lrSeries, m_augment}) {
+    for (QXYSeries* s :
+         std::initializer_list<QXYSeries*>{m_lossReal, m_lossFake, m_convergence, m_k, m_lrSeries,
+                                           m_augment, m_score, m_bestMark}) {
         s->clear();
     }
+    m_maxScore = 1.0;
+    m_bestLabel->clear();
     m_snapshots.clear();
     m_checkpoints->clear();
     m_warnings->clear();
@@ -157,7 +178,24 @@ void TrainMonitor::addProgress(const TrainProgress& p) {
     m_maxLoss = std::max({m_maxLoss, p.lossReal, p.lossFake, p.convergence});
     m_lossX->setRange(0, std::max<double>(1, x));
     m_balanceX->setRange(0, std::max<double>(1, x));
+    m_scoreX->setRange(0, std::max<double>(1, x));
     m_lossY->setRange(0, m_maxLoss * 1.05);
+}
+
+void TrainMonitor::addScore(qint64 step, double swd, double diversity, bool best) {
+    const double x = static_cast<double>(step);
+    m_score->append(x, swd);
+    if (best) {
+        m_bestMark->clear();  // one mark: the model kept
+        m_bestMark->append(x, swd);
+        m_bestLabel->setText(tr("Best so far: step %1, SWD %2, variety %3 of the data's")
+                                 .arg(step)
+                                 .arg(swd, 0, 'f', 1)
+                                 .arg(diversity, 0, 'f', 2));
+    }
+    m_maxScore = std::max(m_maxScore, swd);
+    m_scoreX->setRange(0, std::max<double>(1, x));
+    m_scoreY->setRange(0, m_maxScore * 1.05);
 }
 
 void TrainMonitor::addSamples(qint64 step, const QVector<QImage>& images) {

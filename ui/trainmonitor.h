@@ -9,6 +9,7 @@
 
 class QLabel;
 class QLineSeries;
+class QScatterSeries;
 class QListWidget;
 class QSlider;
 class QValueAxis;
@@ -17,9 +18,9 @@ namespace cattery::ui {
 
 class CellGrid;
 
-// A run as it goes: live plots of the losses, M, k_t, the learning rate and the discriminator's
-// augmentation p, the sample grid with a timeline to scrub back (and its export as a video),
-// warnings in words, and the checkpoints.
+// A run as it goes: live plots of the losses, M, k_t, the learning rate, the discriminator's
+// augmentation p and the score (the best marked), the sample grid with a timeline to scrub back
+// (and its export as a video), warnings in words, and the checkpoints.
 class TrainMonitor : public QWidget {
     Q_OBJECT
 
@@ -31,6 +32,9 @@ public:
     void addProgress(const TrainProgress& p);
     void addSamples(qint64 step, const QVector<QImage>& images);
     void addCheckpoint(const QString& path, qint64 step, double convergence);
+    // A score while training; `best`: the best so far, marked on the plot and named below it.
+    void addScore(qint64 step, double swd, double diversity, bool best);
+    QLabel* bestLabel() const { return m_bestLabel; }
     // Core's warnings read as lines of the CLI's output ("warning: the samples ..."): shown as
     // sentences.
     void addWarning(const QString& message);
@@ -56,6 +60,12 @@ private:
     QLineSeries* m_k;
     QLineSeries* m_lrSeries;
     QLineSeries* m_augment;
+    QLineSeries* m_score;
+    QScatterSeries* m_bestMark;
+    QValueAxis* m_scoreX;
+    QValueAxis* m_scoreY;
+    QLabel* m_bestLabel;
+    double m_maxScore = 1.0;
     QValueAxis* m_lossX;
     QValueAxis* m_lossY;
     QValueAxis* m_balanceX;

@@ -87,6 +87,10 @@ TrainSettingsForm::TrainSettingsForm(QWidget* parent) : QWidget(parent) {
             size->setValue(nearest);
         }
     });
+    // The discriminator's augmentation is chosen by hand only when not for the folder.
+    connect(qobject_cast<QCheckBox*>(m_fields.value(QStringLiteral("autoAugment"))),
+            &QCheckBox::toggled, this, &TrainSettingsForm::updateAugmentChoice);
+    updateAugmentChoice();
     // The discriminator's rate times the generator's stays within what validate() takes.
     auto* lr = qobject_cast<QDoubleSpinBox*>(m_fields.value(QStringLiteral("learningRate")));
     auto* lrD = qobject_cast<QDoubleSpinBox*>(m_fields.value(QStringLiteral("discriminatorRate")));
@@ -148,6 +152,10 @@ void TrainSettingsForm::buildField(const TrainField& f, QFormLayout* form) {
             auto* box = new QSpinBox(this);
             box->setRange(static_cast<int>(f.lo), static_cast<int>(f.hi));
             box->setSingleStep(static_cast<int>(f.step));
+            if (f.special != nullptr) {
+                box->setSpecialValueText(tr(f.special));
+            }
+            connect(box, &QSpinBox::valueChanged, this, &TrainSettingsForm::settingsChanged);
             widget = box;
             break;
         }
@@ -156,12 +164,16 @@ void TrainSettingsForm::buildField(const TrainField& f, QFormLayout* form) {
             box->setDecimals(f.decimals);
             box->setRange(f.lo, f.hi);
             box->setSingleStep(f.step);
+            connect(box, &QDoubleSpinBox::valueChanged, this, &TrainSettingsForm::settingsChanged);
             widget = box;
             break;
         }
-        case TrainField::Kind::Switch:
-            widget = new QCheckBox(tr(f.label), this);
+        case TrainField::Kind::Switch: {
+            auto* box = new QCheckBox(tr(f.label), this);
+            connect(box, &QCheckBox::toggled, this, &TrainSettingsForm::settingsChanged);
+            widget = box;
             break;
+        }
     }
     widget->setObjectName(key);
     if (f.tip[0] != '\0') {
@@ -247,10 +259,19 @@ void TrainSettingsForm::showCheckpoint(const ResumePoint& point) {
         m_precision->findData(QString::fromStdString(precisionName(c.precision))));
 }
 
+void TrainSettingsForm::updateAugmentChoice() {
+    const bool automatic = value(QStringLiteral("autoAugment")) != 0.0;
+    for (const char* key :
+         {"diffColor", "diffTranslation", "diffCutout", "augmentP", "adaptiveAugment"}) {
+        m_fields.value(QString::fromLatin1(key))->setEnabled(!automatic);
+    }
+}
+
 void TrainSettingsForm::unlock() {
     for (QWidget* w : m_fields) {
         w->setEnabled(true);
     }
+    updateAugmentChoice();
     m_preset->setEnabled(true);
 }
 

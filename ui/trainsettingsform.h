@@ -39,9 +39,13 @@ public:
 Q_SIGNALS:
     // A preset was picked: the images are worth reading again at its size.
     void presetApplied();
+    // Any number or switch changed.
+    void settingsChanged();
 
 private:
     void applyPreset(int index);
+    // The hand-picked augmentation is open only while the folder does not choose it.
+    void updateAugmentChoice();
     void buildField(const TrainField& field, QFormLayout* form);
     void setValue(const QString& key, double value);
     double value(const QString& key) const;

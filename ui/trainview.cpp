@@ -99,6 +99,8 @@ TrainView::TrainView(QWidget* parent)
     connect(m_worker, &TrainWorker::checkpointSaved, m_monitor, &TrainMonitor::addCheckpoint);
     connect(m_worker, &TrainWorker::warning, m_monitor, &TrainMonitor::addWarning);
     connect(m_worker, &TrainWorker::finished, this, &TrainView::onFinished);
+    connect(m_worker, &TrainWorker::scored, m_monitor, &TrainMonitor::addScore);
+    connect(m_form, &TrainSettingsForm::settingsChanged, this, &TrainView::updatePlan);
     connect(m_worker, &TrainWorker::started, this, [this](const QString& device, qint64 from) {
         m_device->setText(from > 0 ? tr("Training on %1, resumed at step %2").arg(device).arg(from)
                                    : tr("Training on %1").arg(device));
@@ -128,7 +130,14 @@ QWidget* TrainView::buildDataPanel() {
     dataLayout->addLayout(folderRow);
     m_report = new QLabel(tr("Choose a folder of images to train on."), this);
     m_report->setWordWrap(true);
+    m_report->setTextFormat(Qt::PlainText);
     dataLayout->addWidget(m_report);
+    m_plan = new QLabel(this);
+    m_plan->setObjectName(QStringLiteral("plan"));
+    m_plan->setWordWrap(true);
+    m_plan->setTextFormat(Qt::PlainText);
+    m_plan->setToolTip(tr("What a run on this folder does to keep its model good"));
+    dataLayout->addWidget(m_plan);
     m_skipped = new QListWidget(this);
     m_skipped->setMaximumHeight(80);
     m_skipped->setToolTip(tr("Files that will not be used, and why"));
@@ -205,6 +214,8 @@ void TrainView::onScanned(const DataReport& report) {
         return;
     }
     m_scanOk = report.error.isEmpty() && report.used > 0;
+    m_used = m_scanOk ? report.used : 0;
+    updatePlan();
     m_report->setText(m_scanOk ? tr("%n image(s) will be used", nullptr, report.used) +
                                      (report.skipped.isEmpty()
                                           ? QString()
@@ -217,6 +228,20 @@ void TrainView::onScanned(const DataReport& report) {
     m_examples->setCellCount(static_cast<int>(report.examples.size()));
     m_examples->setImages(report.examples);
     updateButtons();
+}
+
+void TrainView::updatePlan() {
+    if (m_used <= 0 || !m_resumeFrom.isEmpty()) {
+        m_plan->clear();
+        return;
+    }
+    const TrainSettings s = settings();
+    const std::string plan = describeSafeguards(s.train, m_used);
+    QString text = QString::fromStdString(plan);
+    if (!text.isEmpty()) {
+        text[0] = text[0].toUpper();
+    }
+    m_plan->setText(text + QLatin1Char('.'));
 }
 
 TrainSettings TrainView::settings() const {
@@ -238,6 +263,7 @@ TrainSettings TrainView::settings() const {
         s.resume.rotateDegrees = s.train.augment.rotateDegrees;
         s.resume.scaleJitter = s.train.augment.scaleJitter;
         s.resume.shift = s.train.augment.shift;
+        s.resume.keep = s.train.keep;
     }
     return s;
 }
@@ -348,11 +374,11 @@ void TrainView::onProgress(const TrainProgress& p) {
     m_monitor->addProgress(p);
 }
 
-void TrainView::onFinished(bool stopped, const QString& modelPath) {
+void TrainView::onFinished(bool stopped, const QString& modelPath, const QString& kept) {
     m_training = false;
     newRun();
-    m_progress->setFormat(stopped ? tr("Stopped at step %1: model saved").arg(m_lastStep)
-                                  : tr("Finished: %1").arg(modelPath));
+    m_progress->setFormat(stopped ? tr("Stopped at step %1: %2 saved").arg(m_lastStep).arg(kept)
+                                  : tr("Finished: %1 (%2)").arg(modelPath, kept));
     m_pause->setText(tr("&Pause"));
     updateButtons();
     Q_EMIT trainingFinished(modelPath);

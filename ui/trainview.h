@@ -71,7 +71,9 @@ private:
     QWidget* buildDataPanel();
     void onScanned(const DataReport& report);
     void onProgress(const TrainProgress& p);
-    void onFinished(bool stopped, const QString& modelPath);
+    void onFinished(bool stopped, const QString& modelPath, const QString& kept);
+    // The data report's line on augmentation, scores and the model kept, for the form as it is.
+    void updatePlan();
     void onFailed(const QString& message);
     void updateButtons();
 
@@ -80,6 +82,8 @@ private:
     TrainMonitor* m_monitor;
     QLineEdit* m_folder = nullptr;
     QLabel* m_report = nullptr;
+    QLabel* m_plan = nullptr;  // what a run on the folder will do (describeSafeguards)
+    qint64 m_used = 0;         // images the last scan found usable
     QListWidget* m_skipped = nullptr;
     CellGrid* m_examples = nullptr;
     QLabel* m_resumeNote;

@@ -147,6 +147,9 @@ void TrainWorker::runTrain() {
         }
         lastM = st.convergence;
         meter.update(st);
+        if (st.scored) {
+            Q_EMIT scored(st.step, st.swd, st.diversity, st.newBest);
+        }
         const auto now = std::chrono::steady_clock::now();
         if (std::chrono::duration<double>(now - last).count() < kProgressInterval &&
             st.step != trainer->config().steps) {
@@ -173,14 +176,15 @@ void TrainWorker::runTrain() {
     callbacks.onCheckpoint = [&](const std::string&, std::int64_t step) {
         const std::string path = snapshotPathFor(options.modelPath, step);
         std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-        trainer->saveModel(path);
+        trainer->saveModel(path, KeepModel::Last);  // the generator at that step
         Q_EMIT checkpointSaved(QString::fromStdString(path), step, lastM);
     };
     callbacks.onWarning = [&](const std::string& w) { Q_EMIT warning(QString::fromStdString(w)); };
     Q_EMIT started(QString::fromStdString(describeDevice(run.device)), trainer->stepCount());
     const TrainingShare share;  // drawing keeps to one thread meanwhile
     const LoopEnd end = runTraining(*trainer, options, callbacks, m_stop, &m_pause);
-    Q_EMIT finished(end == LoopEnd::Stopped, s.modelPath);
+    Q_EMIT finished(end != LoopEnd::Finished, s.modelPath,
+                    QString::fromStdString(describeKept(*trainer)));
 }
 
 }  // namespace cattery::ui

@@ -81,7 +81,10 @@ Q_SIGNALS:
     void samples(qint64 step, const QVector<QImage>& images);
     void checkpointSaved(const QString& path, qint64 step, double convergence);
     void warning(const QString& message);
-    void finished(bool stopped, const QString& modelPath);
+    // `kept`: which generator the model file holds, in words (describeKept).
+    void finished(bool stopped, const QString& modelPath, const QString& kept);
+    // A score of the generator (every TrainConfig::scoreEvery steps); `best`: the best so far.
+    void scored(qint64 step, double swd, double diversity, bool best);
     void started(const QString& device, qint64 fromStep);
     void failed(const QString& message);
 

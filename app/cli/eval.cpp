@@ -8,7 +8,7 @@
 #include "core/io/modelfile.h"
 #include "core/latent/latentspace.h"
 #include "core/metrics/diversity.h"
-#include "core/metrics/swd.h"
+#include "core/metrics/score.h"
 #include "core/runtime/device.h"
 #include "core/runtime/renderer.h"
 
@@ -40,10 +40,10 @@ void runEval(const EvalOptions& o) {
     const int64_t n = std::min<int64_t>(o.count, half);
     const torch::Tensor reference = data.images.index_select(0, order.narrow(0, 0, n));
     const torch::Tensor heldOut = data.images.index_select(0, order.narrow(0, half, n));
-    const double dataDistance = meanPairwiseDistance(reference, 2000, o.seed);
-    if (dataDistance == 0.0) {
+    if (!(reference != reference.narrow(0, 0, 1)).any().item<bool>()) {
         throw DataError(data.source, "every image is the same, so there is nothing to compare");
     }
+    const ScoreReference scorer(reference, o.seed);
     const torch::Tensor z = sampleLatents(static_cast<int>(n), model.arch.latentDim, o.seed);
     torch::manual_seed(o.seed);
     const Generator untrained(model.arch);
@@ -52,16 +52,15 @@ void runEval(const EvalOptions& o) {
         {"model", generateBytes(model.generator, z, device)},
         {"untrained", generateBytes(untrained, z, device)},
         {"data", heldOut}};
-    SwdConfig swdConfig;
-    swdConfig.seed = o.seed;
     nlohmann::json out = {{"model", model.displayName()},
                           {"data", data.source},
                           {"count", n},
                           {"image_size", model.arch.imageSize}};
     std::string table;
     for (const auto& [name, images] : sets) {
-        const SwdResult swd = slicedWasserstein(images, reference, swdConfig);
-        const double diversity = meanPairwiseDistance(images, 2000, o.seed) / dataDistance;
+        const ImageScore score = scorer.score(images);
+        const SwdResult& swd = score.swd;
+        const double diversity = score.diversity;
         out[name] = {{"swd", swd.average},
                      {"swd_levels", swd.perLevel},
                      {"level_sizes", swd.levelSizes},

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -39,8 +40,10 @@ struct TrainOptions {
     std::string samplesDir;
     std::string checkpoint;
     int threads = 0;
-    std::string diffAugment = "none";
+    std::string diffAugment = "auto";
+    std::string keep = "best";
     bool fixedAugment = false;
+    bool noGuard = false;
     bool noFlip = false;
     bool noBatchNorm = false;
     bool noZSkip = false;
@@ -49,11 +52,24 @@ struct TrainOptions {
 // The live one-line display: rewritten in place on a terminal, a line every few seconds otherwise.
 class ProgressLine {
 public:
-    ProgressLine(std::int64_t total, int batch, bool showAugment)
-        : m_meter(total, batch), m_tty(::isatty(STDERR_FILENO) != 0), m_showAugment(showAugment) {}
+    explicit ProgressLine(const Trainer& trainer)
+        : m_meter(trainer.config().steps, trainer.config().batchSize),
+          m_tty(::isatty(STDERR_FILENO) != 0),
+          m_showAugment(trainer.config().diffAugment.any()) {
+        if (!trainer.scores().empty()) {
+            m_score = trainer.scores().back();
+        }
+        m_best = trainer.hasBest() ? std::optional(trainer.bestScore()) : std::nullopt;
+    }
 
     void update(const StepStats& s) {
         m_meter.update(s);
+        if (s.scored) {
+            m_score = TrainScore{s.step, s.swd, s.diversity};
+            if (s.newBest) {
+                m_best = m_score;
+            }
+        }
         const auto now = std::chrono::steady_clock::now();
         const double interval = m_tty ? 0.2 : 5.0;
         if (std::chrono::duration<double>(now - m_last).count() < interval &&
@@ -69,6 +85,12 @@ public:
             s.learningRate);
         if (m_showAugment) {
             line += fmt::format(" | p {:.2f}", s.augmentProbability);
+        }
+        if (m_score) {
+            line += fmt::format(" | SWD {:.1f}", m_score->swd);
+            if (m_best) {
+                line += fmt::format(" (best {:.1f} @ {})", m_best->swd, m_best->step);
+            }
         }
         if (m_tty) {
             std::cerr << "\r\033[K" << line << std::flush;
@@ -91,12 +113,15 @@ public:
 private:
     ProgressMeter m_meter;
     bool m_tty;
-    bool m_showAugment;  // the discriminator's augmentation p on the line
+    bool m_showAugment;                 // the discriminator's augmentation p on the line
+    std::optional<TrainScore> m_score;  // the latest score
+    std::optional<TrainScore> m_best;
     bool m_open = false;
     std::chrono::steady_clock::time_point m_last{};
 };
 
 // "color,translation,cutout" (any of them, or "none") onto `policy`; UsageError otherwise.
+// ("auto" is TrainConfig::autoAugment.)
 DiscriminatorAugment parseDiffAugment(const std::string& text, DiscriminatorAugment policy) {
     policy.color = policy.translation = policy.cutout = false;
     if (text == "none") {
@@ -113,8 +138,8 @@ DiscriminatorAugment parseDiffAugment(const std::string& text, DiscriminatorAugm
             policy.cutout = true;
         } else {
             throw UsageError(fmt::format(
-                "--diffaug takes color, translation and cutout separated by commas, or none; "
-                "'{}' is none of them",
+                "--diffaug takes auto, none, or color, translation and cutout separated by "
+                "commas; '{}' is none of them",
                 part));
         }
     }
@@ -123,17 +148,40 @@ DiscriminatorAugment parseDiffAugment(const std::string& text, DiscriminatorAugm
 
 void runTrain(TrainOptions& o, const CLI::App& command) {
     RunRequest& request = o.run;
-    request.config.diffAugment = parseDiffAugment(o.diffAugment, request.config.diffAugment);
-    request.config.diffAugment.adaptive = request.config.diffAugment.any() && !o.fixedAugment;
+    const auto given = [&command](const char* option) {
+        return command.get_option(option)->count() > 0;
+    };
+    request.config.autoAugment = o.diffAugment == "auto";
+    if (request.config.autoAugment) {
+        for (const char* option : {"--augment-p", "--fixed-augment"}) {
+            if (given(option)) {
+                throw UsageError(fmt::format(
+                    "{} needs --diffaug with the operations to use (with --diffaug auto, the "
+                    "default, the run chooses the augmentation for the folder)",
+                    option));
+            }
+        }
+    } else {
+        request.config.diffAugment = parseDiffAugment(o.diffAugment, request.config.diffAugment);
+        request.config.diffAugment.adaptive = request.config.diffAugment.any() && !o.fixedAugment;
+    }
+    request.config.keep = o.keep == "last" ? KeepModel::Last : KeepModel::Best;
+    request.config.collapseGuard = !o.noGuard;
     request.arch.batchNorm = !o.noBatchNorm;
     request.arch.zSkip = !o.noZSkip;
     request.config.augment.flip = !o.noFlip;
     if (!request.resumeFrom.empty()) {
-        // The length, the learning rates, the halving interval, the precision and the
-        // augmentation may change on resume; everything else comes from the checkpoint.
-        const auto given = [&command](const char* option) {
-            return command.get_option(option)->count() > 0;
-        };
+        // The length, the learning rates, the halving interval, the precision, the data
+        // augmentation and the model kept may change on resume; everything else comes from the
+        // checkpoint, and asking to change it is an error rather than silently ignored.
+        for (const char* option : {"--diffaug", "--augment-p", "--fixed-augment", "--score-every",
+                                   "--no-collapse-guard"}) {
+            if (given(option)) {
+                throw UsageError(fmt::format(
+                    "{} cannot change on --resume: the run goes on as its checkpoint says",
+                    option));
+            }
+        }
         const TrainConfig& c = request.config;
         ResumeChanges& changes = request.changes;
         if (given("--steps")) {
@@ -163,6 +211,9 @@ void runTrain(TrainOptions& o, const CLI::App& command) {
         if (given("--precision")) {
             changes.precision = choosePrecision(request.precision, chooseDevice(request.device));
         }
+        if (given("--keep")) {
+            changes.keep = c.keep;
+        }
     }
     configureThreads(o.threads);
     StartedRun run = startRun(
@@ -184,10 +235,14 @@ void runTrain(TrainOptions& o, const CLI::App& command) {
     options.checkpointPath =
         o.checkpoint.empty() ? checkpointPathFor(options.modelPath) : o.checkpoint;
     options.threads = o.threads;
-    ProgressLine progress(trainer.config().steps, trainer.config().batchSize,
-                          trainer.config().diffAugment.any());
+    ProgressLine progress(trainer);
     LoopCallbacks callbacks;
-    callbacks.onStep = [&progress](const StepStats& s) { progress.update(s); };
+    callbacks.onStep = [&progress](const StepStats& s) {
+        progress.update(s);
+        if (s.scored) {
+            progress.message(describeScore(s));
+        }
+    };
     callbacks.onWarning = [&progress](const std::string& w) { progress.message("warning: " + w); };
     if (!o.samplesDir.empty()) {
         std::filesystem::create_directories(o.samplesDir);
@@ -199,9 +254,15 @@ void runTrain(TrainOptions& o, const CLI::App& command) {
     std::signal(SIGTERM, onInterrupt);
     const LoopEnd end = runTraining(trainer, options, callbacks, g_stop);
     progress.finish();
-    std::cout << fmt::format("{} at step {}: wrote {} and {}\n",
-                             end == LoopEnd::Stopped ? "stopped" : "finished", trainer.stepCount(),
-                             options.modelPath, options.checkpointPath);
+    std::cout << fmt::format("{} at step {}: wrote {} ({}) and {}\n",
+                             end == LoopEnd::Finished  ? "finished"
+                             : end == LoopEnd::Stopped ? "stopped"
+                                                       : "stopped by the collapse guard",
+                             trainer.stepCount(), options.modelPath, describeKept(trainer),
+                             options.checkpointPath);
+    if (!trainer.scores().empty()) {
+        std::cerr << describeScoring(trainer) << "\n";
+    }
 }
 
 void addArchOptions(CLI::App& command, TrainOptions& o) {
@@ -263,9 +324,22 @@ void addConfigOptions(CLI::App& command, TrainOptions& o) {
     command
         .add_option("--diffaug", o.diffAugment,
                     "Augment what the discriminator sees, real and generated alike, so that it "
-                    "cannot learn a small folder by heart: any of color,translation,cutout, or "
-                    "none")
+                    "cannot learn a small folder by heart: any of color,translation,cutout, "
+                    "none, or auto (all three, adaptive, below 10,000 images)")
         ->capture_default_str();
+    command
+        .add_option("--score-every", c.scoreEvery,
+                    "Score the generator every N steps against held-out images (0: never; "
+                    "default: often enough to pick the best, at most about 5 % of the time)")
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
+    command
+        .add_option("--keep", o.keep,
+                    "Which generator the model file holds: the best-scoring one or the last "
+                    "step's")
+        ->check(CLI::IsMember({"best", "last"}))
+        ->capture_default_str();
+    command.add_flag("--no-collapse-guard", o.noGuard,
+                     "Do not go back to the best state when a score shows collapse");
     command
         .add_option("--augment-p", c.diffAugment.probability,
                     "The chance each image is augmented for the discriminator (where it starts, "

@@ -1,6 +1,7 @@
 #include "core/io/modelfile.h"
 
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <filesystem>
 
@@ -53,16 +54,24 @@ ArchConfig archFromJson(const nlohmann::json& j) {
 }
 
 nlohmann::json toJson(const Provenance& p) {
-    return {{"name", p.name},
-            {"dataset", p.dataset},
-            {"dataset_hash", p.datasetHash},
-            {"image_count", p.imageCount},
-            {"steps", p.steps},
-            {"wall_seconds", p.wallSeconds},
-            {"device", p.device},
-            {"seed", p.seed},
-            {"date", p.date},
-            {"program_version", p.programVersion}};
+    nlohmann::json j = {{"name", p.name},
+                        {"dataset", p.dataset},
+                        {"dataset_hash", p.datasetHash},
+                        {"image_count", p.imageCount},
+                        {"steps", p.steps},
+                        {"wall_seconds", p.wallSeconds},
+                        {"device", p.device},
+                        {"seed", p.seed},
+                        {"date", p.date},
+                        {"program_version", p.programVersion}};
+    if (!p.kept.empty()) {
+        j["kept"] = {{"which", p.kept}, {"step", p.keptStep}};
+        if (p.swd >= 0) {
+            j["kept"]["swd"] = p.swd;
+            j["kept"]["diversity"] = p.diversity;
+        }
+    }
+    return j;
 }
 
 Provenance provenanceFromJson(const nlohmann::json& j) {
@@ -77,6 +86,17 @@ Provenance provenanceFromJson(const nlohmann::json& j) {
     p.seed = j.value("seed", std::uint64_t{0});
     p.date = j.value("date", "");
     p.programVersion = j.value("program_version", "");
+    if (const auto kept = j.find("kept"); kept != j.end() && kept->is_object()) {
+        p.kept = kept->value("which", "");
+        p.keptStep = kept->value("step", std::int64_t{0});
+        p.swd = kept->value("swd", -1.0);
+        p.diversity = kept->value("diversity", -1.0);
+        if ((p.kept != "best" && p.kept != "last") || p.keptStep < 0 || !std::isfinite(p.swd) ||
+            !std::isfinite(p.diversity)) {
+            p.kept.clear();  // what the file says of itself is only shown: drop what makes no sense
+            p.swd = p.diversity = -1.0;
+        }
+    }
     return p;
 }
 
@@ -159,6 +179,13 @@ std::string describeModel(const Model& m) {
                        p.datasetHash.empty() ? "-" : p.datasetHash);
     out += fmt::format("  training:      {} steps, {:.0f} s on {}, seed {}\n", p.steps,
                        p.wallSeconds, p.device.empty() ? "unknown device" : p.device, p.seed);
+    if (!p.kept.empty()) {
+        out += fmt::format("  kept:          the {} generator, step {}{}\n",
+                           p.kept == "best" ? "best-scoring" : "last step's", p.keptStep,
+                           p.swd >= 0
+                               ? fmt::format(" (SWD {:.1f}, diversity {:.2f})", p.swd, p.diversity)
+                               : std::string());
+    }
     out += fmt::format("  written:       {} by Cattery {}\n", p.date.empty() ? "unknown" : p.date,
                        p.programVersion.empty() ? "?" : p.programVersion);
     return out;

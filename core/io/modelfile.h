@@ -25,6 +25,12 @@ struct Provenance {
     std::uint64_t seed = 0;       // the run's seed
     std::string date;             // ISO 8601, UTC
     std::string programVersion;   // Cattery version that wrote it
+    // Which of the run's generators the file holds: "best" (the best-scoring one) or "last" (the
+    // last step's); empty in files written before runs were scored.
+    std::string kept;
+    std::int64_t keptStep = 0;  // the step that generator comes from
+    double swd = -1.0;          // its score while training, SWD x 1e3 (negative: not scored)
+    double diversity = -1.0;    // and its variety over the held-out images'
 };
 
 // A generator ready to render, with everything the file said about it.

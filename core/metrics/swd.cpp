@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include <fmt/format.h>
-#include <opencv2/imgproc.hpp>
 
 #include "core/errors.h"
 #include "core/latent/rng.h"
@@ -22,50 +21,68 @@ std::vector<int> pyramidSizes(int size, int minLevelSize) {
     return sizes;
 }
 
-// Patch descriptors for every level: one (N * patchesPerImage) x (3 * 7 * 7) matrix per level.
+// The binomial filter 1 4 6 4 1, separable, applied to every channel on its own after mirroring
+// two pixels at each border (the mirror leaves the edge pixel out, as OpenCV's default border).
+torch::Tensor binomial(const torch::Tensor& x, double scale) {
+    const torch::Tensor taps =
+        torch::tensor({1.0f, 4.0f, 6.0f, 4.0f, 1.0f}, torch::kFloat32).mul(scale);
+    const int64_t c = x.size(1);
+    const torch::Tensor rows = taps.view({1, 1, 1, 5}).expand({c, 1, 1, 5});
+    const torch::Tensor cols = taps.view({1, 1, 5, 1}).expand({c, 1, 5, 1});
+    const torch::Tensor padded = torch::nn::functional::pad(
+        x, torch::nn::functional::PadFuncOptions({2, 2, 2, 2}).mode(torch::kReflect));
+    namespace F = torch::nn::functional;
+    return F::conv2d(F::conv2d(padded, rows, F::Conv2dFuncOptions().groups(c)), cols,
+                     F::Conv2dFuncOptions().groups(c));
+}
+
+// OpenCV's pyrDown: blur, then every other pixel.
+torch::Tensor pyramidDown(const torch::Tensor& x) {
+    using namespace torch::indexing;
+    return binomial(x, 1.0 / 16).index({Slice(), Slice(), Slice(0, None, 2), Slice(0, None, 2)});
+}
+
+// OpenCV's pyrUp to twice the size: zeros between the pixels, then the filter with double weight
+// along each axis.
+torch::Tensor pyramidUp(const torch::Tensor& x) {
+    using namespace torch::indexing;
+    torch::Tensor spread = torch::zeros({x.size(0), x.size(1), x.size(2) * 2, x.size(3) * 2});
+    spread.index_put_({Slice(), Slice(), Slice(0, None, 2), Slice(0, None, 2)}, x);
+    return binomial(spread, 1.0 / 8);
+}
+
+// Patch descriptors for every level: one (N * patchesPerImage) x (3 * 7 * 7) matrix per level, the
+// patches' corners drawn image by image, level by level.
 std::vector<torch::Tensor> descriptors(const torch::Tensor& images, size_t levels,
                                        const SwdConfig& config, std::uint64_t seed) {
     const int64_t n = images.size(0);
-    const int64_t dim = 3 * kPatch * kPatch;
-    const int64_t rows = n * config.patchesPerImage;
-    std::vector<torch::Tensor> out;
+    const int64_t per = config.patchesPerImage;
+    const std::vector<torch::Tensor> pyramid = laplacianPyramid(images, levels);
+    std::vector<torch::Tensor> ys(levels);
+    std::vector<torch::Tensor> xs(levels);
     for (size_t l = 0; l < levels; ++l) {
-        out.push_back(torch::empty({rows, dim}, torch::kFloat32));
+        ys[l] = torch::empty({n, per}, torch::kLong);
+        xs[l] = torch::empty({n, per}, torch::kLong);
     }
-    const torch::Tensor hwc = images.permute({0, 2, 3, 1}).contiguous();
-    const int size = static_cast<int>(images.size(2));
     Rng rng(seed);
     for (int64_t i = 0; i < n; ++i) {
-        cv::Mat bytes(size, size, CV_8UC3, hwc[i].data_ptr<uint8_t>());
-        cv::Mat gauss;
-        bytes.convertTo(gauss, CV_32FC3);
         for (size_t l = 0; l < levels; ++l) {
-            cv::Mat level;
-            cv::Mat down;
-            if (l + 1 < levels) {
-                cv::pyrDown(gauss, down);
-                cv::Mat up;
-                cv::pyrUp(down, up, gauss.size());
-                level = gauss - up;
-            } else {
-                level = gauss;
+            const auto span = static_cast<uint64_t>(pyramid[l].size(2) - kPatch + 1);
+            auto* y = ys[l].data_ptr<int64_t>() + i * per;
+            auto* x = xs[l].data_ptr<int64_t>() + i * per;
+            for (int64_t p = 0; p < per; ++p) {
+                y[p] = static_cast<int64_t>(rng.below(span));
+                x[p] = static_cast<int64_t>(rng.below(span));
             }
-            float* dst = out[l].data_ptr<float>() + i * config.patchesPerImage * dim;
-            const auto span = static_cast<uint64_t>(level.rows - kPatch + 1);
-            for (int p = 0; p < config.patchesPerImage; ++p, dst += dim) {
-                const int y0 = static_cast<int>(rng.below(span));
-                const int x0 = static_cast<int>(rng.below(span));
-                for (int y = 0; y < kPatch; ++y) {
-                    const auto* row = level.ptr<cv::Vec3f>(y0 + y) + x0;
-                    for (int x = 0; x < kPatch; ++x) {
-                        for (int c = 0; c < 3; ++c) {
-                            dst[(c * kPatch + y) * kPatch + x] = row[x][c];
-                        }
-                    }
-                }
-            }
-            gauss = down;
         }
+    }
+    std::vector<torch::Tensor> out;
+    const torch::Tensor image = torch::arange(n).view({n, 1}).expand({n, per});
+    for (size_t l = 0; l < levels; ++l) {
+        // N x P x P x 3 x 7 x 7: every patch of the level, then the drawn ones.
+        const torch::Tensor all =
+            pyramid[l].unfold(2, kPatch, 1).unfold(3, kPatch, 1).permute({0, 2, 3, 1, 4, 5});
+        out.push_back(all.index({image, ys[l], xs[l]}).reshape({n * per, 3 * kPatch * kPatch}));
     }
     return out;
 }
@@ -100,6 +117,24 @@ double swd(const torch::Tensor& a, const torch::Tensor& b, const SwdConfig& conf
 
 }  // namespace
 
+std::vector<torch::Tensor> laplacianPyramid(const torch::Tensor& images, size_t levels) {
+    std::vector<torch::Tensor> out;
+    torch::NoGradGuard noGrad;
+    torch::Tensor gauss = images.cpu().to(torch::kFloat32).contiguous();
+    for (size_t l = 0; l < levels; ++l) {
+        if (l + 1 == levels) {
+            out.push_back(gauss);
+            break;
+        }
+        const torch::Tensor down = pyramidDown(gauss);
+        const torch::Tensor up =
+            pyramidUp(down).narrow(2, 0, gauss.size(2)).narrow(3, 0, gauss.size(3));
+        out.push_back(gauss - up);
+        gauss = down;
+    }
+    return out;
+}
+
 SwdResult slicedWasserstein(const torch::Tensor& a, const torch::Tensor& b,
                             const SwdConfig& config) {
     checkImageSet(a, "the first image set");
@@ -120,8 +155,8 @@ SwdResult slicedWasserstein(const torch::Tensor& a, const torch::Tensor& b,
     result.levelSizes = pyramidSizes(static_cast<int>(a.size(2)), config.minLevelSize);
     const size_t levels = result.levelSizes.size();
     torch::NoGradGuard noGrad;
-    const auto da = descriptors(a.narrow(0, 0, n).cpu(), levels, config, config.seed);
-    const auto db = descriptors(b.narrow(0, 0, n).cpu(), levels, config, config.seed + 1);
+    const auto da = descriptors(a.narrow(0, 0, n), levels, config, config.seed);
+    const auto db = descriptors(b.narrow(0, 0, n), levels, config, config.seed + 1);
     Rng rng(config.seed + 2);
     for (size_t l = 0; l < levels; ++l) {
         const auto [na, nb] = normalisePerChannel(da[l], db[l]);

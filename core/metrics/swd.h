@@ -27,6 +27,10 @@ struct SwdResult {
     double average = 0.0;          // mean of perLevel
 };
 
+// The Laplacian pyramid SWD compares (as OpenCV's pyrDown and pyrUp build it): `levels` float
+// images per input, N x 3 x s x s, finest first, the last one the blurred remainder.
+std::vector<torch::Tensor> laplacianPyramid(const torch::Tensor& images, size_t levels);
+
 // a and b: N x 3 x S x S uint8 RGB on the CPU, the same size S. The larger set is cut to the
 // smaller one's count so both sides have as many patches.
 SwdResult slicedWasserstein(const torch::Tensor& a, const torch::Tensor& b,

@@ -113,7 +113,7 @@ double AugmentStrength::update(double trainingError, double heldOutError) {
     const double ratio = heldOutError / trainingError;
     m_signal = m_signal <= 0 ? ratio : (1 - kSmoothing) * m_signal + kSmoothing * ratio;
     const double pace = static_cast<double>(kAdjustEvery) / kStepsToFull;
-    m_p = std::clamp(m_p + (m_signal > m_target ? pace : -pace), 0.0, 1.0);
+    m_p = std::clamp(m_p + (m_signal > m_target ? pace : -pace), m_floor, 1.0);
     return m_p;
 }
 

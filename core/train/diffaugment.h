@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include <torch/torch.h>
@@ -35,15 +36,24 @@ public:
     double p() const { return m_p; }
     // The smoothed ratio of held-out to training error (0 before the first measurement).
     double signal() const { return m_signal; }
-    void restore(double p, double signal) {
+    // The least p may fall to (raised by the collapse guard).
+    double floor() const { return m_floor; }
+    // Raises p by `amount` (at most to 1), and keeps it from falling below that from now on.
+    void raise(double amount) {
+        m_p = std::min(1.0, m_p + amount);
+        m_floor = m_p;
+    }
+    void restore(double p, double signal, double floor) {
         m_p = p;
         m_signal = signal;
+        m_floor = floor;
     }
 
 private:
     double m_p;
     double m_target;
     double m_signal = 0.0;
+    double m_floor = 0.0;
 };
 
 }  // namespace cattery

@@ -59,6 +59,7 @@ void applyResumeChanges(Trainer& trainer, const ResumeChanges& changes) {
     next.augment.rotateDegrees = changes.rotateDegrees.value_or(next.augment.rotateDegrees);
     next.augment.scaleJitter = changes.scaleJitter.value_or(next.augment.scaleJitter);
     next.augment.shift = changes.shift.value_or(next.augment.shift);
+    next.keep = changes.keep.value_or(next.keep);
     validate(next);
     if (changes.steps && next.steps <= trainer.stepCount()) {
         throw ConfigError(fmt::format(
@@ -72,6 +73,7 @@ void applyResumeChanges(Trainer& trainer, const ResumeChanges& changes) {
     config.lrHalveEvery = next.lrHalveEvery;
     config.precision = next.precision;
     config.augment = next.augment;
+    config.keep = next.keep;
 }
 
 std::string describeResume(const Trainer& trainer, const std::string& checkpointPath) {

@@ -28,6 +28,7 @@ struct ResumeChanges {
     std::optional<double> rotateDegrees;
     std::optional<double> scaleJitter;
     std::optional<double> shift;
+    std::optional<KeepModel> keep;  // which generator the model file gets
 };
 
 // What a checkpoint holds of the settings above, to show before resuming: its architecture,

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -8,6 +9,12 @@
 #include "core/runtime/precision.h"
 
 namespace cattery {
+
+// Which generator a run's model file holds: the best-scoring one, or the last step's.
+enum class KeepModel { Best, Last };
+
+// TrainConfig::scoreEvery's value for "choose from the image size" (autoScoreEvery).
+inline constexpr std::int64_t kAutoScoreEvery = -1;
 
 // Every knob of a BEGAN training run, with the original demo's defaults.
 struct TrainConfig {
@@ -38,6 +45,16 @@ struct TrainConfig {
     int maxRollbacks = 8;                 // NaN rollbacks in a row before giving up
     AugmentConfig augment;                // data augmentation
     DiscriminatorAugment diffAugment;     // what the discriminator sees, augmented (off: none)
+    // Choose diffAugment from the folder's size when the run starts (folderAugment); the run
+    // then stores what it chose, with this off.
+    bool autoAugment = true;
+    // Score the generator every N steps against held-out images (0: never; kAutoScoreEvery:
+    // autoScoreEvery's choice, resolved when the run starts).
+    std::int64_t scoreEvery = kAutoScoreEvery;
+    KeepModel keep = KeepModel::Best;  // the model file: the best-scoring generator or the last
+    // When a score shows collapse, go back to the best state with a lower learning rate and more
+    // augmentation (the trainer's collapse guard).
+    bool collapseGuard = true;
     Precision precision = Precision::Float32;  // bf16: autocast convolutions (precision.h)
     // With a decay d > 0 the model is a running average of the generator's weights: each step
     // keeps d of the average and moves 1 - d of the way to the new weights. 0 (the default): the
@@ -57,11 +74,30 @@ inline constexpr double kMaxRotateDegrees = 45;
 inline constexpr double kMaxScaleJitter = 0.5;
 inline constexpr double kMaxShift = 0.25;
 
-// Images kept out of training when a run needs unseen ones (adaptive augmentation): a tenth, at
-// most kMaxHeldOut, and none when that would leave fewer than kMinTrainingImages to train on.
+// Images kept out of training when a run needs unseen ones (scores, adaptive augmentation): a
+// tenth, at most kMaxHeldOut, and none when that would leave fewer than kMinTrainingImages to
+// train on.
 inline constexpr std::int64_t kMaxHeldOut = 1000;
 inline constexpr std::int64_t kMinTrainingImages = 100;
 std::int64_t heldOutCount(std::int64_t images);
+
+// The discriminator's augmentation chosen for a folder of `images` pictures: every operation below
+// kAutoAugmentBelow images (a discriminator learns a folder that small by heart), none above; its
+// strength adaptive (p stays near 0 while the discriminator does not memorise), or always on for a
+// folder too small to hold any images out.
+inline constexpr std::int64_t kAutoAugmentBelow = 10000;
+DiscriminatorAugment folderAugment(std::int64_t images);
+// Samples each score generates (from fixed latents); SWD compares as many as the reference holds.
+inline constexpr int kScoreSamples = 256;
+// The scoring interval chosen for a run: scoring then takes at most about 5 % of training time.
+std::int64_t autoScoreEvery(int batchSize);
+// The choices of autoAugment and kAutoScoreEvery applied, for a folder of `images` pictures; the
+// rest of `config` as it is.
+TrainConfig resolvedConfig(TrainConfig config, std::int64_t images);
+// In plain words, what a run with these settings does to keep its model good on a folder of
+// `images` pictures: the discriminator's augmentation (and whether it was chosen for the folder),
+// the scores, and which model it keeps. For the data report and a run's first lines.
+std::string describeSafeguards(const TrainConfig& config, std::int64_t images);
 
 // Throws ConfigError naming the first field out of range.
 void validate(const TrainConfig& config);
@@ -84,6 +120,14 @@ struct StepStats {
     double imagesPerSecond = 0;     // real images consumed per second in this step
     bool rolledBack = false;        // NaN or Inf appeared: the state went back to the last good one
     bool learningRateHalved = false;
+    // Set when the step was scored (TrainConfig::scoreEvery).
+    bool scored = false;
+    double swd = 0;                   // the score: SWD x 1e3 to the held-out images
+    double diversity = 0;             // variety of the samples over the held-out images'
+    bool newBest = false;             // this score is the best so far: its generator is kept
+    bool collapseRolledBack = false;  // the score showed collapse: back to the best state
+    bool gaveUp = false;              // collapsed too often: the run should stop (best kept)
+    std::string guardMessage;         // what the collapse guard did, in plain words
 };
 
 }  // namespace cattery

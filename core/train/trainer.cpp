@@ -13,6 +13,7 @@
 #include "core/io/tensorio.h"
 #include "core/runtime/autocast.h"
 #include "core/runtime/device.h"
+#include "core/runtime/renderer.h"
 #include "core/train/resume.h"
 
 namespace cattery {
@@ -21,6 +22,7 @@ namespace {
 constexpr std::uint64_t kSampleSeedSalt = 0x5ca7ca7ULL;
 constexpr double kEmaWeight = 0.01;
 constexpr std::uint64_t kHeldOutSeedSalt = 0x4e1d0075ULL;
+constexpr std::uint64_t kScoreSeedSalt = 0x5c0e5ULL;
 
 // On the CPU, channels-last convolution weights make oneDNN run both networks channels-last,
 // forward and backward: about a quarter more images per second at 64x64 (see the benchmark).
@@ -61,7 +63,7 @@ torch::optim::AdamOptions adamOptions(const TrainConfig& c) {
 Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset dataset,
                  torch::Device device)
     : m_arch(arch),
-      m_config(config),
+      m_config(resolvedConfig(config, dataset.count())),
       m_dataset(std::move(dataset)),
       m_device(device),
       m_rng(config.seed),
@@ -81,20 +83,30 @@ Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset data
     if (m_dataset.hash.empty()) {
         m_dataset.hash = imagesHash(m_dataset.images);
     }
-    // Adaptive augmentation compares the training images with unseen ones, kept out by a fixed
-    // draw of the seed (so a resumed run holds out the same ones).
-    const std::int64_t held = config.diffAugment.adaptive ? heldOutCount(m_dataset.count()) : 0;
+    // Scores and adaptive augmentation compare with unseen images, kept out by a fixed draw of the
+    // seed (so a resumed run holds out the same ones).
+    const bool scored = m_config.scoreEvery > 0;
+    const std::int64_t held =
+        m_config.diffAugment.adaptive || scored ? heldOutCount(m_dataset.count()) : 0;
+    torch::Tensor scoreImages;
     if (held > 0) {
         const auto gen =
             torch::make_generator<at::CPUGeneratorImpl>(config.seed ^ kHeldOutSeedSalt);
         const torch::Tensor order = torch::randperm(m_dataset.count(), gen, torch::kLong);
-        m_heldOut = m_dataset.images.index_select(0, order.narrow(0, 0, held)).to(m_device);
+        scoreImages = m_dataset.images.index_select(0, order.narrow(0, 0, held));
+        m_heldOut = scoreImages.to(m_device);
         m_images = m_dataset.images.index_select(0, order.narrow(0, held, m_dataset.count() - held))
                        .to(m_device);
     } else {
         m_images = m_dataset.images.to(m_device);
+        scoreImages = m_dataset.images.narrow(0, 0, std::min(kMaxHeldOut, m_dataset.count()));
     }
-    m_strength = AugmentStrength(config.diffAugment.probability, config.diffAugment.target);
+    if (scored && scoreImages.size(0) >= 2 &&
+        (scoreImages != scoreImages.narrow(0, 0, 1)).any().item<bool>()) {
+        m_scoreReference = std::make_unique<ScoreReference>(scoreImages, config.seed);
+        m_scoreLatents = sampleLatents(kScoreSamples, arch.latentDim, config.seed ^ kScoreSeedSalt);
+    }
+    m_strength = AugmentStrength(m_config.diffAugment.probability, m_config.diffAugment.target);
     torch::manual_seed(config.seed);
     m_latent = LatentSpace(arch.latentDim, config.seed);
     m_generator = Generator(arch);
@@ -135,6 +147,10 @@ Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset data
     setLearningRates(config.learningRate, config.discriminatorLrScale);
     m_sampleLatents =
         sampleLatents(config.sampleCount, arch.latentDim, config.seed ^ kSampleSeedSalt);
+    if (m_scoreReference && m_config.collapseGuard) {
+        keepBest(m_best.score);  // the start: where the guard goes back to before any score
+        m_best.scored = false;
+    }
     m_lastGood = checkpoint();
 }
 
@@ -278,10 +294,133 @@ StepStats Trainer::step(const torch::Tensor& realBatch, const torch::Tensor& lat
     m_wallSeconds += seconds;
     stats.imagesPerSecond = seconds > 0 ? static_cast<double>(realBatch.size(0)) / seconds : 0.0;
 
+    if (m_scoreReference && m_step % m_config.scoreEvery == 0) {
+        const auto scoreStart = std::chrono::steady_clock::now();
+        takeScore(measure(), stats);
+        m_scoreSeconds +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - scoreStart).count();
+    }
+
     if (m_config.checkpointEvery > 0 && m_step % m_config.checkpointEvery == 0) {
         m_lastGood = checkpoint();
     }
     return stats;
+}
+
+TrainScore Trainer::measure() {
+    const ImageScore s =
+        m_scoreReference->score(generateBytes(generator(), m_scoreLatents, m_device));
+    return {m_step, s.swd.average, s.diversity};
+}
+
+bool Trainer::scoreNow() {
+    if (!m_scoreReference || (!m_scores.empty() && m_scores.back().step == m_step)) {
+        return false;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    record(measure());
+    m_scoreSeconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (m_lastGood && m_lastGood->meta.at("training").at("step").get<std::int64_t>() == m_step) {
+        m_lastGood = checkpoint();  // saveCheckpoint() writes this one: it must hold the score
+    }
+    return true;
+}
+
+bool Trainer::record(const TrainScore& s) {
+    m_scores.push_back(s);
+    if (s.diversity >= kCollapsedDiversity && (!m_best.scored || s.swd < m_best.score.swd)) {
+        keepBest(s);
+        return true;
+    }
+    return false;
+}
+
+void Trainer::takeScore(const TrainScore& s, StepStats& stats) {
+    stats.scored = true;
+    stats.swd = s.swd;
+    stats.diversity = s.diversity;
+    stats.newBest = record(s);
+    if (stats.newBest || !m_config.collapseGuard || s.step < kGuardFrom) {
+        return;
+    }
+    if (s.diversity < kCollapsedDiversity) {
+        collapseRollBack(stats, fmt::format("the samples look alike (variety {:.2f} of the data's)",
+                                            s.diversity));
+    } else if (m_best.scored && s.swd > kGuardSwdRatio * m_best.score.swd) {
+        collapseRollBack(stats, fmt::format("the score rose to {:.1f}, more than {:g} times the "
+                                            "best ({:.1f})",
+                                            s.swd, kGuardSwdRatio, m_best.score.swd));
+    }
+}
+
+void Trainer::keepBest(const TrainScore& score) {
+    Container weights;
+    storeModule(weights, "generator", *m_generator);
+    if (m_average) {
+        storeModule(weights, "average", *m_average);
+    }
+    storeModule(weights, "discriminator", *m_discriminator);
+    m_best.weights = std::move(weights);
+    m_best.score = score;
+    m_best.scored = true;
+    m_best.k = m_k;
+}
+
+void Trainer::collapseRollBack(StepStats& stats, const std::string& why) {
+    ++m_guardRollbacks;
+    stats.collapseRolledBack = true;
+    const std::string source = "the best state in memory";
+    loadModule(m_best.weights, "generator", *m_generator, source);
+    if (m_average) {
+        loadModule(m_best.weights, "average", *m_average, source);
+    }
+    loadModule(m_best.weights, "discriminator", *m_discriminator, source);
+    m_k = m_best.k;
+    // The optimisers' moments belong to the collapsed path: they start afresh.
+    m_optG = std::make_unique<torch::optim::Adam>(m_generator->parameters(), adamOptions(m_config));
+    m_optD =
+        std::make_unique<torch::optim::Adam>(m_discriminator->parameters(), adamOptions(m_config));
+    setLearningRates(std::max(m_lr * 0.5, m_config.minLearningRate), m_config.discriminatorLrScale);
+    DiscriminatorAugment& augment = m_config.diffAugment;
+    if (!augment.any()) {
+        augment.color = augment.translation = augment.cutout = true;
+    }
+    m_strength.raise(kGuardAugmentRaise);
+    const std::string where = m_best.scored ? fmt::format("the best state (step {}, SWD {:.1f})",
+                                                          m_best.score.step, m_best.score.swd)
+                                            : std::string("the start (no score was good yet)");
+    if (m_guardRollbacks > kMaxGuardRollbacks) {
+        m_gaveUp = true;
+        stats.gaveUp = true;
+        stats.guardMessage = fmt::format(
+            "{} at step {}, after {} returns to the best state: training stopped. {}", why, m_step,
+            kMaxGuardRollbacks,
+            m_best.scored && m_config.keep == KeepModel::Best
+                ? fmt::format("The model file holds the best generator (step {}, SWD {:.1f}).",
+                              m_best.score.step, m_best.score.swd)
+                : std::string("No scored generator was varied enough to keep."));
+    } else {
+        stats.guardMessage = fmt::format(
+            "{} at step {}: went back to {}, lowered the learning rate to {:.3g} and raised "
+            "augmentation to p {:.2f} (try {} of {})",
+            why, m_step, where, m_lr, m_strength.p(), m_guardRollbacks, kMaxGuardRollbacks);
+    }
+    stats.k = m_k;
+    stats.learningRate = m_lr;
+    stats.augmentProbability = m_strength.p();
+    m_lastGood = checkpoint();
+}
+
+Generator Trainer::keptGenerator(KeepModel which) const {
+    if (which != KeepModel::Best || !m_best.scored) {
+        return generator();
+    }
+    Generator kept(m_arch);
+    loadModule(m_best.weights, m_average ? "average" : "generator", *kept,
+               "the best state in memory");
+    kept->eval();
+    return kept;
 }
 
 torch::Tensor Trainer::forDiscriminator(const torch::Tensor& images) {
@@ -318,9 +457,11 @@ void Trainer::rollBack() {
     const double lowered = std::max(m_lr * 0.5, m_config.minLearningRate);
     const int rollbacks = m_rollbacksInARow;
     const double wall = m_wallSeconds;
+    const double scoring = m_scoreSeconds;
     restore(*m_lastGood, "in-memory checkpoint");
     m_rollbacksInARow = rollbacks;
     m_wallSeconds = wall;
+    m_scoreSeconds = scoring;
     setLearningRate(std::min(m_lr, lowered));
     // Step past the batch and latents that failed rather than repeating them.
     m_rng.next();

@@ -1,8 +1,11 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -11,12 +14,34 @@
 #include "core/io/modelfile.h"
 #include "core/latent/latentspace.h"
 #include "core/latent/rng.h"
+#include "core/metrics/score.h"
 #include "core/model/archconfig.h"
 #include "core/model/networks.h"
 #include "core/train/diffaugment.h"
 #include "core/train/trainconfig.h"
 
 namespace cattery {
+
+// A score of the generator during training (ScoreReference against the held-out images).
+struct TrainScore {
+    std::int64_t step = 0;
+    double swd = 0.0;        // SWD x 1e3
+    double diversity = 0.0;  // over the held-out images' own
+};
+
+// The collapse guard (TrainConfig::collapseGuard) acts on a score from kGuardFrom steps on (a young
+// generator's pictures all look alike before they spread out) that shows
+// - samples less varied than kCollapsedDiversity of the data's (metrics/diversity.h), or
+// - an SWD above kGuardSwdRatio times the best: the scores of the run that made Chubby swung from
+//   checkpoint to checkpoint by up to 1.7 times, and its worst was 1.85 times its best
+//   (models/README.md), so more than twice the best is a run that has lost its way.
+// It returns to the best state, halves the learning rate, raises p by kGuardAugmentRaise (with
+// DiffAugment turned on if it was off) and goes on; the kMaxGuardRollbacks + 1st time it stops the
+// run, the best model kept.
+inline constexpr std::int64_t kGuardFrom = 1000;
+inline constexpr double kGuardSwdRatio = 2.0;
+inline constexpr double kGuardAugmentRaise = 0.2;
+inline constexpr int kMaxGuardRollbacks = 3;
 
 // The BEGAN trainer (Berthelot et al. 2017), one step at a time. It owns both networks, both
 // optimisers, k_t and every random stream, so a checkpoint resumes the very same run.
@@ -41,10 +66,19 @@ public:
     // Images from the fixed sample latents, float in [-1, 1] on the CPU (G in inference mode).
     torch::Tensor samples();
 
+    // Scores the model now (the trainer does every config().scoreEvery steps) and keeps it when
+    // it is the best so far; no collapse guard. False when the run cannot score (hasScoring())
+    // or has scored this step already.
+    bool scoreNow();
+    // Scores as step() would, then applies the collapse guard: for tests that inject a score.
+    void takeScore(const TrainScore& score, StepStats& stats);
+
     Container checkpoint() const;
     void saveCheckpoint(const std::string& path) const;
-    // A model file: the generator and what made it.
+    // A model file: the generator config().keep asks for (keptGenerator()) and what made it.
     void saveModel(const std::string& path) const;
+    // The same with the best-scoring or the last step's generator, whatever the run keeps.
+    void saveModel(const std::string& path, KeepModel which) const;
 
     // The model's display name, kept in every file it writes (empty: the file name).
     void setName(std::string name) { m_name = std::move(name); }
@@ -73,6 +107,21 @@ public:
     Generator trainingGenerator() const { return m_generator; }
     Discriminator discriminator() const { return m_discriminator; }
     int rollbacks() const { return m_rollbacksInARow; }
+    // Every score so far, and the best one's (step 0 and an infinite SWD before any).
+    const std::vector<TrainScore>& scores() const { return m_scores; }
+    TrainScore bestScore() const { return m_best.score; }
+    bool hasBest() const { return m_best.scored; }
+    // Whether the run is scored: asked to (config().scoreEvery) and with images to compare.
+    bool hasScoring() const { return m_scoreReference != nullptr; }
+    // Seconds spent scoring (included in no step's time).
+    double scoringSeconds() const { return m_scoreSeconds; }
+    int collapseRollbacks() const { return m_guardRollbacks; }
+    // The collapse guard gave up: the run should end (with the best model).
+    bool gaveUp() const { return m_gaveUp; }
+    // The generator the model file gets: the best scored one under KeepModel::Best (when there
+    // is one), else the model (generator()).
+    Generator keptGenerator() const { return keptGenerator(m_config.keep); }
+    Generator keptGenerator(KeepModel which) const;
     // The discriminator's augmentation now: p, and the overfitting signal it follows.
     double augmentProbability() const { return m_strength.p(); }
     double overfitSignal() const { return m_strength.signal(); }
@@ -88,6 +137,25 @@ private:
     torch::Tensor forDiscriminator(const torch::Tensor& images);
     // D's reconstruction error on a batch of held-out images, augmented as the training ones.
     double heldOutError();
+    TrainScore measure();
+    // Adds a score to the record, and keeps the state now when it is the best varied one so far
+    // (true then).
+    bool record(const TrainScore& score);
+    // Keeps the state now as the best, with its score.
+    void keepBest(const TrainScore& score);
+    // The collapse guard's move back to the best state.
+    void collapseRollBack(StepStats& stats, const std::string& why);
+    Provenance provenanceOf(bool best) const;
+    void restoreScores(const nlohmann::json& training, const Container& c, const std::string& path);
+
+    // The best scored state: its networks (records "generator", "average" when the run keeps
+    // one, "discriminator") and k_t. Before any score, the start.
+    struct Best {
+        TrainScore score{0, std::numeric_limits<double>::infinity(), 0.0};
+        bool scored = false;
+        double k = 0.0;
+        Container weights;
+    };
 
     ArchConfig m_arch;
     TrainConfig m_config;
@@ -114,7 +182,14 @@ private:
     std::string m_name;                    // display name stored in the files
     int m_rollbacksInARow = 0;
     bool m_injectNaN = false;
-    std::optional<Container> m_lastGood;  // in-memory checkpoint for NaN rollback
+    std::optional<Container> m_lastGood;               // in-memory checkpoint for NaN rollback
+    std::unique_ptr<ScoreReference> m_scoreReference;  // null: the run is not scored
+    torch::Tensor m_scoreLatents;  // kScoreSamples x latentDim, fixed by the seed
+    std::vector<TrainScore> m_scores;
+    Best m_best;
+    double m_scoreSeconds = 0.0;
+    int m_guardRollbacks = 0;
+    bool m_gaveUp = false;
 };
 
 }  // namespace cattery

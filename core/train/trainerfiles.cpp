@@ -1,4 +1,7 @@
 // The trainer's files: the checkpoint that resumes the very same run, and the model it makes.
+#include <cmath>
+#include <limits>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -15,6 +18,12 @@ namespace {
 
 // Checkpoint records of the generator being trained, when the model is its running average.
 constexpr const char* kTrainingGenerator = "training_generator";
+// Checkpoint records of the best scored state's networks.
+const std::string kBestPrefix = "best.";
+
+bool finiteAtLeastZero(double v) {
+    return std::isfinite(v) && v >= 0;
+}
 
 }  // namespace
 
@@ -35,6 +44,10 @@ Trainer Trainer::resume(const Container& c, const std::string& path, Dataset dat
 }
 
 Provenance Trainer::provenance() const {
+    return provenanceOf(false);
+}
+
+Provenance Trainer::provenanceOf(bool best) const {
     Provenance p;
     p.name = m_name;
     p.dataset = m_dataset.source;
@@ -46,6 +59,19 @@ Provenance Trainer::provenance() const {
     p.seed = m_config.seed;
     p.date = utcNow();
     p.programVersion = CATTERY_VERSION;
+    if (best) {
+        p.kept = "best";
+        p.keptStep = m_best.score.step;
+        p.swd = m_best.score.swd;
+        p.diversity = m_best.score.diversity;
+    } else {
+        p.kept = "last";
+        p.keptStep = m_step;
+        if (!m_scores.empty() && m_scores.back().step == m_step) {
+            p.swd = m_scores.back().swd;
+            p.diversity = m_scores.back().diversity;
+        }
+    }
     return p;
 }
 
@@ -67,6 +93,15 @@ Container Trainer::checkpoint() const {
     };
     c.records.push_back(blob("optimizer.generator", archiveBytes(*m_optG)));
     c.records.push_back(blob("optimizer.discriminator", archiveBytes(*m_optD)));
+    for (const Record& r : m_best.weights.records) {
+        Record copy = r;
+        copy.name = kBestPrefix + r.name;
+        c.records.push_back(std::move(copy));
+    }
+    nlohmann::json scores = nlohmann::json::array();
+    for (const TrainScore& s : m_scores) {
+        scores.push_back({s.step, s.swd, s.diversity});
+    }
     const auto rng = m_rng.state();
     c.meta["training"] = {{"step", m_step},
                           {"k", m_k},
@@ -77,6 +112,16 @@ Container Trainer::checkpoint() const {
                           {"wall_seconds", m_wallSeconds},
                           {"augment_p", m_strength.p()},
                           {"augment_signal", m_strength.signal()},
+                          {"augment_floor", m_strength.floor()},
+                          {"scores", scores},
+                          {"best",
+                           {{"scored", m_best.scored},
+                            {"step", m_best.score.step},
+                            {"swd", m_best.scored ? m_best.score.swd : 0.0},
+                            {"diversity", m_best.score.diversity},
+                            {"k", m_best.k}}},
+                          {"score_seconds", m_scoreSeconds},
+                          {"collapse_rollbacks", m_guardRollbacks},
                           {"rng",
                            {std::to_string(rng[0]), std::to_string(rng[1]), std::to_string(rng[2]),
                             std::to_string(rng[3])}},
@@ -120,7 +165,12 @@ void Trainer::restore(const Container& c, const std::string& path) {
         if (!(p >= 0 && p <= 1) || !(signal >= 0)) {
             throw ModelFileError(path, "the augmentation state holds impossible values");
         }
-        m_strength.restore(p, signal);
+        const double floor = t.value("augment_floor", 0.0);
+        if (!(floor >= 0 && floor <= p)) {
+            throw ModelFileError(path, "the augmentation state holds impossible values");
+        }
+        m_strength.restore(p, signal, floor);
+        restoreScores(t, c, path);
         m_name = provenanceFromJson(c.meta.value("provenance", nlohmann::json::object())).name;
         Rng::State state{};
         const auto rng = t.at("rng").get<std::vector<std::string>>();
@@ -158,8 +208,72 @@ void Trainer::saveCheckpoint(const std::string& path) const {
     writeContainer(path, current ? *m_lastGood : checkpoint());
 }
 
+void Trainer::restoreScores(const nlohmann::json& t, const Container& c, const std::string& path) {
+    // Older checkpoints hold no scores: the best stays the start the constructor kept.
+    m_scores.clear();
+    for (const auto& entry : t.value("scores", nlohmann::json::array())) {
+        if (!entry.is_array() || entry.size() != 3) {
+            throw ModelFileError(path, "the training scores are malformed");
+        }
+        const TrainScore s{entry.at(0).get<std::int64_t>(), entry.at(1).get<double>(),
+                           entry.at(2).get<double>()};
+        if (s.step < 1 || s.step > m_step || !finiteAtLeastZero(s.swd) ||
+            !finiteAtLeastZero(s.diversity) ||
+            (!m_scores.empty() && s.step <= m_scores.back().step)) {
+            throw ModelFileError(path, "the training scores hold impossible values");
+        }
+        m_scores.push_back(s);
+    }
+    m_scoreSeconds = t.value("score_seconds", 0.0);
+    m_guardRollbacks = t.value("collapse_rollbacks", 0);
+    if (!finiteAtLeastZero(m_scoreSeconds) || m_guardRollbacks < 0) {
+        throw ModelFileError(path, "the training scores hold impossible values");
+    }
+    const auto best = t.find("best");
+    if (best == t.end()) {
+        return;
+    }
+    Best b;
+    b.scored = best->at("scored").get<bool>();
+    b.score = {best->at("step").get<std::int64_t>(), best->at("swd").get<double>(),
+               best->at("diversity").get<double>()};
+    b.k = best->at("k").get<double>();
+    if (!b.scored) {
+        b.score.swd = std::numeric_limits<double>::infinity();
+    }
+    if (b.score.step < 0 || b.score.step > m_step || !(b.k >= 0 && b.k <= 1) ||
+        (b.scored && !finiteAtLeastZero(b.score.swd)) || !finiteAtLeastZero(b.score.diversity)) {
+        throw ModelFileError(path, "the best state's score holds impossible values");
+    }
+    for (const Record& r : c.records) {
+        if (r.name.rfind(kBestPrefix, 0) == 0) {
+            Record copy = r;
+            copy.name = r.name.substr(kBestPrefix.size());
+            b.weights.records.push_back(std::move(copy));
+        }
+    }
+    if (!b.scored && b.weights.records.empty()) {
+        return;  // nothing scored and nothing to go back to but the start the constructor kept
+    }
+    // Checked now, by loading them into networks of the run's shape, so that a bad file fails
+    // here rather than when the guard or the model file needs them.
+    Generator g(m_arch);
+    loadModule(b.weights, "generator", *g, path);
+    if (m_average) {
+        loadModule(b.weights, "average", *g, path);
+    }
+    Discriminator d(m_arch);
+    loadModule(b.weights, "discriminator", *d, path);
+    m_best = std::move(b);
+}
+
 void Trainer::saveModel(const std::string& path) const {
-    cattery::saveModel(path, m_arch, m_latent, provenance(), generator());
+    saveModel(path, m_config.keep);
+}
+
+void Trainer::saveModel(const std::string& path, KeepModel which) const {
+    const bool best = which == KeepModel::Best && m_best.scored;
+    cattery::saveModel(path, m_arch, m_latent, provenanceOf(best), keptGenerator(which));
 }
 
 }  // namespace cattery

@@ -15,7 +15,11 @@ namespace cattery {
 LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCallbacks& callbacks,
                     const std::atomic<bool>& stop, const std::atomic<bool>* pause) {
     const TrainConfig& config = trainer.config();
-    auto saveAll = [&] {
+    // `last`: the run ends here, so its last step is scored for the model file to keep the best.
+    auto saveAll = [&](bool last) {
+        if (last && !options.modelPath.empty()) {
+            trainer.scoreNow();
+        }
         if (!options.checkpointPath.empty()) {
             trainer.saveCheckpoint(options.checkpointPath);
             if (callbacks.onCheckpoint) {
@@ -35,6 +39,8 @@ LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCall
     }
     std::int64_t zeroKSince = -1;
     CollapseWatch collapse(trainer.dataset().images);
+    // A guarded run acts on collapse itself (and says so): the watch would only repeat it.
+    const bool watch = !(config.collapseGuard && config.scoreEvery > 0);
     std::optional<ThreadGovernor> governor;
     if (trainer.device().is_cpu()) {
         governor.emplace(options.threads);
@@ -44,7 +50,7 @@ LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCall
             governor->update();
         }
         if (stop.load()) {
-            saveAll();
+            saveAll(true);
             return LoopEnd::Stopped;
         }
         if (pause != nullptr && pause->load()) {
@@ -74,6 +80,13 @@ LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCall
                     zeroKSince));
             }
         }
+        if (!stats.guardMessage.empty() && callbacks.onWarning) {
+            callbacks.onWarning(stats.guardMessage);
+        }
+        if (stats.gaveUp) {
+            saveAll(true);
+            return LoopEnd::GaveUp;
+        }
         if (stats.rolledBack) {
             continue;
         }
@@ -83,7 +96,7 @@ LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCall
             if (callbacks.onSamples) {
                 callbacks.onSamples(stats.step, samples);
             }
-            if (callbacks.onWarning) {
+            if (callbacks.onWarning && watch) {
                 if (const std::string w = collapse.check(stats.step, samples); !w.empty()) {
                     callbacks.onWarning(w);
                 }
@@ -91,10 +104,10 @@ LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCall
         }
         if (config.checkpointEvery > 0 && stats.step % config.checkpointEvery == 0 &&
             stats.step < config.steps) {
-            saveAll();
+            saveAll(false);
         }
     }
-    saveAll();
+    saveAll(true);
     return LoopEnd::Finished;
 }
 

@@ -26,10 +26,13 @@ struct LoopCallbacks {
     std::function<void(const std::string& message)> onWarning;
 };
 
-enum class LoopEnd { Finished, Stopped };
+// How a run ended: all its steps, a stop asked for, or the collapse guard giving up (the message
+// went to onWarning).
+enum class LoopEnd { Finished, Stopped, GaveUp };
 
 // Steps the trainer until config().steps or until `stop` is set, checking `stop` and `pause`
-// between steps. Always leaves a valid checkpoint and model behind, including after a stop.
+// between steps. Always leaves a valid checkpoint and model behind, including after a stop; a
+// scored run scores its last step first, so that the model file keeps the best of them all.
 LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCallbacks& callbacks,
                     const std::atomic<bool>& stop, const std::atomic<bool>* pause = nullptr);
 

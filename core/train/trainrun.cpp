@@ -40,38 +40,55 @@ StartedRun startRun(const RunRequest& request, const ImageLoader& loadImages) {
     const std::string what = fmt::format(
         "training {} on {} images from {} on {}, {}", describe(t.arch()), t.dataset().count(),
         t.dataset().source, describeDevice(run.device), precisionName(t.config().precision));
-    std::string augment;
-    if (const DiscriminatorAugment& d = t.config().diffAugment; d.any()) {
-        std::string ops;
-        for (const auto& [on, name] :
-             {std::pair{d.color, "color"}, std::pair{d.translation, "translation"},
-              std::pair{d.cutout, "cutout"}}) {
-            if (on) {
-                ops += (ops.empty() ? "" : ", ") + std::string(name);
-            }
-        }
-        augment = fmt::format(
-            "\nthe discriminator sees its images augmented ({}), each with "
-            "probability {:.2f}{}",
-            ops, t.augmentProbability(),
-            d.adaptive && t.heldOutImageCount() > 0
-                ? fmt::format(", adjusted as it goes against {} held-out images",
-                              t.heldOutImageCount())
-                : std::string());
-        if (d.adaptive && t.heldOutImageCount() == 0) {
-            run.warnings.push_back(fmt::format(
-                "with {} images none can be held out to watch the discriminator memorise them, so "
-                "the augmentation probability stays at {:.2f}",
-                t.dataset().count(), t.augmentProbability()));
-        }
+    // What the run does to keep its model good, as the data report says it before a run.
+    TrainConfig asked = t.config();
+    asked.autoAugment = request.resumeFrom.empty() && request.config.autoAugment;
+    std::string safeguards = "\n" + describeSafeguards(asked, t.dataset().count());
+    if (const DiscriminatorAugment& d = t.config().diffAugment;
+        d.any() && d.adaptive && t.heldOutImageCount() == 0) {
+        run.warnings.push_back(fmt::format(
+            "with {} images none can be held out to watch the discriminator memorise them, so "
+            "the augmentation probability stays at {:.2f}",
+            t.dataset().count(), t.augmentProbability()));
     }
-    run.description = (run.description.empty() ? what : run.description + "\n" + what) + augment;
+    if (t.config().scoreEvery > 0 && !t.hasScoring()) {
+        run.warnings.emplace_back(
+            "the images are all the same, so the run cannot be scored and keeps its last step");
+    }
+    run.description = (run.description.empty() ? what : run.description + "\n" + what) + safeguards;
     if (t.config().precision == Precision::BFloat16 && run.device.is_cpu() && !cpuHasNativeBf16()) {
         run.warnings.emplace_back(
             "this CPU has no native bf16 (AVX-512 BF16 or AMX), so bf16 is emulated and slower "
             "than fp32");
     }
     return run;
+}
+
+std::string describeKept(const Trainer& t) {
+    if (t.config().keep == KeepModel::Best && t.hasBest()) {
+        const TrainScore b = t.bestScore();
+        return fmt::format("the best-scoring generator, step {}, SWD {:.1f}, diversity {:.2f}",
+                           b.step, b.swd, b.diversity);
+    }
+    if (!t.scores().empty() && t.scores().back().step == t.stepCount()) {
+        return fmt::format("the last step's generator, SWD {:.1f}", t.scores().back().swd);
+    }
+    return "the last step's generator";
+}
+
+std::string describeScore(const StepStats& s) {
+    return fmt::format("score at step {}: SWD {:.1f}, diversity {:.2f}{}", s.step, s.swd,
+                       s.diversity,
+                       s.newBest                           ? " (the best so far)"
+                       : s.diversity < kCollapsedDiversity ? " (collapsed: not kept)"
+                                                           : "");
+}
+
+std::string describeScoring(const Trainer& t) {
+    const double training = t.provenance().wallSeconds;
+    return fmt::format("scored {} times in {:.1f} s, {:.1f} % of the training time",
+                       t.scores().size(), t.scoringSeconds(),
+                       training > 0 ? 100.0 * t.scoringSeconds() / training : 0.0);
 }
 
 }  // namespace cattery

@@ -42,4 +42,12 @@ using ImageLoader = std::function<Dataset(int imageSize)>;
 // changes applied all at once. Throws DataError when no image is usable.
 StartedRun startRun(const RunRequest& request, const ImageLoader& loadImages);
 
+// Which generator the model file of the run holds, in plain words: "the best-scoring generator,
+// step 2500, SWD 110.2" or "the last step's generator".
+std::string describeKept(const Trainer& trainer);
+// "score at step 500: SWD 183.2, diversity 0.84 (the best so far)": a scored step's line.
+std::string describeScore(const StepStats& scored);
+// "scored 20 times in 12 s, 3.1 % of the training time": what scoring cost the run.
+std::string describeScoring(const Trainer& trainer);
+
 }  // namespace cattery

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The small-folder quality benchmark: for each folder, the recipe of earlier releases (no
+# DiffAugment, the last step kept, no collapse guard) against today's defaults, side by side in one
+# run: same seed, same steps, one CPU thread each, both started together.
+#
+#   tests/bench/quality.sh [cats300|cats2000|twemoji|all] [--steps N] [--out DIR] [--build DIR]
+#
+# Both recipes are scored the same way while they train (every 500 steps, against the same tenth of
+# the folder held out of training), so both train on the same images. For each it writes the log,
+# the kept model, a sheet of 25 samples from it, and a row of DIR/summary.md: the best score and its
+# step, the last step's score, the diversity at the end, when (if ever) diversity fell below 0.6 of
+# the data's from step 1,000 on, the share of time spent scoring, and the wall time. Run it on a
+# quiet machine: another busy process slows both recipes and the times say nothing then.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+which=all
+steps=10000
+out="$PWD/quality-bench"
+build="$root/build"
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        cats300 | cats2000 | twemoji | all) which="$1" ;;
+        --steps) steps="$2"; shift ;;
+        --out) out="$2"; shift ;;
+        --build) build="$2"; shift ;;
+        *) echo "usage: $0 [cats300|cats2000|twemoji|all] [--steps N] [--out DIR] [--build DIR]" >&2
+           exit 2 ;;
+    esac
+    shift
+done
+cli="$build/app/cattery-cli"
+[[ -x "$cli" ]] || { echo "no $cli: build first (./build.sh)" >&2; exit 1; }
+shared="${CATTERY_SHARED_DIR:-$root/../shared}"
+mkdir -p "$out"
+summary="$out/summary.md"
+if [[ ! -f "$summary" ]]; then
+    {
+        echo "| folder | recipe | best SWD (step) | last SWD | diversity at the end | collapsed | scoring | wall |"
+        echo "|---|---|---|---|---|---|---|---|"
+    } > "$summary"
+fi
+
+# One recipe's run, timed; its log gets the wall time as its last line.
+train() {
+    local name="$1"; shift
+    local start=$SECONDS
+    "$cli" train "$@" --steps "$steps" --seed 1 --threads 1 --score-every 500 \
+        --sample-every 0 --out "$out/$name.cattery" > "$out/$name.log" 2>&1
+    echo "wall seconds: $((SECONDS - start))" >> "$out/$name.log"
+}
+
+# A summary row from a log's score lines.
+row() {
+    local folder="$1" recipe="$2" log="$out/$3.log"
+    awk -v folder="$folder" -v recipe="$recipe" '
+        /^score at step/ {
+            step = $4; sub(":", "", step); swd = $6; sub(",", "", swd); div = $8
+            if (best == "" || swd + 0 < best + 0) { best = swd; bestStep = step }
+            last = swd; lastDiv = div
+            if (step + 0 >= 1000 && div + 0 < 0.6 && collapsed == "") { collapsed = "at step " step }
+        }
+        /^scored .* times in/ { scoring = $(NF - 5) " %" }
+        /^wall seconds:/ { wall = sprintf("%d min", $3 / 60 + 0.5) }
+        END {
+            printf "| %s | %s | %s (%s) | %s | %s | %s | %s | %s |\n", folder, recipe, best, bestStep,
+                last, lastDiv, collapsed == "" ? "no" : collapsed, scoring, wall
+        }' "$log" >> "$summary"
+}
+
+bench() {
+    local folder="$1"; shift
+    echo "$folder: $steps steps, both recipes at once ($(date -u +%H:%M) UTC)"
+    train "$folder-earlier" "$@" --diffaug none --keep last --no-collapse-guard &
+    train "$folder-today" "$@" &
+    wait
+    for recipe in earlier today; do
+        "$cli" sample "$out/$folder-$recipe.cattery" -n 25 --seed 7 --scale 2 \
+            --out "$out/$folder-$recipe-samples.png" > /dev/null
+    done
+    row "$folder" "earlier releases" "$folder-earlier"
+    row "$folder" "today's defaults" "$folder-today"
+}
+
+case "$which" in
+    cats300 | all) bench cats300 --cats 300 --size 64 ;;&
+    cats2000 | all) bench cats2000 --cats 2000 --size 32 ;;&
+    twemoji | all) bench twemoji --data "$shared/datasets/twemoji64/images" --size 32 ;;
+esac
+cat "$summary"

@@ -1,0 +1,400 @@
+#include <torch/torch.h>
+#include <QtTest/QtTest>
+#include <opencv2/imgproc.hpp>
+
+#include <atomic>
+#include <vector>
+
+#include "core/errors.h"
+#include "core/io/modelfile.h"
+#include "core/metrics/score.h"
+#include "core/metrics/swd.h"
+#include "core/train/trainconfig.h"
+#include "core/train/trainer.h"
+#include "core/train/trainloop.h"
+#include "testutil.h"
+
+using namespace cattery;
+
+namespace {
+
+// A short run that scores often, with nothing chosen for it.
+TrainConfig scoredConfig() {
+    TrainConfig c = test::plainConfig();
+    c.steps = 40;
+    c.batchSize = 8;
+    c.sampleEvery = 0;
+    c.checkpointEvery = 0;
+    c.sampleCount = 4;
+    c.lrStallSteps = 0;
+    c.seed = 21;
+    c.scoreEvery = 10;
+    c.keep = KeepModel::Best;
+    return c;
+}
+
+std::vector<torch::Tensor> weightsOf(const torch::nn::Module& m) {
+    std::vector<torch::Tensor> out;
+    for (const auto& p : m.parameters()) {
+        out.push_back(p.detach().clone());
+    }
+    return out;
+}
+
+bool sameWeights(const std::vector<torch::Tensor>& a, const torch::nn::Module& m) {
+    const auto b = m.parameters();
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (size_t i = 0; i < a.size(); ++i) {
+        if (!torch::equal(a[i], b[i].detach())) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void steps(Trainer& t, int n) {
+    for (int i = 0; i < n; ++i) {
+        t.step();
+    }
+}
+
+}  // namespace
+
+class TestScore : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void pyramidIsOpenCvs();
+    void smallReferencesTakeMorePatches();
+    void folderRuleChoosesAugmentation();
+    void runsAreScoredOnHeldOutImages();
+    void keptModelIsTheBestScoring();
+    void collapsedScoresAreNeverKept();
+    void guardRollsBackThenGivesUp();
+    void guardWatchesTheScoreToo();
+    void resumeContinuesScoresAndBest();
+    void loopScoresTheLastStep();
+    void olderRunsAreNotScored();
+
+private:
+    QTemporaryDir m_dir;
+};
+
+void TestScore::pyramidIsOpenCvs() {
+    torch::manual_seed(3);
+    const torch::Tensor images = torch::randint(0, 256, {3, 3, 32, 32}, torch::kUInt8);
+    const auto levels = laplacianPyramid(images, 3);
+    QCOMPARE(levels.size(), size_t{3});
+    QCOMPARE(levels[2].size(2), 8);
+    const torch::Tensor hwc = images.permute({0, 2, 3, 1}).contiguous();
+    for (int i = 0; i < 3; ++i) {
+        cv::Mat gauss;
+        cv::Mat(32, 32, CV_8UC3, hwc[i].data_ptr<uint8_t>()).convertTo(gauss, CV_32FC3);
+        for (size_t l = 0; l < 3; ++l) {
+            cv::Mat level = gauss;
+            cv::Mat down;
+            if (l + 1 < 3) {
+                cv::pyrDown(gauss, down);
+                cv::Mat up;
+                cv::pyrUp(down, up, gauss.size());
+                level = gauss - up;
+            }
+            const torch::Tensor expected =
+                torch::from_blob(level.data, {level.rows, level.cols, 3}, torch::kFloat32)
+                    .permute({2, 0, 1});
+            const double error = (levels[l][i] - expected).abs().max().item<double>();
+            QVERIFY2(error < 1e-3, qPrintable(QStringLiteral("level %1: %2").arg(l).arg(error)));
+            gauss = down;
+        }
+    }
+}
+
+void TestScore::smallReferencesTakeMorePatches() {
+    // Thirty held-out images still give a steady score: two draws of the samples' patches agree
+    // far better than two different sets of pictures do.
+    const Dataset data = test::blobDataset(120, 32, 9);
+    const ScoreReference reference(data.images.narrow(0, 0, 30), 1);
+    const double same = reference.score(data.images.narrow(0, 30, 30)).swd.average;
+    const double again = reference.score(data.images.narrow(0, 60, 30)).swd.average;
+    const torch::Tensor grey = torch::full({30, 3, 32, 32}, 128, torch::kUInt8);
+    grey.narrow(0, 0, 15).fill_(90);
+    const double other = reference.score(grey).swd.average;
+    QVERIFY2(std::abs(same - again) < 0.25 * other,
+             qPrintable(QStringLiteral("%1 %2 %3").arg(same).arg(again).arg(other)));
+    QVERIFY(reference.score(data.images.narrow(0, 30, 30)).diversity > 0.5);
+    QVERIFY(reference.score(grey).diversity < 0.5);
+    QVERIFY_THROWS_EXCEPTION(ConfigError, ScoreReference(grey.narrow(0, 20, 10), 1));
+}
+
+void TestScore::folderRuleChoosesAugmentation() {
+    const DiscriminatorAugment small = folderAugment(300);
+    QVERIFY(small.color && small.translation && small.cutout && small.adaptive);
+    QCOMPARE(small.probability, 0.0);
+    QVERIFY(!folderAugment(kAutoAugmentBelow).any());
+    const DiscriminatorAugment tiny = folderAugment(60);  // nothing to hold out: always on
+    QVERIFY(tiny.any() && !tiny.adaptive);
+    QCOMPARE(tiny.probability, 1.0);
+    const std::int64_t every = autoScoreEvery(16);
+    QVERIFY(every >= 250 && every % 250 == 0);
+    QVERIFY(autoScoreEvery(4) >= every);  // smaller batches: cheaper steps, rarer scores
+
+    TrainConfig asked;
+    const TrainConfig resolved = resolvedConfig(asked, 300);
+    QVERIFY(!resolved.autoAugment);
+    QVERIFY(resolved.diffAugment.adaptive);
+    QCOMPARE(resolved.scoreEvery, every);
+    // A choice made by hand stays.
+    asked.autoAugment = false;
+    asked.scoreEvery = 70;
+    QVERIFY(!resolvedConfig(asked, 300).diffAugment.any());
+    QCOMPARE(resolvedConfig(asked, 300).scoreEvery, std::int64_t{70});
+
+    const std::string text = describeSafeguards(TrainConfig{}, 300);
+    QVERIFY2(text.find("chosen for 300 images") != std::string::npos, text.c_str());
+    QVERIFY2(text.find("30 held-out images") != std::string::npos, text.c_str());
+    QVERIFY2(text.find("best") != std::string::npos, text.c_str());
+    const std::string few = describeSafeguards(TrainConfig{}, 60);
+    QVERIFY2(few.find("against the training images") != std::string::npos, few.c_str());
+}
+
+void TestScore::runsAreScoredOnHeldOutImages() {
+    Trainer t(test::tinyArch(), scoredConfig(), test::blobDataset(150, 32), torch::kCPU);
+    QVERIFY(t.hasScoring());
+    QCOMPARE(t.heldOutImageCount(), std::int64_t{15});  // scores need unseen images
+    std::vector<StepStats> stats;
+    for (int i = 0; i < 30; ++i) {
+        stats.push_back(t.step());
+    }
+    QCOMPARE(t.scores().size(), size_t{3});
+    for (size_t i = 0; i < 3; ++i) {
+        const TrainScore& s = t.scores()[i];
+        QCOMPARE(s.step, static_cast<std::int64_t>(10 * (i + 1)));
+        QVERIFY(std::isfinite(s.swd) && s.swd > 0);
+        QVERIFY(s.diversity >= 0);
+        QVERIFY(stats[10 * i + 9].scored);
+        QCOMPARE(stats[10 * i + 9].swd, s.swd);
+    }
+    QVERIFY(!stats[4].scored);
+    QVERIFY(t.scoringSeconds() > 0);
+    // The best is the lowest score among the varied ones (none: no best).
+    std::optional<TrainScore> best;
+    for (const TrainScore& s : t.scores()) {
+        if (s.diversity >= kCollapsedDiversity && (!best || s.swd < best->swd)) {
+            best = s;
+        }
+    }
+    QCOMPARE(t.hasBest(), best.has_value());
+    if (best) {
+        QCOMPARE(t.bestScore().step, best->step);
+    }
+}
+
+void TestScore::keptModelIsTheBestScoring() {
+    TrainConfig c = scoredConfig();
+    c.scoreEvery = 0;  // scores injected
+    Trainer t(test::tinyArch(), c, test::blobDataset(120, 32), torch::kCPU);
+    StepStats stats;
+    steps(t, 5);
+    const auto atFive = weightsOf(*t.generator());
+    t.takeScore({5, 100.0, 0.9}, stats);
+    QVERIFY(stats.newBest);
+    steps(t, 5);
+    t.takeScore({10, 150.0, 0.9}, stats = {});
+    QVERIFY(!stats.newBest);
+    steps(t, 5);
+    const auto last = weightsOf(*t.generator());
+    QVERIFY(!sameWeights(atFive, *t.generator()));
+
+    const std::string best = m_dir.filePath(QStringLiteral("best.cattery")).toStdString();
+    t.saveModel(best);
+    const Model kept = loadModel(best);
+    QVERIFY(sameWeights(atFive, *kept.generator));
+    QCOMPARE(QString::fromStdString(kept.provenance.kept), QStringLiteral("best"));
+    QCOMPARE(kept.provenance.keptStep, std::int64_t{5});
+    QCOMPARE(kept.provenance.swd, 100.0);
+    QCOMPARE(kept.provenance.steps, std::int64_t{15});
+    QVERIFY(describeModel(kept).find("best-scoring generator, step 5") != std::string::npos);
+
+    const std::string lastPath = m_dir.filePath(QStringLiteral("last.cattery")).toStdString();
+    t.config().keep = KeepModel::Last;
+    t.saveModel(lastPath);
+    const Model lastModel = loadModel(lastPath);
+    QVERIFY(sameWeights(last, *lastModel.generator));
+    QCOMPARE(QString::fromStdString(lastModel.provenance.kept), QStringLiteral("last"));
+    QCOMPARE(lastModel.provenance.keptStep, std::int64_t{15});
+}
+
+void TestScore::collapsedScoresAreNeverKept() {
+    TrainConfig c = scoredConfig();
+    c.scoreEvery = 0;
+    Trainer t(test::tinyArch(), c, test::blobDataset(120, 32), torch::kCPU);
+    StepStats stats;
+    steps(t, 2);
+    t.takeScore({2, 50.0, 0.2}, stats);  // the lowest SWD, but all alike
+    QVERIFY(!t.hasBest());
+    const auto before = weightsOf(*t.generator());
+    const std::string path = m_dir.filePath(QStringLiteral("none.cattery")).toStdString();
+    t.saveModel(path);
+    // Nothing varied scored yet: the file holds the last step's generator and says so.
+    const Model m = loadModel(path);
+    QVERIFY(sameWeights(before, *m.generator));
+    QCOMPARE(QString::fromStdString(m.provenance.kept), QStringLiteral("last"));
+    t.takeScore({2, 80.0, 0.8}, stats = {});
+    QVERIFY(t.hasBest());
+    QCOMPARE(t.bestScore().swd, 80.0);
+}
+
+void TestScore::guardRollsBackThenGivesUp() {
+    TrainConfig c = scoredConfig();
+    c.scoreEvery = 0;
+    c.collapseGuard = true;
+    Trainer t(test::tinyArch(), c, test::blobDataset(120, 32), torch::kCPU);
+    StepStats stats;
+    steps(t, 3);
+    // Scores before kGuardFrom never trigger the guard: a young generator's samples look alike.
+    t.takeScore({3, 300.0, 0.1}, stats);
+    QVERIFY(!stats.collapseRolledBack);
+    t.takeScore({kGuardFrom, 100.0, 0.9}, stats = {});
+    QVERIFY(stats.newBest);
+    const auto bestG = weightsOf(*t.trainingGenerator());
+    const auto bestD = weightsOf(*t.discriminator());
+    const double lr = t.learningRate();
+    for (int attempt = 1; attempt <= kMaxGuardRollbacks + 1; ++attempt) {
+        steps(t, 3);
+        QVERIFY(!sameWeights(bestG, *t.trainingGenerator()));
+        const double p = t.augmentProbability();
+        t.takeScore({kGuardFrom + 10 * attempt, 120.0, 0.1}, stats = {});
+        QVERIFY(stats.collapseRolledBack);
+        QVERIFY(sameWeights(bestG, *t.trainingGenerator()));
+        QVERIFY(sameWeights(bestD, *t.discriminator()));
+        QVERIFY(stats.guardMessage.find("look alike") != std::string::npos);
+        QCOMPARE(t.collapseRollbacks(), attempt);
+        if (attempt <= kMaxGuardRollbacks) {
+            QVERIFY(!stats.gaveUp && !t.gaveUp());
+            QVERIFY(std::abs(t.learningRate() - lr * std::pow(0.5, attempt)) < 1e-12);
+            // Augmentation turned on (it was off) and raised, and it stays at least that strong.
+            QVERIFY(t.config().diffAugment.any());
+            QVERIFY(std::abs(t.augmentProbability() - std::min(1.0, p + kGuardAugmentRaise)) <
+                    1e-12);
+            QVERIFY(stats.guardMessage.find(QStringLiteral("try %1 of %2")
+                                                .arg(attempt)
+                                                .arg(kMaxGuardRollbacks)
+                                                .toStdString()) != std::string::npos);
+        } else {
+            QVERIFY(stats.gaveUp && t.gaveUp());
+            QVERIFY2(stats.guardMessage.find("training stopped") != std::string::npos,
+                     stats.guardMessage.c_str());
+            QVERIFY(stats.guardMessage.find("best generator (step 1000") != std::string::npos);
+        }
+    }
+}
+
+void TestScore::guardWatchesTheScoreToo() {
+    TrainConfig c = scoredConfig();
+    c.scoreEvery = 0;
+    c.collapseGuard = true;
+    Trainer t(test::tinyArch(), c, test::blobDataset(120, 32), torch::kCPU);
+    StepStats stats;
+    steps(t, 2);
+    t.takeScore({kGuardFrom, 100.0, 0.9}, stats);
+    t.takeScore({kGuardFrom + 1, 100.0 * kGuardSwdRatio * 0.99, 0.9}, stats = {});
+    QVERIFY(!stats.collapseRolledBack);  // worse, but not far enough
+    t.takeScore({kGuardFrom + 2, 100.0 * kGuardSwdRatio * 1.01, 0.9}, stats = {});
+    QVERIFY(stats.collapseRolledBack);
+    QVERIFY(stats.guardMessage.find("score rose") != std::string::npos);
+    // Without the guard the same score only goes on the record.
+    TrainConfig off = c;
+    off.collapseGuard = false;
+    Trainer u(test::tinyArch(), off, test::blobDataset(120, 32), torch::kCPU);
+    u.takeScore({kGuardFrom, 100.0, 0.9}, stats = {});
+    u.takeScore({kGuardFrom + 1, 1000.0, 0.1}, stats = {});
+    QVERIFY(!stats.collapseRolledBack);
+    QCOMPARE(u.scores().size(), size_t{2});
+}
+
+void TestScore::resumeContinuesScoresAndBest() {
+    const Dataset data = test::blobDataset(150, 32);
+    TrainConfig c = scoredConfig();
+    c.autoAugment = true;  // the folder's choice, adaptive p included
+    c.collapseGuard = true;
+    Trainer full(test::tinyArch(), c, data, torch::kCPU);
+    const std::string file = m_dir.filePath(QStringLiteral("s.checkpoint.cattery")).toStdString();
+    std::vector<StepStats> reference;
+    for (int i = 0; i < 40; ++i) {
+        reference.push_back(full.step());
+        if (full.stepCount() == 20) {
+            full.saveCheckpoint(file);
+        }
+    }
+    Trainer resumed = Trainer::resume(file, data, torch::kCPU);
+    QCOMPARE(resumed.scores().size(), size_t{2});
+    QVERIFY(resumed.config().diffAugment.adaptive);
+    QVERIFY(!resumed.config().autoAugment);
+    steps(resumed, 20);
+    QCOMPARE(resumed.scores().size(), full.scores().size());
+    for (size_t i = 0; i < full.scores().size(); ++i) {
+        QCOMPARE(resumed.scores()[i].step, full.scores()[i].step);
+        QVERIFY(std::abs(resumed.scores()[i].swd - full.scores()[i].swd) <=
+                1e-3 * full.scores()[i].swd);
+    }
+    QCOMPARE(resumed.hasBest(), full.hasBest());
+    QCOMPARE(resumed.bestScore().step, full.bestScore().step);
+    QCOMPARE(resumed.augmentProbability(), full.augmentProbability());
+    // The best state travels in the checkpoint: the kept models match.
+    const std::string a = m_dir.filePath(QStringLiteral("full.cattery")).toStdString();
+    const std::string b = m_dir.filePath(QStringLiteral("resumed.cattery")).toStdString();
+    full.saveModel(a);
+    resumed.saveModel(b);
+    const auto fa = weightsOf(*loadModel(a).generator);
+    const Model mb = loadModel(b);
+    const auto pb = mb.generator->parameters();
+    for (size_t i = 0; i < fa.size(); ++i) {
+        QVERIFY(torch::allclose(fa[i], pb[i], 1e-4, 1e-5));
+    }
+
+    // A checkpoint whose best state is damaged fails when read, naming the file.
+    Container bad = readContainer(file);
+    bad.meta["training"]["best"]["k"] = 7.0;
+    QVERIFY_THROWS_EXCEPTION(ModelFileError, Trainer::resume(bad, file, data, torch::kCPU));
+    Container noScores = readContainer(file);
+    noScores.meta["training"]["scores"] = nlohmann::json::array({{5, -1.0, 0.5}});
+    QVERIFY_THROWS_EXCEPTION(ModelFileError, Trainer::resume(noScores, file, data, torch::kCPU));
+}
+
+void TestScore::loopScoresTheLastStep() {
+    TrainConfig c = scoredConfig();
+    c.steps = 25;
+    Trainer t(test::tinyArch(), c, test::blobDataset(150, 32), torch::kCPU);
+    LoopOptions options;
+    options.modelPath = m_dir.filePath(QStringLiteral("loop.cattery")).toStdString();
+    options.checkpointPath = m_dir.filePath(QStringLiteral("loop.ckpt.cattery")).toStdString();
+    const std::atomic<bool> stop{false};
+    QCOMPARE(runTraining(t, options, {}, stop), LoopEnd::Finished);
+    QCOMPARE(t.scores().size(), size_t{3});
+    QCOMPARE(t.scores().back().step, std::int64_t{25});
+    const Model m = loadModel(options.modelPath);
+    QVERIFY(!m.provenance.kept.empty());
+    QVERIFY(m.provenance.swd >= 0);
+}
+
+void TestScore::olderRunsAreNotScored() {
+    nlohmann::json j = toJson(scoredConfig());
+    for (const char* key : {"score_every", "keep", "collapse_guard", "auto_augment"}) {
+        j.erase(key);
+    }
+    const TrainConfig old = trainConfigFromJson(j);
+    QCOMPARE(old.scoreEvery, std::int64_t{0});
+    QVERIFY(old.keep == KeepModel::Last);
+    QVERIFY(!old.collapseGuard);
+    QVERIFY(!old.autoAugment);
+    Trainer t(test::tinyArch(), old, test::blobDataset(150, 32), torch::kCPU);
+    QVERIFY(!t.hasScoring());
+    QCOMPARE(t.heldOutImageCount(), std::int64_t{0});  // every image trains, as it did
+    j["keep"] = "most";
+    QVERIFY_THROWS_EXCEPTION(ConfigError, trainConfigFromJson(j));
+}
+
+QTEST_APPLESS_MAIN(TestScore)
+#include "test_score.moc"
