@@ -77,6 +77,7 @@ private Q_SLOTS:
     void resumeContinuesScoresAndBest();
     void loopScoresTheLastStep();
     void olderRunsAreNotScored();
+    void hingeObjectiveTrainsAndResumes();
 
 private:
     QTemporaryDir m_dir;
@@ -394,6 +395,56 @@ void TestScore::olderRunsAreNotScored() {
     QCOMPARE(t.heldOutImageCount(), std::int64_t{0});  // every image trains, as it did
     j["keep"] = "most";
     QVERIFY_THROWS_EXCEPTION(ConfigError, trainConfigFromJson(j));
+}
+
+void TestScore::hingeObjectiveTrainsAndResumes() {
+    const Dataset data = test::blobDataset(40, 32);
+    TrainConfig c = scoredConfig();
+    c.scoreEvery = 0;
+    c.objective = Objective::Hinge;
+    Trainer t(test::tinyArch(), c, data, torch::kCPU);
+    QVERIFY(t.discriminator()->hasHead());
+    const auto g0 = weightsOf(*t.trainingGenerator());
+    const auto d0 = weightsOf(*t.discriminator());
+    std::vector<StepStats> reference;
+    const std::string file = m_dir.filePath(QStringLiteral("h.checkpoint.cattery")).toStdString();
+    for (int i = 0; i < 20; ++i) {
+        reference.push_back(t.step());
+        QVERIFY(std::isfinite(reference.back().lossD) && std::isfinite(reference.back().lossG));
+        QCOMPARE(reference.back().k, 0.0);  // no balance term
+        if (t.stepCount() == 10) {
+            t.saveCheckpoint(file);
+        }
+    }
+    // Both networks learn, the head with them: every weight matrix of D moved. (The head's last
+    // bias may stay: while every verdict is inside the margins its gradients from the real and
+    // the generated half cancel.)
+    QVERIFY(!sameWeights(g0, *t.trainingGenerator()));
+    const auto d1 = t.discriminator()->parameters();
+    const auto named = t.discriminator()->named_parameters();
+    for (size_t i = 0; i < d0.size(); ++i) {
+        QVERIFY2(d0[i].dim() < 2 || !torch::equal(d0[i], d1[i].detach()), named[i].key().c_str());
+    }
+    // The objective and the head travel in the checkpoint: the run goes on as it would have.
+    Trainer resumed = Trainer::resume(file, data, torch::kCPU);
+    QVERIFY(resumed.config().objective == Objective::Hinge);
+    for (size_t i = 10; i < 20; ++i) {
+        const StepStats s = resumed.step();
+        QVERIFY2(
+            std::abs(s.lossD - reference[i].lossD) <= 1e-3 * std::abs(reference[i].lossD) + 1e-5,
+            qPrintable(QStringLiteral("step %1").arg(s.step)));
+    }
+    // A NaN rolls back as under BEGAN.
+    t.injectNaN();
+    QVERIFY(t.step().rolledBack);
+    // Older settings are BEGAN's, and a BEGAN discriminator has no head.
+    nlohmann::json j = toJson(c);
+    j.erase("objective");
+    QVERIFY(trainConfigFromJson(j).objective == Objective::Began);
+    j["objective"] = "wasserstein";
+    QVERIFY_THROWS_EXCEPTION(ConfigError, trainConfigFromJson(j));
+    Trainer began(test::tinyArch(), scoredConfig(), data, torch::kCPU);
+    QVERIFY(!began.discriminator()->hasHead());
 }
 
 QTEST_APPLESS_MAIN(TestScore)

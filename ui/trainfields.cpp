@@ -93,6 +93,25 @@ TrainField keepBest() {
     return f;
 }
 
+// The objective: a switch over TrainConfig::objective.
+TrainField hingeObjective() {
+    TrainField f;
+    f.key = "hinge";
+    f.label = QT_TR_NOOP("Judge real or fake with a head on the discriminator (hinge loss)");
+    f.tip = QT_TR_NOOP(
+        "Off: BEGAN, the demo's game of reconstruction errors. On: the "
+        "discriminator also says real or fake from its code, and keeps rebuilding "
+        "the real images as a task of its own, as FastGAN does");
+    f.kind = Kind::Switch;
+    f.get = [](const ArchConfig&, const TrainConfig& c) {
+        return c.objective == Objective::Hinge ? 1.0 : 0.0;
+    };
+    f.set = [](ArchConfig&, TrainConfig& c, double v) {
+        c.objective = v != 0.0 ? Objective::Hinge : Objective::Began;
+    };
+    return f;
+}
+
 std::vector<TrainField> makeFields() {
     constexpr double kMaxInt = std::numeric_limits<int>::max();
     constexpr double kLongest = 10000000;  // steps and intervals: a spin box's int, and plenty
@@ -235,6 +254,7 @@ std::vector<TrainField> makeFields() {
                       &TrainConfig::scoreEvery),
                 QT_TR_NOOP("Automatic")),
         keepBest(),
+        hingeObjective(),
         field("collapseGuard", QT_TR_NOOP("Go back to the best model when the samples collapse"),
               QT_TR_NOOP("When a score shows the samples all alike, or far worse than the best, "
                          "training returns to the best state with a lower learning rate and "

@@ -42,6 +42,7 @@ struct TrainOptions {
     int threads = 0;
     std::string diffAugment = "auto";
     std::string keep = "best";
+    std::string objective = "began";
     bool fixedAugment = false;
     bool noGuard = false;
     bool noFlip = false;
@@ -167,6 +168,7 @@ void runTrain(TrainOptions& o, const CLI::App& command) {
     }
     request.config.keep = o.keep == "last" ? KeepModel::Last : KeepModel::Best;
     request.config.collapseGuard = !o.noGuard;
+    request.config.objective = objectiveFromName(o.objective);
     request.arch.batchNorm = !o.noBatchNorm;
     request.arch.zSkip = !o.noZSkip;
     request.config.augment.flip = !o.noFlip;
@@ -175,7 +177,7 @@ void runTrain(TrainOptions& o, const CLI::App& command) {
         // augmentation and the model kept may change on resume; everything else comes from the
         // checkpoint, and asking to change it is an error rather than silently ignored.
         for (const char* option : {"--diffaug", "--augment-p", "--fixed-augment", "--score-every",
-                                   "--no-collapse-guard"}) {
+                                   "--no-collapse-guard", "--objective"}) {
             if (given(option)) {
                 throw UsageError(fmt::format(
                     "{} cannot change on --resume: the run goes on as its checkpoint says",
@@ -337,6 +339,13 @@ void addConfigOptions(CLI::App& command, TrainOptions& o) {
                     "Which generator the model file holds: the best-scoring one or the last "
                     "step's")
         ->check(CLI::IsMember({"best", "last"}))
+        ->capture_default_str();
+    command
+        .add_option("--objective", o.objective,
+                    "began: BEGAN's balance of reconstruction errors (the demo's); hinge: a "
+                    "real-or-fake head on the discriminator's code, its reconstruction kept as a "
+                    "task of its own")
+        ->check(CLI::IsMember({"began", "hinge"}))
         ->capture_default_str();
     command.add_flag("--no-collapse-guard", o.noGuard,
                      "Do not go back to the best state when a score shows collapse");

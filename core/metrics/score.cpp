@@ -8,7 +8,7 @@
 
 namespace cattery {
 
-ScoreReference::ScoreReference(torch::Tensor images, std::uint64_t seed)
+ScoreReference::ScoreReference(torch::Tensor images, std::uint64_t seed, int patches)
     : m_images(std::move(images)) {
     checkImageSet(m_images, "the reference images");
     m_images = m_images.cpu().contiguous();
@@ -17,8 +17,11 @@ ScoreReference::ScoreReference(torch::Tensor images, std::uint64_t seed)
         throw ConfigError("the reference images are all the same, so there is nothing to compare");
     }
     m_swd.seed = seed;
-    const auto perImage = static_cast<int>(kMinPatches / m_images.size(0));
-    m_swd.patchesPerImage = std::max(m_swd.patchesPerImage, std::min(perImage, 1024));
+    const auto n = m_images.size(0);
+    m_swd.patchesPerImage =
+        patches > 0 ? static_cast<int>(std::clamp<std::int64_t>(patches / n, 16, 1024))
+                    : std::max(m_swd.patchesPerImage,
+                               static_cast<int>(std::min<std::int64_t>(kMinPatches / n, 1024)));
 }
 
 ImageScore ScoreReference::score(const torch::Tensor& images) const {

@@ -17,10 +17,11 @@ struct ImageScore {
 
 class ScoreReference {
 public:
-    // images: N x 3 x S x S uint8 with N >= 2, not all the same (else ConfigError). A small set
-    // gives SWD more patches from each image, so that every score rests on at least
-    // kMinPatches patches a level.
-    ScoreReference(torch::Tensor images, std::uint64_t seed);
+    // images: N x 3 x S x S uint8 with N >= 2, not all the same (else ConfigError). SWD takes
+    // `patches` patches a level from each side, spread over the images (from 16 to 1,024 from
+    // each); 0: 128 from each image as ProGAN does, and more from a small set so that a score
+    // rests on at least kMinPatches.
+    ScoreReference(torch::Tensor images, std::uint64_t seed, int patches = 0);
     // images: the same size as the reference's; SWD compares as many of each as the smaller holds.
     ImageScore score(const torch::Tensor& images) const;
     std::int64_t count() const { return m_images.size(0); }

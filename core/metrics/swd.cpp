@@ -108,8 +108,10 @@ double swd(const torch::Tensor& a, const torch::Tensor& b, const SwdConfig& conf
         auto gen = torch::make_generator<at::CPUGeneratorImpl>(rng.next());
         auto dirs = torch::randn({a.size(1), config.directions}, gen, torch::kFloat32);
         dirs = dirs / dirs.norm(2, 0, true);
-        const auto pa = std::get<0>(torch::matmul(a, dirs).sort(0));
-        const auto pb = std::get<0>(torch::matmul(b, dirs).sort(0));
+        // Each direction's projections sorted as one contiguous row: several times faster than
+        // sorting the columns in place.
+        const auto pa = std::get<0>(torch::matmul(a, dirs).t().contiguous().sort(1));
+        const auto pb = std::get<0>(torch::matmul(b, dirs).t().contiguous().sort(1));
         total += (pa - pb).abs().mean().item<double>();
     }
     return total / config.repeats;

@@ -199,6 +199,18 @@ torch::Tensor DiscriminatorImpl::decode(const torch::Tensor& code) {
     return m_out->forward(upStages(m_up, h, codeMap));
 }
 
+void DiscriminatorImpl::addHead() {
+    if (hasHead()) {
+        return;
+    }
+    const int b = m_config.bottleneck;
+    m_head = register_module(
+        "head", torch::nn::Sequential(
+                    torch::nn::Linear(b, b),
+                    torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)),
+                    torch::nn::Linear(b, 1)));
+}
+
 void DiscriminatorImpl::setOutputMean(const torch::Tensor& mean) {
     torch::NoGradGuard noGrad;
     m_out->bias.copy_(mean);

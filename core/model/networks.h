@@ -54,9 +54,16 @@ public:
     torch::Tensor forward(const torch::Tensor& x) { return decode(encode(x)); }
     // Starts the reconstruction at the data's mean colour (per channel, in [-1, 1]).
     void setOutputMean(const torch::Tensor& mean);
+    // A real-or-fake head on the code (objectives other than BEGAN's judge with it): a small
+    // perceptron, registered as "head". Call once, before the weights are loaded or trained.
+    void addHead();
+    bool hasHead() const { return !m_head.is_empty(); }
+    // The head's verdict on codes from encode(): N x 1, higher for real.
+    torch::Tensor judge(const torch::Tensor& code) { return m_head->forward(code); }
 
 private:
     ArchConfig m_config;
+    torch::nn::Sequential m_head{nullptr};
     ConvBlock m_in{nullptr};
     std::vector<torch::nn::Sequential> m_down;
     torch::nn::Linear m_encodeFc{nullptr};

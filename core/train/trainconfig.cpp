@@ -12,6 +12,20 @@
 
 namespace cattery {
 
+const char* objectiveName(Objective objective) {
+    return objective == Objective::Hinge ? "hinge" : "began";
+}
+
+Objective objectiveFromName(const std::string& name) {
+    if (name == "began") {
+        return Objective::Began;
+    }
+    if (name == "hinge") {
+        return Objective::Hinge;
+    }
+    throw ConfigError(fmt::format("the objective is \"{}\" (began or hinge)", name));
+}
+
 void validate(const TrainConfig& c) {
     auto check = [](bool ok, const std::string& what) {
         if (!ok) {
@@ -54,6 +68,9 @@ void validate(const TrainConfig& c) {
     check(d.target >= 1 && d.target <= 10,
           fmt::format("the augmentation target {} is out of range [1, 10]", d.target));
     check(c.scoreEvery >= kAutoScoreEvery, "the scoring interval cannot be negative");
+    check(c.reconstructionWeight >= 0 && c.reconstructionWeight <= 100,
+          fmt::format("the reconstruction weight {} is out of range [0, 100]",
+                      c.reconstructionWeight));
     check(c.averageDecay >= 0 && c.averageDecay < 1,
           fmt::format("the generator average's decay {} is out of range [0, 1)", c.averageDecay));
 }
@@ -173,6 +190,8 @@ nlohmann::json toJson(const TrainConfig& c) {
             {"score_every", c.scoreEvery},
             {"keep", c.keep == KeepModel::Best ? "best" : "last"},
             {"collapse_guard", c.collapseGuard},
+            {"objective", objectiveName(c.objective)},
+            {"reconstruction_weight", c.reconstructionWeight},
             {"precision", precisionName(c.precision)},
             {"average_decay", c.averageDecay}};
 }
@@ -219,6 +238,8 @@ TrainConfig trainConfigFromJson(const nlohmann::json& j) {
     }
     c.keep = keep == "best" ? KeepModel::Best : KeepModel::Last;
     c.collapseGuard = j.value("collapse_guard", false);
+    c.objective = objectiveFromName(j.value("objective", "began"));  // older files: BEGAN
+    c.reconstructionWeight = j.value("reconstruction_weight", 1.0);
     validate(c);
     return c;
 }

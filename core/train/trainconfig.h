@@ -13,6 +13,13 @@ namespace cattery {
 // Which generator a run's model file holds: the best-scoring one, or the last step's.
 enum class KeepModel { Best, Last };
 
+// What the networks play: BEGAN's balance of reconstruction errors (the demo's), or a hinge loss on
+// a real-or-fake head of the discriminator's code with the reconstruction of the real images kept
+// as the discriminator's own task (as FastGAN's discriminator does).
+enum class Objective { Began, Hinge };
+const char* objectiveName(Objective objective);        // "began", "hinge"
+Objective objectiveFromName(const std::string& name);  // throws ConfigError
+
 // TrainConfig::scoreEvery's value for "choose from the image size" (autoScoreEvery).
 inline constexpr std::int64_t kAutoScoreEvery = -1;
 
@@ -55,6 +62,9 @@ struct TrainConfig {
     // When a score shows collapse, go back to the best state with a lower learning rate and more
     // augmentation (the trainer's collapse guard).
     bool collapseGuard = true;
+    Objective objective = Objective::Began;
+    // Hinge: the weight of the discriminator's reconstruction task beside its verdicts.
+    double reconstructionWeight = 1.0;
     Precision precision = Precision::Float32;  // bf16: autocast convolutions (precision.h)
     // With a decay d > 0 the model is a running average of the generator's weights: each step
     // keeps d of the average and moves 1 - d of the way to the new weights. 0 (the default): the
@@ -87,8 +97,10 @@ std::int64_t heldOutCount(std::int64_t images);
 // folder too small to hold any images out.
 inline constexpr std::int64_t kAutoAugmentBelow = 10000;
 DiscriminatorAugment folderAugment(std::int64_t images);
-// Samples each score generates (from fixed latents); SWD compares as many as the reference holds.
+// Samples each score generates (from fixed latents); SWD compares as many as the reference holds,
+// kScorePatches patches a level from each side (eval takes more: its score is the one to quote).
 inline constexpr int kScoreSamples = 256;
+inline constexpr int kScorePatches = 8192;
 // The scoring interval chosen for a run: scoring then takes at most about 5 % of training time.
 std::int64_t autoScoreEvery(int batchSize);
 // The choices of autoAugment and kAutoScoreEvery applied, for a folder of `images` pictures; the

@@ -103,7 +103,8 @@ Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset data
     }
     if (scored && scoreImages.size(0) >= 2 &&
         (scoreImages != scoreImages.narrow(0, 0, 1)).any().item<bool>()) {
-        m_scoreReference = std::make_unique<ScoreReference>(scoreImages, config.seed);
+        m_scoreReference =
+            std::make_unique<ScoreReference>(scoreImages, config.seed, kScorePatches);
         m_scoreLatents = sampleLatents(kScoreSamples, arch.latentDim, config.seed ^ kScoreSeedSalt);
     }
     m_strength = AugmentStrength(m_config.diffAugment.probability, m_config.diffAugment.target);
@@ -111,6 +112,9 @@ Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset data
     m_latent = LatentSpace(arch.latentDim, config.seed);
     m_generator = Generator(arch);
     m_discriminator = Discriminator(arch);
+    if (m_config.objective == Objective::Hinge) {
+        m_discriminator->addHead();
+    }
     // Adam moves each weight about one learning rate per step, far too slowly to shift an output
     // from grey to a white background: both networks start at the data's mean colour instead.
     // Summed in double straight from the bytes: no float copy of the whole data set.
@@ -191,85 +195,40 @@ StepStats Trainer::step(const torch::Tensor& realBatch, const torch::Tensor& lat
                                 ? realBatch.contiguous(torch::MemoryFormat::ChannelsLast)
                                 : realBatch.to(m_device);
     const torch::Tensor z = latents.to(m_device);
-
-    // BEGAN's simultaneous update: one forward pass through D for each half serves both losses,
-    // and one backward pass through each half gives every gradient. D's gradient is
-    // dL(x) - k_t dL(G(z)); G's is dL(G(z)) carried back from G's output, which enters D as a
-    // leaf of its own so that the pass through D's fake half also yields dL(G(z))/dG(z). (Asking
-    // autograd for D's and G's gradients separately would go back through D's fake half twice:
-    // 20-30 % more time per step.) The losses are taken in float32 whatever the precision.
-    torch::Tensor fake;
-    torch::Tensor fakeLeaf;
-    torch::Tensor lossReal;
-    torch::Tensor lossFake;
-    {
-        std::optional<Bf16Autocast> autocast;
-        if (m_config.precision == Precision::BFloat16) {
-            autocast.emplace(m_device);
-        }
-        fake = m_generator->forward(z).to(torch::kFloat32);
-        fakeLeaf = fake.detach().requires_grad_(true);
-        // D rebuilds what it is shown: with DiffAugment, the augmented images (the fake half's
-        // gradient passes back through the augmentation to G's output).
-        const torch::Tensor xa = forDiscriminator(x);
-        const torch::Tensor fa = forDiscriminator(fakeLeaf);
-        lossReal = (m_discriminator->forward(xa).to(torch::kFloat32) - xa).abs().mean();
-        lossFake = (m_discriminator->forward(fa).to(torch::kFloat32) - fa).abs().mean();
-    }
-    if (m_injectNaN) {
-        m_injectNaN = false;
-        lossReal = lossReal * std::nan("");
-    }
-
-    const double lx = lossReal.item<double>();
-    const double lg = lossFake.item<double>();
-    if (!std::isfinite(lx) || !std::isfinite(lg)) {
+    const bool began = m_config.objective == Objective::Began;
+    const Losses l = began ? beganUpdate(x, z) : hingeUpdate(x, z);
+    if (!l.finite) {
         rollBack();
         StepStats stats;
         stats.step = m_step;
-        stats.lossReal = lx;
-        stats.lossFake = lg;
+        stats.lossReal = l.real;
+        stats.lossFake = l.fake;
         stats.k = m_k;
         stats.learningRate = m_lr;
         stats.rolledBack = true;
         return stats;
     }
-
-    const auto paramsD = m_discriminator->parameters();
-    const auto paramsG = m_generator->parameters();
-    std::vector<torch::Tensor> fakeInputs = paramsD;
-    fakeInputs.push_back(fakeLeaf);
-    const auto gradsFake = torch::autograd::grad({lossFake}, fakeInputs);
-    const auto gradsReal = torch::autograd::grad({lossReal}, paramsD);
-    const auto gradsG = torch::autograd::grad({fake}, paramsG, {gradsFake.back()});
-    for (size_t i = 0; i < paramsD.size(); ++i) {
-        paramsD[i].mutable_grad() = gradsReal[i].sub(gradsFake[i], m_k);
-    }
-    for (size_t i = 0; i < paramsG.size(); ++i) {
-        paramsG[i].mutable_grad() = gradsG[i];
-    }
-    m_optD->step();
-    m_optG->step();
     updateAverage();
 
     if (m_config.diffAugment.adaptive && m_heldOut.defined() &&
         (m_step + 1) % AugmentStrength::kAdjustEvery == 0) {
-        m_strength.update(lx, heldOutError());
+        m_strength.update(l.real, heldOutError());
     }
 
-    const double kUsed = m_k;
-    m_k = std::clamp(m_k + m_config.lambdaK * (m_config.gamma * lx - lg), 0.0, 1.0);
+    if (began) {
+        m_k = std::clamp(m_k + m_config.lambdaK * (m_config.gamma * l.real - l.fake), 0.0, 1.0);
+    }
     ++m_step;
     m_rollbacksInARow = 0;
 
     StepStats stats;
     stats.step = m_step;
-    stats.lossReal = lx;
-    stats.lossFake = lg;
-    stats.lossD = lx - kUsed * lg;
-    stats.lossG = lg;
+    stats.lossReal = l.real;
+    stats.lossFake = l.fake;
+    stats.lossD = l.d;
+    stats.lossG = l.g;
     stats.k = m_k;
-    stats.convergence = lx + std::abs(m_config.gamma * lx - lg);
+    stats.convergence = l.convergence;
     stats.learningRate = m_lr;
     stats.augmentProbability = m_strength.p();
 
@@ -305,6 +264,135 @@ StepStats Trainer::step(const torch::Tensor& realBatch, const torch::Tensor& lat
         m_lastGood = checkpoint();
     }
     return stats;
+}
+
+torch::Tensor Trainer::poisoned(const torch::Tensor& loss) {
+    if (!m_injectNaN) {
+        return loss;
+    }
+    m_injectNaN = false;
+    return loss * std::nan("");
+}
+
+Trainer::Losses Trainer::beganUpdate(const torch::Tensor& x, const torch::Tensor& z) {
+    // BEGAN's simultaneous update: one forward pass through D for each half serves both losses,
+    // and one backward pass through each half gives every gradient. D's gradient is
+    // dL(x) - k_t dL(G(z)); G's is dL(G(z)) carried back from G's output, which enters D as a
+    // leaf of its own so that the pass through D's fake half also yields dL(G(z))/dG(z). (Asking
+    // autograd for D's and G's gradients separately would go back through D's fake half twice:
+    // 20-30 % more time per step.) The losses are taken in float32 whatever the precision.
+    torch::Tensor fake;
+    torch::Tensor fakeLeaf;
+    torch::Tensor lossReal;
+    torch::Tensor lossFake;
+    {
+        std::optional<Bf16Autocast> autocast;
+        if (m_config.precision == Precision::BFloat16) {
+            autocast.emplace(m_device);
+        }
+        fake = m_generator->forward(z).to(torch::kFloat32);
+        fakeLeaf = fake.detach().requires_grad_(true);
+        // D rebuilds what it is shown: with DiffAugment, the augmented images (the fake half's
+        // gradient passes back through the augmentation to G's output).
+        const torch::Tensor xa = forDiscriminator(x);
+        const torch::Tensor fa = forDiscriminator(fakeLeaf);
+        lossReal = (m_discriminator->forward(xa).to(torch::kFloat32) - xa).abs().mean();
+        lossFake = (m_discriminator->forward(fa).to(torch::kFloat32) - fa).abs().mean();
+    }
+    lossReal = poisoned(lossReal);
+    Losses l;
+    l.real = lossReal.item<double>();
+    l.fake = lossFake.item<double>();
+    l.finite = std::isfinite(l.real) && std::isfinite(l.fake);
+    if (!l.finite) {
+        return l;
+    }
+    l.d = l.real - m_k * l.fake;
+    l.g = l.fake;
+    l.convergence = l.real + std::abs(m_config.gamma * l.real - l.fake);
+
+    const auto paramsD = m_discriminator->parameters();
+    const auto paramsG = m_generator->parameters();
+    std::vector<torch::Tensor> fakeInputs = paramsD;
+    fakeInputs.push_back(fakeLeaf);
+    const auto gradsFake = torch::autograd::grad({lossFake}, fakeInputs);
+    const auto gradsReal = torch::autograd::grad({lossReal}, paramsD);
+    const auto gradsG = torch::autograd::grad({fake}, paramsG, {gradsFake.back()});
+    for (size_t i = 0; i < paramsD.size(); ++i) {
+        paramsD[i].mutable_grad() = gradsReal[i].sub(gradsFake[i], m_k);
+    }
+    for (size_t i = 0; i < paramsG.size(); ++i) {
+        paramsG[i].mutable_grad() = gradsG[i];
+    }
+    m_optD->step();
+    m_optG->step();
+    return l;
+}
+
+Trainer::Losses Trainer::hingeUpdate(const torch::Tensor& x, const torch::Tensor& z) {
+    // The discriminator's head judges the code of what it is shown: hinge losses for D (real above
+    // +1, generated below -1) and -D(G(z)) for G, with the autoencoder's reconstruction of the real
+    // images kept as D's self-supervised task (FastGAN). As in BEGAN's update, G's output enters D
+    // as a leaf, so one forward pass through the fake half gives D's and G's gradients.
+    torch::Tensor fake;
+    torch::Tensor fakeLeaf;
+    torch::Tensor rebuild;
+    torch::Tensor realScore;
+    torch::Tensor fakeScore;
+    {
+        std::optional<Bf16Autocast> autocast;
+        if (m_config.precision == Precision::BFloat16) {
+            autocast.emplace(m_device);
+        }
+        fake = m_generator->forward(z).to(torch::kFloat32);
+        fakeLeaf = fake.detach().requires_grad_(true);
+        const torch::Tensor xa = forDiscriminator(x);
+        const torch::Tensor fa = forDiscriminator(fakeLeaf);
+        const torch::Tensor realCode = m_discriminator->encode(xa);
+        rebuild = (m_discriminator->decode(realCode).to(torch::kFloat32) - xa).abs().mean();
+        realScore = m_discriminator->judge(realCode).to(torch::kFloat32);
+        fakeScore = m_discriminator->judge(m_discriminator->encode(fa)).to(torch::kFloat32);
+    }
+    rebuild = poisoned(rebuild);
+    const torch::Tensor lossRealD =
+        torch::relu(1.0 - realScore).mean() + m_config.reconstructionWeight * rebuild;
+    const torch::Tensor lossFakeD = torch::relu(1.0 + fakeScore).mean();
+    const torch::Tensor lossG = -fakeScore.mean();
+    Losses l;
+    l.real = rebuild.item<double>();
+    l.fake = lossFakeD.item<double>();
+    l.d = lossRealD.item<double>() + l.fake;
+    l.g = lossG.item<double>();
+    l.finite = std::isfinite(l.real) && std::isfinite(l.d) && std::isfinite(l.g);
+    if (!l.finite) {
+        return l;
+    }
+    // The rebuild error: it falls as D learns the images' shapes, and the learning rate follows
+    // it as it follows BEGAN's M.
+    l.convergence = l.real;
+
+    const auto paramsD = m_discriminator->parameters();
+    const auto paramsG = m_generator->parameters();
+    // The decoder takes no part in the fake half: its gradients there are left undefined.
+    const auto gradsFake =
+        torch::autograd::grad({lossFakeD}, paramsD, {}, /*retain_graph=*/true, false, true);
+    const auto gradLeaf = torch::autograd::grad({lossG}, {fakeLeaf});
+    const auto gradsReal =
+        torch::autograd::grad({lossRealD}, paramsD, {}, c10::nullopt, false, true);
+    const auto gradsG = torch::autograd::grad({fake}, paramsG, {gradLeaf[0]});
+    for (size_t i = 0; i < paramsD.size(); ++i) {
+        torch::Tensor g = gradsReal[i].defined() ? gradsReal[i] : torch::zeros_like(paramsD[i]);
+        if (gradsFake[i].defined()) {
+            g = g + gradsFake[i];
+        }
+        paramsD[i].mutable_grad() = g;
+    }
+    for (size_t i = 0; i < paramsG.size(); ++i) {
+        paramsG[i].mutable_grad() = gradsG[i];
+    }
+    m_optD->step();
+    m_optG->step();
+    return l;
 }
 
 TrainScore Trainer::measure() {

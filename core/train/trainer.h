@@ -43,8 +43,10 @@ inline constexpr double kGuardSwdRatio = 2.0;
 inline constexpr double kGuardAugmentRaise = 0.2;
 inline constexpr int kMaxGuardRollbacks = 3;
 
-// The BEGAN trainer (Berthelot et al. 2017), one step at a time. It owns both networks, both
-// optimisers, k_t and every random stream, so a checkpoint resumes the very same run.
+// The BEGAN trainer (Berthelot et al. 2017), or the same networks with a hinge objective on a
+// head of the discriminator's code (TrainConfig::objective), one step at a time. It owns both
+// networks, both optimisers, k_t and every random stream, so a checkpoint resumes the very same
+// run.
 class Trainer {
 public:
     // dataset.images must be N x 3 x S x S uint8 with S = arch.imageSize.
@@ -137,6 +139,20 @@ private:
     torch::Tensor forDiscriminator(const torch::Tensor& images);
     // D's reconstruction error on a batch of held-out images, augmented as the training ones.
     double heldOutError();
+    // What one update did; `finite` false when a loss was NaN or infinite (nothing changed then).
+    struct Losses {
+        double real = 0;  // D's rebuild error on the real batch
+        double fake = 0;  // BEGAN: its rebuild error on the generated batch; hinge: D's loss there
+        double d = 0;
+        double g = 0;
+        double convergence = 0;  // what the learning rate's stall rule follows
+        bool finite = true;
+    };
+    // One update of both networks under each objective (TrainConfig::objective).
+    Losses beganUpdate(const torch::Tensor& x, const torch::Tensor& z);
+    Losses hingeUpdate(const torch::Tensor& x, const torch::Tensor& z);
+    // The loss, made NaN when injectNaN() asked for it.
+    torch::Tensor poisoned(const torch::Tensor& loss);
     TrainScore measure();
     // Adds a score to the record, and keeps the state now when it is the best varied one so far
     // (true then).

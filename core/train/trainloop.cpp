@@ -72,7 +72,9 @@ LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCall
                 callbacks.onWarning(fmt::format("learning rate halved to {:.3g} at step {}",
                                                 stats.learningRate, stats.step));
             }
-            zeroKSince = stats.k > 0 ? -1 : (zeroKSince < 0 ? stats.step : zeroKSince);
+            // (BEGAN's balance: the hinge objective has no k_t.)
+            const bool began = config.objective == Objective::Began;
+            zeroKSince = !began || stats.k > 0 ? -1 : (zeroKSince < 0 ? stats.step : zeroKSince);
             if (zeroKSince >= 0 && stats.step - zeroKSince == 1000) {
                 callbacks.onWarning(fmt::format(
                     "k_t has sat at 0 for 1000 steps (since step {}): the generator may be "

@@ -7,9 +7,10 @@
 #
 # Both recipes are scored the same way while they train (every 500 steps, against the same tenth of
 # the folder held out of training), so both train on the same images. For each it writes the log,
-# the kept model, a sheet of 25 samples from it, and a row of DIR/summary.md: the best score and its
-# step, the last step's score, the diversity at the end, when (if ever) diversity fell below 0.6 of
-# the data's from step 1,000 on, the share of time spent scoring, and the wall time. Run it on a
+# the kept model, a sheet of 25 samples from it, and a row of DIR/summary.md: the best score among
+# the varied ones (diversity at least 0.5) and its step, the model file's score, the last step's
+# score, the diversity at the end, when (if ever) diversity fell below 0.6 of the data's from step
+# 1,000 on, the share of time spent scoring, and the wall time. Run it on a
 # quiet machine: another busy process slows both recipes and the times say nothing then.
 set -euo pipefail
 
@@ -37,8 +38,8 @@ mkdir -p "$out"
 summary="$out/summary.md"
 if [[ ! -f "$summary" ]]; then
     {
-        echo "| folder | recipe | best SWD (step) | last SWD | diversity at the end | collapsed | scoring | wall |"
-        echo "|---|---|---|---|---|---|---|---|"
+        echo "| folder | recipe | best varied SWD (step) | model file | last SWD | diversity at the end | diversity below 0.6 from step 1,000 | scoring | wall |"
+        echo "|---|---|---|---|---|---|---|---|---|"
     } > "$summary"
 fi
 
@@ -51,21 +52,28 @@ train() {
     echo "wall seconds: $((SECONDS - start))" >> "$out/$name.log"
 }
 
-# A summary row from a log's score lines.
+# A summary row from a log's score lines and its last lines.
 row() {
     local folder="$1" recipe="$2" log="$out/$3.log"
     awk -v folder="$folder" -v recipe="$recipe" '
         /^score at step/ {
             step = $4; sub(":", "", step); swd = $6; sub(",", "", swd); div = $8
-            if (best == "" || swd + 0 < best + 0) { best = swd; bestStep = step }
+            # The best among the varied scores, as the trainer keeps it.
+            if (div + 0 >= 0.5 && (best == "" || swd + 0 < best + 0)) { best = swd; bestStep = step }
             last = swd; lastDiv = div
             if (step + 0 >= 1000 && div + 0 < 0.6 && collapsed == "") { collapsed = "at step " step }
+        }
+        /^(finished|stopped)/ {
+            kept = $0; sub(/.*\(the /, "", kept); sub(/\) and .*/, "", kept)
+            if (kept ~ /^best/) { split(kept, f, ", "); kept = f[3] " (" f[2] ")" } else { kept = "last step" }
+            if ($0 ~ /^stopped by the collapse guard/) { s = $8; sub(":", "", s); ended = " (guard stopped it at step " s ")" }
         }
         /^scored .* times in/ { scoring = $(NF - 5) " %" }
         /^wall seconds:/ { wall = sprintf("%d min", $3 / 60 + 0.5) }
         END {
-            printf "| %s | %s | %s (%s) | %s | %s | %s | %s | %s |\n", folder, recipe, best, bestStep,
-                last, lastDiv, collapsed == "" ? "no" : collapsed, scoring, wall
+            printf "| %s | %s | %s | %s | %s | %s | %s%s | %s | %s |\n", folder, recipe,
+                best == "" ? "none varied" : best " (" bestStep ")", kept, last, lastDiv,
+                collapsed == "" ? "no" : collapsed, ended, scoring, wall
         }' "$log" >> "$summary"
 }
 
