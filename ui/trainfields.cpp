@@ -248,8 +248,8 @@ std::vector<TrainField> makeFields() {
               Kind::Switch, 0, 1, &DiscriminatorAugment::adaptive),
         special(field("scoreEvery", QT_TR_NOOP("Score every:"),
                       QT_TR_NOOP("How often the generator's samples are compared with a tenth of "
-                                 "the folder it never trains on (SWD and variety, as Evaluate "
-                                 "does). Automatic keeps it to about 5 % of the time; 0: never"),
+                                 "the folder it never trains on (SWD and variety, as cattery-cli "
+                                 "eval scores). Automatic keeps it near 5 % of the time; 0: never"),
                       Kind::Integer, static_cast<double>(kAutoScoreEvery), kLongest,
                       &TrainConfig::scoreEvery),
                 QT_TR_NOOP("Automatic")),

@@ -107,7 +107,7 @@ TrainMonitor::TrainMonitor(QWidget* parent) : QWidget(parent) {
     m_bestLabel->setObjectName(QStringLiteral("bestScore"));
     m_bestLabel->setToolTip(
         tr("The generator the model file keeps: the one whose samples came closest to images "
-           "training never saw, while still as varied"));
+           "training never saw, among those as varied as the data"));
     right->addWidget(m_bestLabel);
 
     auto* sampleRow = new QHBoxLayout;

@@ -94,9 +94,11 @@ DiscriminatorAugment folderAugment(std::int64_t images) {
 
 std::int64_t autoScoreEvery(int batchSize) {
     // One score generates kScoreSamples pictures and compares their patches with the reference's.
-    // Measured with the default networks on two CPU cores, it takes as long as 23 steps of a batch
-    // of 16 at 32x32 and 12 at 64x64 (the steps grow faster with the size than the score), so
-    // twenty times 25 steps keep scoring under 5 % at every size. Rounded up to 250 steps.
+    // Measured with the default networks on two CPU cores (two threads, nothing else running), it
+    // took as long as 23 steps of a batch of 16 at 32x32 and 12 at 64x64 (the steps grow faster
+    // with the size than the score), so twenty times 25 steps keep scoring near 5 % at every size.
+    // Rounded up to 250 steps. (One thread a run on a crowded machine measured 10-13 %, with a
+    // score twice as costly as now: tests/bench/RESULTS.md.)
     constexpr double kStepsPerScore = 25;
     const double stepsPerScore = kStepsPerScore * 16.0 / std::max(1, batchSize);
     const auto every = static_cast<std::int64_t>(std::ceil(stepsPerScore * 20 / 250.0)) * 250;
