@@ -78,6 +78,8 @@ private Q_SLOTS:
     void loopScoresTheLastStep();
     void olderRunsAreNotScored();
     void hingeObjectiveTrainsAndResumes();
+    void varietyShortfallMeasuresAlikeness();
+    void varietyTermSpreadsTheGenerator();
 
 private:
     QTemporaryDir m_dir;
@@ -445,6 +447,66 @@ void TestScore::hingeObjectiveTrainsAndResumes() {
     QVERIFY_THROWS_EXCEPTION(ConfigError, trainConfigFromJson(j));
     Trainer began(test::tinyArch(), scoredConfig(), data, torch::kCPU);
     QVERIFY(!began.discriminator()->hasHead());
+}
+
+void TestScore::varietyShortfallMeasuresAlikeness() {
+    torch::manual_seed(5);
+    const torch::Tensor real = torch::rand({8, 3, 16, 16}) * 2 - 1;
+    // As varied as the real batch, or more: nothing to make up.
+    QCOMPARE(varietyShortfall(real, real).item<double>(), 0.0);
+    QCOMPARE(varietyShortfall(real * 2, real).item<double>(), 0.0);
+    // All alike: the whole of the real batch's variety is missing.
+    const torch::Tensor same = real[0].unsqueeze(0).expand({8, 3, 16, 16}).contiguous();
+    QVERIFY(std::abs(varietyShortfall(same, real).item<double>() - 1.0) < 1e-3);
+    // Half as far apart: half of it is missing.
+    const torch::Tensor mean = real.mean(0, true);
+    const torch::Tensor half = mean + (real - mean) * 0.5;
+    QVERIFY(std::abs(varietyShortfall(half, real).item<double>() - 0.5) < 1e-3);
+    // Its gradient pulls the pictures of a pair apart: one small step against it spreads them.
+    const torch::Tensor leaf = half.clone().requires_grad_(true);
+    const torch::Tensor shortfall = varietyShortfall(leaf, real);
+    const torch::Tensor grad = torch::autograd::grad({shortfall}, {leaf})[0];
+    QVERIFY(grad.abs().sum().item<double>() > 0);
+    const torch::Tensor moved = half - grad * 10;
+    QVERIFY(varietyShortfall(moved, real).item<double>() < shortfall.item<double>());
+    // The real batch is a reference only: no gradient flows into it.
+    const torch::Tensor realLeaf = real.clone().requires_grad_(true);
+    QVERIFY(!varietyShortfall(half, realLeaf).requires_grad());
+    QVERIFY_THROWS_EXCEPTION(ConfigError, varietyShortfall(half.narrow(0, 0, 1), real));
+}
+
+void TestScore::varietyTermSpreadsTheGenerator() {
+    // Two runs from the same seed, one with the variety term: the term changes what the generator
+    // learns (it is on the generator's side only: D's first update is the same), and the weight
+    // travels in the checkpoint; older files have none. Both generators start nearly collapsed
+    // (weights shrunk a hundredfold), so the term has a shortfall to make up.
+    const Dataset data = test::blobDataset(40, 32);
+    TrainConfig c = scoredConfig();
+    c.scoreEvery = 0;
+    c.objective = Objective::Hinge;
+    Trainer plain(test::tinyArch(), c, data, torch::kCPU);
+    c.varietyWeight = 4.0;
+    Trainer varied(test::tinyArch(), c, data, torch::kCPU);
+    for (Trainer* t : {&plain, &varied}) {
+        torch::NoGradGuard noGrad;
+        for (auto& p : t->trainingGenerator()->parameters()) {
+            p.mul_(0.01);
+        }
+    }
+    QVERIFY(sameWeights(weightsOf(*plain.trainingGenerator()), *varied.trainingGenerator()));
+    const StepStats a = plain.step();
+    const StepStats b = varied.step();
+    QCOMPARE(a.lossD, b.lossD);
+    QVERIFY(sameWeights(weightsOf(*plain.discriminator()), *varied.discriminator()));
+    QVERIFY(!sameWeights(weightsOf(*plain.trainingGenerator()), *varied.trainingGenerator()));
+    const std::string file = m_dir.filePath(QStringLiteral("v.checkpoint.cattery")).toStdString();
+    varied.saveCheckpoint(file);
+    QCOMPARE(Trainer::resume(file, data, torch::kCPU).config().varietyWeight, 4.0);
+    nlohmann::json j = toJson(c);
+    j.erase("variety_weight");
+    QCOMPARE(trainConfigFromJson(j).varietyWeight, 0.0);
+    j["variety_weight"] = -1.0;
+    QVERIFY_THROWS_EXCEPTION(ConfigError, trainConfigFromJson(j));
 }
 
 QTEST_APPLESS_MAIN(TestScore)

@@ -25,6 +25,8 @@ inline TrainConfig plainConfig() {
     c.scoreEvery = 0;
     c.collapseGuard = false;
     c.keep = KeepModel::Last;
+    c.objective = Objective::Began;
+    c.varietyWeight = 0.0;
     return c;
 }
 

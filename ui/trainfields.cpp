@@ -74,40 +74,20 @@ TrainField special(TrainField f, const char* text) {
     return f;
 }
 
-// Which generator the model file holds: a switch over TrainConfig::keep.
-TrainField keepBest() {
+// A switch between two values of an enum member of the training settings: `on` when checked.
+template <typename Enum>
+TrainField choice(const char* key, const char* label, const char* tip, Enum TrainConfig::*member,
+                  Enum on, Enum off) {
     TrainField f;
-    f.key = "keepBest";
-    f.label = QT_TR_NOOP("Keep the best-scoring generator (not the last step's)");
-    f.tip = QT_TR_NOOP(
-        "The model file gets the generator whose samples came closest to the "
-        "held-out images, whenever in the run that was; off: the last step's");
+    f.key = key;
+    f.label = label;
+    f.tip = tip;
     f.kind = Kind::Switch;
-    f.checkpoint = false;
-    f.get = [](const ArchConfig&, const TrainConfig& c) {
-        return c.keep == KeepModel::Best ? 1.0 : 0.0;
+    f.get = [member, on](const ArchConfig&, const TrainConfig& c) {
+        return c.*member == on ? 1.0 : 0.0;
     };
-    f.set = [](ArchConfig&, TrainConfig& c, double v) {
-        c.keep = v != 0.0 ? KeepModel::Best : KeepModel::Last;
-    };
-    return f;
-}
-
-// The objective: a switch over TrainConfig::objective.
-TrainField hingeObjective() {
-    TrainField f;
-    f.key = "hinge";
-    f.label = QT_TR_NOOP("Judge real or fake with a head on the discriminator (hinge loss)");
-    f.tip = QT_TR_NOOP(
-        "Off: BEGAN, the demo's game of reconstruction errors. On: the "
-        "discriminator also says real or fake from its code, and keeps rebuilding "
-        "the real images as a task of its own, as FastGAN does");
-    f.kind = Kind::Switch;
-    f.get = [](const ArchConfig&, const TrainConfig& c) {
-        return c.objective == Objective::Hinge ? 1.0 : 0.0;
-    };
-    f.set = [](ArchConfig&, TrainConfig& c, double v) {
-        c.objective = v != 0.0 ? Objective::Hinge : Objective::Began;
+    f.set = [member, on, off](ArchConfig&, TrainConfig& c, double v) {
+        c.*member = v != 0.0 ? on : off;
     };
     return f;
 }
@@ -253,8 +233,24 @@ std::vector<TrainField> makeFields() {
                       Kind::Integer, static_cast<double>(kAutoScoreEvery), kLongest,
                       &TrainConfig::scoreEvery),
                 QT_TR_NOOP("Automatic")),
-        keepBest(),
-        hingeObjective(),
+        changeable(choice("keepBest",
+                          QT_TR_NOOP("Keep the best-scoring generator (not the last step's)"),
+                          QT_TR_NOOP("The model file gets the generator whose samples came "
+                                     "closest to the held-out images, whenever in the run that "
+                                     "was; off: the last step's"),
+                          &TrainConfig::keep, KeepModel::Best, KeepModel::Last)),
+        choice("hinge",
+               QT_TR_NOOP("Judge real or fake with a head on the discriminator (hinge loss)"),
+               QT_TR_NOOP("Off: BEGAN, the demo's game of reconstruction errors. On: the "
+                          "discriminator also says real or fake from its code, and keeps "
+                          "rebuilding the real images as a task of its own, as FastGAN does"),
+               &TrainConfig::objective, Objective::Hinge, Objective::Began),
+        real(field("variety", QT_TR_NOOP("Variety weight:"),
+                   QT_TR_NOOP("Pushes the generator's pictures apart whenever a batch of them is "
+                              "less varied than a batch of the folder's, so that it cannot settle "
+                              "on a few pictures; 0: off"),
+                   Kind::Real, 0.0, kMaxVarietyWeight, &TrainConfig::varietyWeight),
+             2, 0.25),
         field("collapseGuard", QT_TR_NOOP("Go back to the best model when the samples collapse"),
               QT_TR_NOOP("When a score shows the samples all alike, or far worse than the best, "
                          "training returns to the best state with a lower learning rate and "

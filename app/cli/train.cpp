@@ -42,7 +42,7 @@ struct TrainOptions {
     int threads = 0;
     std::string diffAugment = "auto";
     std::string keep = "best";
-    std::string objective = "began";
+    std::string objective = objectiveName(TrainConfig{}.objective);
     bool fixedAugment = false;
     bool noGuard = false;
     bool noFlip = false;
@@ -56,7 +56,8 @@ public:
     explicit ProgressLine(const Trainer& trainer)
         : m_meter(trainer.config().steps, trainer.config().batchSize),
           m_tty(::isatty(STDERR_FILENO) != 0),
-          m_showAugment(trainer.config().diffAugment.any()) {
+          m_showAugment(trainer.config().diffAugment.any()),
+          m_objective(trainer.config().objective) {
         if (!trainer.scores().empty()) {
             m_score = trainer.scores().back();
         }
@@ -78,12 +79,10 @@ public:
             return;
         }
         m_last = now;
-        std::string line = fmt::format(
-            "step {}/{} | {:.1f} img/s | ETA {} | L(x) {:.4f} L(G(z)) {:.4f} | k {:.4f} | M {:.4f} "
-            "| lr {:.2g}",
-            s.step, m_meter.total(), m_meter.imagesPerSecond(),
-            formatDuration(m_meter.etaSeconds(s.step)), s.lossReal, s.lossFake, s.k, s.convergence,
-            s.learningRate);
+        std::string line = fmt::format("step {}/{} | {:.1f} img/s | ETA {} | {} | lr {:.2g}",
+                                       s.step, m_meter.total(), m_meter.imagesPerSecond(),
+                                       formatDuration(m_meter.etaSeconds(s.step)),
+                                       describeLosses(s, m_objective), s.learningRate);
         if (m_showAugment) {
             line += fmt::format(" | p {:.2f}", s.augmentProbability);
         }
@@ -115,6 +114,7 @@ private:
     ProgressMeter m_meter;
     bool m_tty;
     bool m_showAugment;                 // the discriminator's augmentation p on the line
+    Objective m_objective;              // which losses the line shows
     std::optional<TrainScore> m_score;  // the latest score
     std::optional<TrainScore> m_best;
     bool m_open = false;
@@ -177,7 +177,7 @@ void runTrain(TrainOptions& o, const CLI::App& command) {
         // augmentation and the model kept may change on resume; everything else comes from the
         // checkpoint, and asking to change it is an error rather than silently ignored.
         for (const char* option : {"--diffaug", "--augment-p", "--fixed-augment", "--score-every",
-                                   "--no-collapse-guard", "--objective"}) {
+                                   "--no-collapse-guard", "--objective", "--variety"}) {
             if (given(option)) {
                 throw UsageError(fmt::format(
                     "{} cannot change on --resume: the run goes on as its checkpoint says",
@@ -342,10 +342,16 @@ void addConfigOptions(CLI::App& command, TrainOptions& o) {
         ->capture_default_str();
     command
         .add_option("--objective", o.objective,
-                    "began: BEGAN's balance of reconstruction errors (the demo's); hinge: a "
-                    "real-or-fake head on the discriminator's code, its reconstruction kept as a "
-                    "task of its own")
+                    "hinge: a real-or-fake head on the discriminator's code, its reconstruction "
+                    "kept as a task of its own; began: BEGAN's balance of reconstruction errors "
+                    "(the demo's)")
         ->check(CLI::IsMember({"began", "hinge"}))
+        ->capture_default_str();
+    command
+        .add_option("--variety", c.varietyWeight,
+                    "Weight of the generator's variety term, which pushes generated pictures apart "
+                    "when a batch of them is less varied than a batch of real ones (0: off)")
+        ->check(CLI::Range(0.0, kMaxVarietyWeight))
         ->capture_default_str();
     command.add_flag("--no-collapse-guard", o.noGuard,
                      "Do not go back to the best state when a score shows collapse");

@@ -19,6 +19,14 @@ std::string formatDuration(double seconds) {
     return fmt::format("{}:{:02}", s / 60, s % 60);
 }
 
+std::string describeLosses(const StepStats& s, Objective objective) {
+    if (objective == Objective::Hinge) {
+        return fmt::format("rebuild {:.4f} | D {:.4f} G {:.4f}", s.lossReal, s.lossD, s.lossG);
+    }
+    return fmt::format("L(x) {:.4f} L(G(z)) {:.4f} | k {:.4f} | M {:.4f}", s.lossReal, s.lossFake,
+                       s.k, s.convergence);
+}
+
 void ProgressMeter::update(const StepStats& stats) {
     if (!(stats.imagesPerSecond > 0) || !std::isfinite(stats.imagesPerSecond)) {
         return;

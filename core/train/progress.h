@@ -6,6 +6,11 @@
 namespace cattery {
 
 struct StepStats;
+enum class Objective;
+
+// A step's losses as the progress line shows them: BEGAN's "L(x) 0.1234 L(G(z)) 0.1200 | k
+// 0.0312 | M 0.1300"; the hinge objective's "rebuild 0.1234 | D 1.5000 G 0.2500".
+std::string describeLosses(const StepStats& stats, Objective objective);
 
 // "1:05", "2:03:04", or "--:--" for an unknown time.
 std::string formatDuration(double seconds);

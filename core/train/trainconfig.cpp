@@ -71,6 +71,9 @@ void validate(const TrainConfig& c) {
     check(c.reconstructionWeight >= 0 && c.reconstructionWeight <= 100,
           fmt::format("the reconstruction weight {} is out of range [0, 100]",
                       c.reconstructionWeight));
+    check(c.varietyWeight >= 0 && c.varietyWeight <= kMaxVarietyWeight,
+          fmt::format("the variety weight {} is out of range [0, {}]", c.varietyWeight,
+                      kMaxVarietyWeight));
     check(c.averageDecay >= 0 && c.averageDecay < 1,
           fmt::format("the generator average's decay {} is out of range [0, 1)", c.averageDecay));
 }
@@ -194,6 +197,7 @@ nlohmann::json toJson(const TrainConfig& c) {
             {"collapse_guard", c.collapseGuard},
             {"objective", objectiveName(c.objective)},
             {"reconstruction_weight", c.reconstructionWeight},
+            {"variety_weight", c.varietyWeight},
             {"precision", precisionName(c.precision)},
             {"average_decay", c.averageDecay}};
 }
@@ -242,6 +246,7 @@ TrainConfig trainConfigFromJson(const nlohmann::json& j) {
     c.collapseGuard = j.value("collapse_guard", false);
     c.objective = objectiveFromName(j.value("objective", "began"));  // older files: BEGAN
     c.reconstructionWeight = j.value("reconstruction_weight", 1.0);
+    c.varietyWeight = j.value("variety_weight", 0.0);  // older files: no variety term
     validate(c);
     return c;
 }

@@ -23,7 +23,8 @@ Objective objectiveFromName(const std::string& name);  // throws ConfigError
 // TrainConfig::scoreEvery's value for "choose from the image size" (autoScoreEvery).
 inline constexpr std::int64_t kAutoScoreEvery = -1;
 
-// Every knob of a BEGAN training run, with the original demo's defaults.
+// Every knob of a training run. The networks' update is BEGAN's (the original demo's) or a hinge
+// objective on the same networks; most defaults are the demo's.
 struct TrainConfig {
     int batchSize = 16;          // images per step
     double learningRate = 1e-4;  // Adam step size of the generator
@@ -62,9 +63,18 @@ struct TrainConfig {
     // When a score shows collapse, go back to the best state with a lower learning rate and more
     // augmentation (the trainer's collapse guard).
     bool collapseGuard = true;
-    Objective objective = Objective::Began;
+    // New runs judge real or fake with a hinge loss on a head of the discriminator's code and
+    // push the generator's pictures apart with the variety term. Under BEGAN, with or without
+    // DiffAugment, a lower learning rate or a wider generator, 2,000 procedural cats at 32x32
+    // collapsed onto one grey cat by step 1,000; the hinge objective alone collapsed too, and the
+    // variety term alone under BEGAN spread dark blobs; together they drew varied cats in every
+    // pose (tests/bench/RESULTS.md). Files written before either existed read as BEGAN without it.
+    Objective objective = Objective::Hinge;
     // Hinge: the weight of the discriminator's reconstruction task beside its verdicts.
     double reconstructionWeight = 1.0;
+    // The weight of the generator's variety term, which pushes apart its pictures whenever a batch
+    // of them is less varied than the real batch (varietyShortfall in trainer.h). 0: off.
+    double varietyWeight = 1.0;
     Precision precision = Precision::Float32;  // bf16: autocast convolutions (precision.h)
     // With a decay d > 0 the model is a running average of the generator's weights: each step
     // keeps d of the average and moves 1 - d of the way to the new weights. 0 (the default): the
@@ -83,6 +93,7 @@ inline constexpr double kMaxLambdaK = 1.0;  // and at least 0
 inline constexpr double kMaxRotateDegrees = 45;
 inline constexpr double kMaxScaleJitter = 0.5;
 inline constexpr double kMaxShift = 0.25;
+inline constexpr double kMaxVarietyWeight = 100;  // and at least 0
 
 // Images kept out of training when a run needs unseen ones (scores, adaptive augmentation): a
 // tenth, at most kMaxHeldOut, and none when that would leave fewer than kMinTrainingImages to

@@ -274,6 +274,37 @@ torch::Tensor Trainer::poisoned(const torch::Tensor& loss) {
     return loss * std::nan("");
 }
 
+// Variety is measured as the diversity score measures it, by RMS distance, here between the
+// pictures of a batch's first half and those of its second half. A generator that starts to ignore
+// its latent makes every pair alike, and this term's gradient pulls the pictures of each pair
+// apart until they differ as much as real ones do, and no further.
+torch::Tensor varietyShortfall(const torch::Tensor& fake, const torch::Tensor& real) {
+    if (fake.size(0) < 2 || real.size(0) < 2) {
+        throw ConfigError("variety needs batches of at least 2 pictures");
+    }
+    const auto spread = [](const torch::Tensor& t) {
+        const int64_t half = t.size(0) / 2;
+        const torch::Tensor d = t.narrow(0, 0, half) - t.narrow(0, half, half);
+        return (d.pow(2).flatten(1).mean(1) + 1e-8).sqrt().mean();
+    };
+    const torch::Tensor realSpread = spread(real.detach()).clamp_min(1e-6);
+    return torch::relu(1.0 - spread(fake) / realSpread);
+}
+
+Trainer::Halves Trainer::halves(
+    const torch::Tensor& x, const torch::Tensor& z,
+    const std::function<void(const torch::Tensor& real, const torch::Tensor& generated)>& judge) {
+    std::optional<Bf16Autocast> autocast;
+    if (m_config.precision == Precision::BFloat16) {
+        autocast.emplace(m_device);
+    }
+    Halves h;
+    h.fake = m_generator->forward(z).to(torch::kFloat32);
+    h.fakeLeaf = h.fake.detach().requires_grad_(true);
+    judge(forDiscriminator(x), forDiscriminator(h.fakeLeaf));
+    return h;
+}
+
 Trainer::Losses Trainer::beganUpdate(const torch::Tensor& x, const torch::Tensor& z) {
     // BEGAN's simultaneous update: one forward pass through D for each half serves both losses,
     // and one backward pass through each half gives every gradient. D's gradient is
@@ -281,24 +312,15 @@ Trainer::Losses Trainer::beganUpdate(const torch::Tensor& x, const torch::Tensor
     // leaf of its own so that the pass through D's fake half also yields dL(G(z))/dG(z). (Asking
     // autograd for D's and G's gradients separately would go back through D's fake half twice:
     // 20-30 % more time per step.) The losses are taken in float32 whatever the precision.
-    torch::Tensor fake;
-    torch::Tensor fakeLeaf;
+    // D rebuilds what it is shown: with DiffAugment, the augmented images (the fake half's
+    // gradient passes back through the augmentation to G's output).
     torch::Tensor lossReal;
     torch::Tensor lossFake;
-    {
-        std::optional<Bf16Autocast> autocast;
-        if (m_config.precision == Precision::BFloat16) {
-            autocast.emplace(m_device);
-        }
-        fake = m_generator->forward(z).to(torch::kFloat32);
-        fakeLeaf = fake.detach().requires_grad_(true);
-        // D rebuilds what it is shown: with DiffAugment, the augmented images (the fake half's
-        // gradient passes back through the augmentation to G's output).
-        const torch::Tensor xa = forDiscriminator(x);
-        const torch::Tensor fa = forDiscriminator(fakeLeaf);
-        lossReal = (m_discriminator->forward(xa).to(torch::kFloat32) - xa).abs().mean();
-        lossFake = (m_discriminator->forward(fa).to(torch::kFloat32) - fa).abs().mean();
-    }
+    const Halves h = halves(x, z, [&](const torch::Tensor& real, const torch::Tensor& generated) {
+        lossReal = (m_discriminator->forward(real).to(torch::kFloat32) - real).abs().mean();
+        lossFake =
+            (m_discriminator->forward(generated).to(torch::kFloat32) - generated).abs().mean();
+    });
     lossReal = poisoned(lossReal);
     Losses l;
     l.real = lossReal.item<double>();
@@ -314,10 +336,11 @@ Trainer::Losses Trainer::beganUpdate(const torch::Tensor& x, const torch::Tensor
     const auto paramsD = m_discriminator->parameters();
     const auto paramsG = m_generator->parameters();
     std::vector<torch::Tensor> fakeInputs = paramsD;
-    fakeInputs.push_back(fakeLeaf);
+    fakeInputs.push_back(h.fakeLeaf);
     const auto gradsFake = torch::autograd::grad({lossFake}, fakeInputs);
     const auto gradsReal = torch::autograd::grad({lossReal}, paramsD);
-    const auto gradsG = torch::autograd::grad({fake}, paramsG, {gradsFake.back()});
+    const auto gradsG =
+        torch::autograd::grad({h.fake}, paramsG, {withVariety(gradsFake.back(), h.fakeLeaf, x)});
     for (size_t i = 0; i < paramsD.size(); ++i) {
         paramsD[i].mutable_grad() = gradsReal[i].sub(gradsFake[i], m_k);
     }
@@ -334,25 +357,15 @@ Trainer::Losses Trainer::hingeUpdate(const torch::Tensor& x, const torch::Tensor
     // +1, generated below -1) and -D(G(z)) for G, with the autoencoder's reconstruction of the real
     // images kept as D's self-supervised task (FastGAN). As in BEGAN's update, G's output enters D
     // as a leaf, so one forward pass through the fake half gives D's and G's gradients.
-    torch::Tensor fake;
-    torch::Tensor fakeLeaf;
     torch::Tensor rebuild;
     torch::Tensor realScore;
     torch::Tensor fakeScore;
-    {
-        std::optional<Bf16Autocast> autocast;
-        if (m_config.precision == Precision::BFloat16) {
-            autocast.emplace(m_device);
-        }
-        fake = m_generator->forward(z).to(torch::kFloat32);
-        fakeLeaf = fake.detach().requires_grad_(true);
-        const torch::Tensor xa = forDiscriminator(x);
-        const torch::Tensor fa = forDiscriminator(fakeLeaf);
-        const torch::Tensor realCode = m_discriminator->encode(xa);
-        rebuild = (m_discriminator->decode(realCode).to(torch::kFloat32) - xa).abs().mean();
+    const Halves h = halves(x, z, [&](const torch::Tensor& real, const torch::Tensor& generated) {
+        const torch::Tensor realCode = m_discriminator->encode(real);
+        rebuild = (m_discriminator->decode(realCode).to(torch::kFloat32) - real).abs().mean();
         realScore = m_discriminator->judge(realCode).to(torch::kFloat32);
-        fakeScore = m_discriminator->judge(m_discriminator->encode(fa)).to(torch::kFloat32);
-    }
+        fakeScore = m_discriminator->judge(m_discriminator->encode(generated)).to(torch::kFloat32);
+    });
     rebuild = poisoned(rebuild);
     const torch::Tensor lossRealD =
         torch::relu(1.0 - realScore).mean() + m_config.reconstructionWeight * rebuild;
@@ -376,10 +389,11 @@ Trainer::Losses Trainer::hingeUpdate(const torch::Tensor& x, const torch::Tensor
     // The decoder takes no part in the fake half: its gradients there are left undefined.
     const auto gradsFake =
         torch::autograd::grad({lossFakeD}, paramsD, {}, /*retain_graph=*/true, false, true);
-    const auto gradLeaf = torch::autograd::grad({lossG}, {fakeLeaf});
+    const auto gradLeaf = torch::autograd::grad({lossG}, {h.fakeLeaf});
     const auto gradsReal =
         torch::autograd::grad({lossRealD}, paramsD, {}, c10::nullopt, false, true);
-    const auto gradsG = torch::autograd::grad({fake}, paramsG, {gradLeaf[0]});
+    const auto gradsG =
+        torch::autograd::grad({h.fake}, paramsG, {withVariety(gradLeaf[0], h.fakeLeaf, x)});
     for (size_t i = 0; i < paramsD.size(); ++i) {
         torch::Tensor g = gradsReal[i].defined() ? gradsReal[i] : torch::zeros_like(paramsD[i]);
         if (gradsFake[i].defined()) {
@@ -393,6 +407,18 @@ Trainer::Losses Trainer::hingeUpdate(const torch::Tensor& x, const torch::Tensor
     m_optD->step();
     m_optG->step();
     return l;
+}
+
+torch::Tensor Trainer::withVariety(const torch::Tensor& gradFake, const torch::Tensor& fakeLeaf,
+                                   const torch::Tensor& real) {
+    if (m_config.varietyWeight <= 0 || fakeLeaf.size(0) < 2) {
+        return gradFake;
+    }
+    const torch::Tensor shortfall = varietyShortfall(fakeLeaf, real);
+    if (shortfall.item<double>() <= 0) {
+        return gradFake;
+    }
+    return gradFake.add(torch::autograd::grad({shortfall}, {fakeLeaf})[0], m_config.varietyWeight);
 }
 
 TrainScore Trainer::measure() {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -42,6 +43,11 @@ inline constexpr std::int64_t kGuardFrom = 1000;
 inline constexpr double kGuardSwdRatio = 2.0;
 inline constexpr double kGuardAugmentRaise = 0.2;
 inline constexpr int kMaxGuardRollbacks = 3;
+
+// How much less varied the generated batch `fake` is than the real batch `real`, as a fraction of
+// the real batch's variety: 0 when it is as varied or more, 1 when its pictures are all the same.
+// Differentiable in `fake`; batches of at least 2 (the generator's variety term).
+torch::Tensor varietyShortfall(const torch::Tensor& fake, const torch::Tensor& real);
 
 // The BEGAN trainer (Berthelot et al. 2017), or the same networks with a hinge objective on a
 // head of the discriminator's code (TrainConfig::objective), one step at a time. It owns both
@@ -148,9 +154,23 @@ private:
         double convergence = 0;  // what the learning rate's stall rule follows
         bool finite = true;
     };
+    // The opening both objectives share, under the run's precision: G's pictures of the latents
+    // `z` (fake, in float32) and the same as a leaf for D's side (fakeLeaf); `judge` gets what D
+    // is shown of the real batch `x` and of fakeLeaf, with the precision still in force.
+    struct Halves {
+        torch::Tensor fake;
+        torch::Tensor fakeLeaf;
+    };
+    Halves halves(const torch::Tensor& x, const torch::Tensor& z,
+                  const std::function<void(const torch::Tensor& real,
+                                           const torch::Tensor& generated)>& judge);
     // One update of both networks under each objective (TrainConfig::objective).
     Losses beganUpdate(const torch::Tensor& x, const torch::Tensor& z);
     Losses hingeUpdate(const torch::Tensor& x, const torch::Tensor& z);
+    // G's gradient at its output, `gradFake`, plus the variety term's (TrainConfig::varietyWeight)
+    // for the generated batch `fakeLeaf` beside the real batch.
+    torch::Tensor withVariety(const torch::Tensor& gradFake, const torch::Tensor& fakeLeaf,
+                              const torch::Tensor& real);
     // The loss, made NaN when injectNaN() asked for it.
     torch::Tensor poisoned(const torch::Tensor& loss);
     TrainScore measure();

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The small-folder quality benchmark: for each folder, the recipe of earlier releases (no
-# DiffAugment, the last step kept, no collapse guard) against today's defaults, side by side in one
+# The small-folder quality benchmark: for each folder, the recipe of earlier releases (BEGAN, no
+# variety term, no DiffAugment, the last step kept, no collapse guard) against today's defaults, side by side in one
 # run: same seed, same steps, one CPU thread each, both started together.
 #
 #   tests/bench/quality.sh [cats300|cats2000|twemoji|all] [--steps N] [--out DIR] [--build DIR]
@@ -80,7 +80,8 @@ row() {
 bench() {
     local folder="$1"; shift
     echo "$folder: $steps steps, both recipes at once ($(date -u +%H:%M) UTC)"
-    train "$folder-earlier" "$@" --diffaug none --keep last --no-collapse-guard &
+    train "$folder-earlier" "$@" --objective began --variety 0 --diffaug none --keep last \
+        --no-collapse-guard &
     train "$folder-today" "$@" &
     wait
     for recipe in earlier today; do
