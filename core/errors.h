@@ -2,8 +2,18 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace cattery {
+
+// A message part echoed from a file (a parser's complaint that quotes what it read), cut to at
+// most `most` bytes so that a hostile file cannot fill the screen or the log.
+inline std::string briefly(std::string_view text, std::size_t most = 200) {
+    if (text.size() <= most) {
+        return std::string(text);
+    }
+    return std::string(text.substr(0, most)) + "...";
+}
 
 // Base of every error core throws; the message is written for the user.
 class Error : public std::runtime_error {

@@ -543,6 +543,22 @@ void TestCli::usageErrorsExitWithTwo_data() {
         QStringLiteral("train"), QStringLiteral("--data"),    QStringLiteral("IMAGES"),
         QStringLiteral("--out"), QStringLiteral("x.cattery"), QStringLiteral("--augment-p"),
         QStringLiteral("1.5")};
+    // Numbers that would be wrapped, clamped or read as 0 are refused.
+    const QString sample = QStringLiteral("sample");
+    const QString out = QStringLiteral("-o");
+    const QString png = QStringLiteral("x.png");
+    QTest::newRow("seed too large")
+        << QStringList{sample, QStringLiteral("MODEL"),  out,
+                       png,    QStringLiteral("--seed"), QStringLiteral("1180591620717411303424")};
+    QTest::newRow("negative seed")
+        << QStringList{sample, QStringLiteral("MODEL"), out, png, QStringLiteral("--seed=-1")};
+    QTest::newRow("truncation nan")
+        << QStringList{sample, QStringLiteral("MODEL"),        out,
+                       png,    QStringLiteral("--truncation"), QStringLiteral("nan")};
+    QTest::newRow("infinite learning rate") << QStringList{
+        QStringLiteral("train"), QStringLiteral("--data"),    QStringLiteral("IMAGES"),
+        QStringLiteral("--out"), QStringLiteral("x.cattery"), QStringLiteral("--min-lr"),
+        QStringLiteral("inf")};
 }
 
 void TestCli::usageErrorsExitWithTwo() {

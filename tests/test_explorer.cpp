@@ -6,13 +6,16 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QDoubleSpinBox>
+#include <QLabel>
 #include <QMimeData>
 #include <QSlider>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QUndoStack>
 
+#include "core/io/container.h"
 #include "core/io/modelfile.h"
+#include "core/io/sheet.h"
 #include "core/runtime/device.h"
 #include "core/runtime/renderer.h"
 #include "testutil.h"
@@ -97,6 +100,7 @@ private Q_SLOTS:
     void corruptModelKeepsThePreviousOne();
     void switchingModelsMidRenderShowsOnlyTheNewModel();
     void arithmeticFollowsItsSlots();
+    void namesFromFilesArePlainText();
 
 private:
     QString path(const char* name) const { return m_dir.filePath(QString::fromLatin1(name)); }
@@ -376,6 +380,34 @@ void TestExplorer::switchingModelsMidRenderShowsOnlyTheNewModel() {
     }
     QVERIFY(maxDifference(shown, directRender(m_modelB, morph->grid()->latents())) <= 1);
     QCOMPARE(morph->grid()->latents().first().size(), 8);
+}
+
+void TestExplorer::namesFromFilesArePlainText() {
+    // A model named with markup is shown as written: no bold, no image loaded from /dev/zero.
+    const QString name = QStringLiteral("<img src=\"/dev/zero\"><b>x</b>");
+    Container c = readContainer(m_modelA.toStdString());
+    c.meta["provenance"]["name"] = name.toStdString();
+    const QString file = path("markup.cattery");
+    writeContainer(file.toStdString(), c);
+    m_window->openModel(file);
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->model().path, file, kWait);
+    auto* label = m_window->findChild<QLabel*>(QStringLiteral("modelName"));
+    QVERIFY(label != nullptr);
+    QCOMPARE(label->text(), name);
+    QCOMPARE(label->textFormat(), Qt::PlainText);
+    QVERIFY(label->toolTip().contains(QStringLiteral("&lt;img src=")));  // the name, escaped
+    QVERIFY(!label->toolTip().contains(QStringLiteral("<img")));
+    // A sheet whose fields are of the wrong type opens with what it can use, and one whose
+    // latents are not numbers is a clear error, not an exception out of the handler.
+    const QString sheet = path("typed.png");
+    writePng(
+        sheet.toStdString(), RgbImage{4, 4, std::vector<std::uint8_t>(48, 200)},
+        {{"format", "cattery-sheet"}, {"view", 5}, {"latents", {std::vector<float>(16, 0.25F)}}});
+    QVERIFY(m_window->openSheet(sheet));
+    writePng(sheet.toStdString(), RgbImage{4, 4, std::vector<std::uint8_t>(48, 200)},
+             {{"format", "cattery-sheet"},
+              {"latents", nlohmann::json::array({nlohmann::json::array({"a", "b"})})}});
+    QVERIFY(!m_window->openSheet(sheet));
 }
 
 void TestExplorer::arithmeticFollowsItsSlots() {

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
 
 #include "core/data/dataset.h"
@@ -60,6 +61,7 @@ private Q_SLOTS:
     void recursiveAndFit();
     void datasetFileRoundTrips();
     void augmentationKeepsRangeAndWhiteBackground();
+    void hostileFoldersAreClearErrors();
 
 private:
     fs::path dir(const char* name) const { return fs::path(m_tmp.path().toStdString()) / name; }
@@ -259,6 +261,47 @@ void TestImageFolder::augmentationKeepsRangeAndWhiteBackground() {
     Rng r1(9), r2(9);
     QVERIFY(torch::equal(augmentedBatch(d.images, 8, AugmentConfig{}, r1),
                          augmentedBatch(d.images, 8, AugmentConfig{}, r2)));
+}
+
+void TestImageFolder::hostileFoldersAreClearErrors() {
+    // 20,000 empty files at 1024x1024: nothing is claimed for files that never decode (space
+    // for all of them would be 63 GB).
+    const fs::path empties = dir("empties");
+    fs::create_directories(empties);
+    for (int i = 0; i < 20000; ++i) {
+        spit(empties / fmt::format("{:05}.png", i), "");
+    }
+    FolderOptions big;
+    big.size = 1024;
+    const Dataset none = readImageFolder(empties.string(), big);
+    QCOMPARE(none.count(), 0);
+    QCOMPARE(none.report.skipped.size(), size_t(20000));
+    // More images than a data set can hold at the size asked: a clear error before the memory is
+    // taken. (A data set file resized past the limit likewise.)
+    Dataset many = test::blobDataset(1, 16);
+    many.images = many.images.expand({1500, 3, 16, 16});
+    try {
+        resizedDataset(many, 1024);
+        QFAIL("a data set larger than a data set file can hold was made");
+    } catch (const DataError& e) {
+        QVERIFY2(QString::fromStdString(e.what()).contains(QStringLiteral("smaller size")),
+                 e.what());
+    }
+    // A file and a folder whose names are not UTF-8 (an old archive's) are read and saved.
+    const fs::path odd = dir("caf\xe9");
+    fs::create_directories(odd);
+    cv::imwrite((odd / "\xff\xfe.png").string(), cv::Mat(20, 20, CV_8UC3, cv::Scalar(0, 0, 255)));
+    spit(odd / "\xfe.png", "broken");
+    FolderOptions small;
+    small.size = 16;
+    const Dataset read = readImageFolder(odd.string(), small);
+    QCOMPARE(read.count(), 1);
+    QCOMPARE(read.report.skipped.size(), size_t(1));
+    const std::string file = (dir("") / "odd.data").string();
+    saveDataset(file, read);
+    const Dataset back = loadDataset(file);
+    QVERIFY(torch::equal(back.images, read.images));
+    QVERIFY(QString::fromStdString(back.source).contains(QChar(0xfffd)));
 }
 
 QTEST_APPLESS_MAIN(TestImageFolder)

@@ -1,8 +1,10 @@
 #include <torch/torch.h>
 #include <QtTest/QtTest>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "core/errors.h"
 #include "core/io/container.h"
@@ -37,6 +39,22 @@ QString loadError(const std::string& path) {
     return QStringLiteral("no error");
 }
 
+// A container file around the header text `header` (no records), checksummed as a real one is.
+std::string withHeader(const std::string& header) {
+    std::string out("CATTERY\x1a", 8);
+    const auto put = [&out](auto value) {
+        char b[sizeof value];
+        std::memcpy(b, &value, sizeof value);
+        out.append(b, sizeof value);
+    };
+    put(std::uint32_t{kFormatVersion});
+    put(std::uint64_t{header.size()});
+    out += header;
+    put(std::uint64_t{0});
+    put(crc32(out.data(), out.size()));
+    return out;
+}
+
 }  // namespace
 
 class TestModelFile : public QObject {
@@ -53,6 +71,7 @@ private Q_SLOTS:
     void futureVersionIsNamed();
     void wellFormedButWrongContentIsCaught();
     void saveIsAtomic();
+    void hostileHeadersAreClearErrors();
 
 private:
     std::string path(const char* name) const {
@@ -241,6 +260,41 @@ void TestModelFile::saveIsAtomic() {
     }
     QVERIFY(files >= 1);
     QVERIFY_THROWS_EXCEPTION(FileError, writeFileAtomically("/dev/full/x.cattery", "x"));
+}
+
+void TestModelFile::hostileHeadersAreClearErrors() {
+    // A header nested a million levels deep would overflow the stack: refused before parsing, by
+    // the whole reader and by the header-only one that `cattery-cli info` uses.
+    const std::string deep = path("deep.cattery");
+    spit(deep, withHeader(std::string(1000000, '[') + std::string(1000000, ']')));
+    for (const auto& read : std::vector<std::function<void()>>{
+             [&] { readContainer(deep); }, [&] { readContainerHeader(deep); }}) {
+        try {
+            read();
+            QFAIL("a deeply nested header was accepted");
+        } catch (const ModelFileError& e) {
+            const QString message = QString::fromStdString(e.what());
+            QVERIFY2(message.contains(QStringLiteral("nested")) &&
+                         message.contains(QString::fromStdString(deep)),
+                     qPrintable(message));
+        }
+    }
+    const std::string quoted = "{\"a\": [1, {\"b\": \"[[[[\"}], \"c\": \"\\\"{\"}";
+    QCOMPARE(jsonNestingDepth(quoted), std::size_t{3});
+    // A megabyte-long field in a malformed header is not echoed whole.
+    const std::string longField = path("long.cattery");
+    spit(longField, withHeader("{\"kind\": \"" + std::string(1 << 20, 'a') + "\" oops}"));
+    const QString message = loadError(longField);
+    QVERIFY2(message.contains(QStringLiteral("malformed")), qPrintable(message.left(300)));
+    QVERIFY2(message.size() < 1000, qPrintable(message.left(300)));
+    // Names that are not UTF-8 (a file name from an old archive) are written with U+FFFD in their
+    // place instead of failing the write.
+    Container c = readContainer(test::saveTinyModel(path("n.cattery")));
+    c.meta["provenance"]["name"] = std::string("caf\xe9 \xff");
+    writeContainer(path("n.cattery"), c);
+    QCOMPARE(readContainer(path("n.cattery")).meta["provenance"]["name"].get<std::string>(),
+             std::string("caf\xef\xbf\xbd \xef\xbf\xbd"));
+    QVERIFY(loadModel(path("n.cattery")).generator);
 }
 
 QTEST_APPLESS_MAIN(TestModelFile)

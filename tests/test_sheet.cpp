@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "core/errors.h"
+#include "core/io/container.h"
 #include "core/io/sheet.h"
 #include "core/io/video.h"
 
@@ -35,6 +36,7 @@ private Q_SLOTS:
     void pixelsLandInTheirCells();
     void latentsRoundTripThroughThePng();
     void badSheetsAreClearErrors();
+    void hostileSheetsAreClearErrors();
     void trainingAnimationIsAVideo();
     void aCancelledAnimationLeavesNothing();
     void labelAndCaptionBands();
@@ -129,6 +131,72 @@ void TestSheet::badSheetsAreClearErrors() {
     SheetOptions big;
     big.scale = 9;
     QVERIFY_THROWS_EXCEPTION(ConfigError, composeSheet({solid(4, 4, 0, 0, 0)}, big));
+}
+
+void TestSheet::hostileSheetsAreClearErrors() {
+    const std::string path = m_dir.filePath(QStringLiteral("hostile.png")).toStdString();
+    const RgbImage image = solid(4, 4, 9, 9, 9);
+    const nlohmann::json three = nlohmann::json::array({0.5, -1.0, 2.0});
+    // Wrongly typed fields that only say how to show the sheet are ignored, not thrown.
+    writePng(path, image,
+             {{"format", "cattery-sheet"}, {"view", 5}, {"columns", "x"}, {"latents", {three}}});
+    const SheetContents typed = readSheet(path);
+    QCOMPARE(typed.latents.size(0), 1);
+    QCOMPARE(typed.view, std::string());
+    QCOMPARE(typed.columns, 0);
+    // Latents that are not numbers, too many of them, or of a length no model has: FileError.
+    const auto expectError = [&](const nlohmann::json& latents, const char* expected) {
+        writePng(path, image, {{"format", "cattery-sheet"}, {"latents", latents}});
+        try {
+            readSheet(path);
+            QFAIL(qPrintable(QStringLiteral("accepted: %1").arg(QLatin1String(expected))));
+        } catch (const FileError& e) {
+            const QString message = QString::fromStdString(e.what());
+            QVERIFY2(message.contains(QLatin1String(expected)) &&
+                         message.contains(QString::fromStdString(path)),
+                     qPrintable(message));
+        }
+    };
+    expectError(nlohmann::json::array({nlohmann::json::array({0.5, nullptr, 2.0})}), "malformed");
+    expectError(nlohmann::json::array({nlohmann::json::array({0.5, "x", 2.0})}), "malformed");
+    expectError(nlohmann::json::array({three, nlohmann::json::array({1.0})}), "differing");
+    expectError(nlohmann::json::array({nlohmann::json::array({1.0, 2.0})}), "numbers");
+    expectError(nlohmann::json(kMaxSheetLatents + 1, three), "at most");
+    expectError(nlohmann::json::object(), "empty");
+    // A number too large for a float, written by hand into the text chunk: not finite, refused.
+    // So is metadata nested a million levels deep (it would overflow the stack), and the message
+    // says so.
+    const auto withText = [&](const std::string& text) {
+        writePng(path, image, {{"format", "cattery-sheet"}});
+        std::string bytes = readWholeFile(path, 1 << 20);
+        const std::size_t at = bytes.find("tEXtcattery");
+        QVERIFY(at != std::string::npos);
+        const std::size_t start = at - 4;
+        const auto byte = [&](std::size_t i) { return std::uint32_t(std::uint8_t(bytes[i])); };
+        const std::uint32_t length =
+            byte(start) << 24 | byte(start + 1) << 16 | byte(start + 2) << 8 | byte(start + 3);
+        const std::string body = std::string("tEXtcattery", 11) + '\0' + text;
+        std::string chunk;
+        const auto be32 = [&chunk](std::uint32_t v) {
+            for (const int shift : {24, 16, 8, 0}) {
+                chunk += static_cast<char>(v >> shift);
+            }
+        };
+        be32(static_cast<std::uint32_t>(body.size() - 4));
+        chunk += body;
+        be32(crc32(body.data(), body.size()));
+        bytes.replace(start, 12 + length, chunk);
+        std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+    };
+    withText("{\"format\": \"cattery-sheet\", \"latents\": [[1e999, 0, 0]]}");
+    QVERIFY_THROWS_EXCEPTION(FileError, readSheet(path));
+    withText(std::string(1000000, '[') + std::string(1000000, ']'));
+    try {
+        readSheet(path);
+        QFAIL("deeply nested metadata was accepted");
+    } catch (const FileError& e) {
+        QVERIFY2(QString::fromStdString(e.what()).contains(QStringLiteral("nested")), e.what());
+    }
 }
 
 void TestSheet::trainingAnimationIsAVideo() {

@@ -266,6 +266,47 @@ void TestTrainer::persistentNaNGivesUp() {
     }
     t.injectNaN();
     QVERIFY_THROWS_EXCEPTION(TrainingError, t.step());
+    QCOMPARE(t.stepCount(), 0);  // back at its last good state (the start)
+
+    // NaN that comes back after one good step each time ends the run too: rollbacks count since
+    // the last good state, not in a row.
+    Trainer again(smallArch(), c, test::blobDataset(16, 32), torch::kCPU);
+    for (int i = 0; i < 3; ++i) {
+        again.injectNaN();
+        QVERIFY(again.step().rolledBack);
+        QVERIFY(!again.step().rolledBack);
+    }
+    again.injectNaN();
+    try {
+        again.step();
+        QFAIL("a run that kept failing went on");
+    } catch (const TrainingError& e) {
+        QVERIFY2(QString::fromStdString(e.what()).contains(QStringLiteral("4 times since step 0")),
+                 e.what());
+    }
+    QCOMPARE(again.stepCount(), 0);
+
+    // The loop saves that last good state before it passes the error on.
+    Trainer looped(smallArch(), c, test::blobDataset(16, 32), torch::kCPU);
+    LoopCallbacks callbacks;
+    callbacks.onStep = [&](const StepStats& s) {
+        if (s.step >= 60) {
+            looped.injectNaN();
+        }
+    };
+    LoopOptions options;
+    options.modelPath = path("nan.cattery");
+    options.checkpointPath = checkpointPathFor(options.modelPath);
+    std::atomic<bool> stop{false};
+    try {
+        runTraining(looped, options, callbacks, stop);
+        QFAIL("a run that kept failing finished");
+    } catch (const TrainingError& e) {
+        QVERIFY2(QString::fromStdString(e.what()).contains(QStringLiteral("saved from there")),
+                 e.what());
+    }
+    QCOMPARE(loadModel(options.checkpointPath).step, 50);  // the checkpoint taken at step 50
+    QVERIFY(loadModel(options.modelPath).generator);
 }
 
 void TestTrainer::cancelLeavesALoadableCheckpoint() {

@@ -125,11 +125,11 @@ void writeSheetPng(const QString& path, const QImage& sheet, const QString& view
 }
 
 SheetLatents readSheetLatents(const QString& path) {
-    const auto meta = readPngMetadata(path.toStdString());
+    const SheetContents sheet = readSheet(path.toStdString());
     SheetLatents out;
-    out.latents = rows(sheetLatents(meta, path.toStdString()));
-    out.view = QString::fromStdString(meta.value("view", ""));
-    out.columns = meta.value("columns", 0);
+    out.latents = rows(sheet.latents);
+    out.view = QString::fromStdString(sheet.view);
+    out.columns = sheet.columns;
     return out;
 }
 

@@ -26,6 +26,7 @@
 #include "ui/generateview.h"
 #include "ui/modelpicker.h"
 #include "ui/morphview.h"
+#include "ui/plaintext.h"
 #include "ui/renderworker.h"
 #include "ui/sheetimage.h"
 #include "ui/threeeditor.h"
@@ -79,8 +80,12 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
     }
 
     m_modelLabel = new QLabel(tr("No model"), this);
+    m_modelLabel->setObjectName(QStringLiteral("modelName"));
     m_deviceLabel = new QLabel(this);
     m_timeLabel = new QLabel(this);
+    for (QLabel* label : {m_modelLabel, m_deviceLabel, m_timeLabel}) {
+        label->setTextFormat(Qt::PlainText);  // the model's name comes from its file
+    }
     statusBar()->addPermanentWidget(m_modelLabel);
     statusBar()->addPermanentWidget(m_deviceLabel);
     statusBar()->addPermanentWidget(m_timeLabel);
@@ -230,7 +235,7 @@ void MainWindow::onModelReady(const ModelSummary& model) {
     m_generate->setModel(model);
     m_arith->setModel(model);
     m_modelLabel->setText(model.name);
-    m_modelLabel->setToolTip(model.description);
+    m_modelLabel->setToolTip(plainTip(model.description));
     m_deviceLabel->setText(model.device);
     setWindowTitle(tr("%1 - Cattery").arg(model.name));
     statusBar()->showMessage(tr("Opened %1").arg(model.path), 4000);
@@ -251,9 +256,7 @@ void MainWindow::onModelFailed(const QString& path, const QString& message) {
 
 void MainWindow::showError(const QString& title, const QString& text) {
     // Window-modal and non-blocking: the event loop (and any render) goes on.
-    auto* box = new QMessageBox(QMessageBox::Warning, title, text, QMessageBox::Ok, this);
-    box->setAttribute(Qt::WA_DeleteOnClose);
-    box->open();
+    plainWarning(this, title, text)->open();
 }
 
 std::array<ExplorerView*, 3> MainWindow::views() const {

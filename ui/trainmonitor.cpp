@@ -28,6 +28,7 @@
 #include "core/io/video.h"
 #include "ui/cellgrid.h"
 #include "ui/latentmath.h"
+#include "ui/plaintext.h"
 #include "ui/sheetimage.h"
 
 namespace cattery::ui {
@@ -105,6 +106,7 @@ TrainMonitor::TrainMonitor(QWidget* parent) : QWidget(parent) {
     right->addLayout(charts, 1);
     m_bestLabel = new QLabel(this);
     m_bestLabel->setObjectName(QStringLiteral("bestScore"));
+    m_bestLabel->setTextFormat(Qt::PlainText);
     m_bestLabel->setToolTip(
         tr("The generator the model file keeps: the one whose samples came closest to images "
            "training never saw, among those as varied as the data"));
@@ -118,6 +120,7 @@ TrainMonitor::TrainMonitor(QWidget* parent) : QWidget(parent) {
     sampleRow->addWidget(m_samples);
     auto* side = new QVBoxLayout;
     m_timelineLabel = new QLabel(tr("Samples appear as training goes."), this);
+    m_timelineLabel->setTextFormat(Qt::PlainText);
     m_timeline = new QSlider(Qt::Horizontal, this);
     m_timeline->setEnabled(false);
     m_timeline->setToolTip(tr("Scrub back through earlier samples"));
@@ -227,7 +230,7 @@ void TrainMonitor::showSnapshot(int index) {
 void TrainMonitor::addCheckpoint(const QString& path, qint64 step, double convergence) {
     auto* item = new QListWidgetItem(tr("step %1 - M %2").arg(step).arg(convergence, 0, 'f', 4));
     item->setData(Qt::UserRole, path);
-    item->setToolTip(path);
+    item->setToolTip(plainTip(path));
     m_checkpoints->addItem(item);
 }
 
@@ -307,7 +310,7 @@ bool TrainMonitor::exportAnimation(const QString& path) {
     delete thread;
     dialog.reset();
     if (!error.isEmpty()) {
-        QMessageBox::warning(this, tr("Could not export the animation"), error);
+        plainWarning(this, tr("Could not export the animation"), error)->exec();
     }
     return written;
 }

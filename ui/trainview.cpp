@@ -21,6 +21,7 @@
 #include "core/train/progress.h"
 #include "core/train/resume.h"
 #include "ui/cellgrid.h"
+#include "ui/plaintext.h"
 #include "ui/trainmonitor.h"
 #include "ui/trainsettingsform.h"
 
@@ -65,6 +66,7 @@ TrainView::TrainView(QWidget* parent)
     auto* resumeRow = new QHBoxLayout;
     m_resumeNote = new QLabel(this);
     m_resumeNote->setWordWrap(true);
+    m_resumeNote->setTextFormat(Qt::PlainText);  // names the checkpoint's file
     m_newRun = new QPushButton(tr("&New Run"), this);
     m_newRun->setToolTip(tr("Forget the checkpoint: Start trains a new model"));
     resumeRow->addWidget(m_resumeNote, 1);
@@ -78,6 +80,7 @@ TrainView::TrainView(QWidget* parent)
     m_progress->setTextVisible(true);
     left->addWidget(m_progress);
     m_device = new QLabel(this);
+    m_device->setTextFormat(Qt::PlainText);
     left->addWidget(m_device);
     left->addStretch(1);
 
@@ -278,9 +281,8 @@ bool TrainView::prepareResume(const QString& checkpoint) {
         point = readResumePoint(checkpoint.toStdString());
     } catch (const Error& e) {
         // Window-modal and not waited for: the event loop (and any training) goes on.
-        auto* box = new QMessageBox(QMessageBox::Warning, tr("Cannot resume"),
-                                    QString::fromStdString(e.what()), QMessageBox::Ok, this);
-        box->setAttribute(Qt::WA_DeleteOnClose);
+        QMessageBox* box =
+            plainWarning(this, tr("Cannot resume"), QString::fromStdString(e.what()));
         box->setObjectName(QStringLiteral("resumeError"));
         box->open();
         return false;
@@ -389,7 +391,7 @@ void TrainView::onFailed(const QString& message) {
         m_training = false;
         m_progress->setFormat(tr("Failed"));
         m_monitor->addWarning(tr("Training stopped: %1").arg(message));
-        QMessageBox::warning(this, tr("Training failed"), message);
+        plainWarning(this, tr("Training failed"), message)->exec();
     } else {
         m_report->setText(tr("Could not read the images: %1").arg(message));
     }

@@ -48,7 +48,8 @@ Subcommand addCats(CLI::App& app) {
     command->add_option("--count,-n", o->count, "How many cats")->check(CLI::Range(1, 1000000));
     command->add_option("--size", o->size, "Width and height in pixels")
         ->check(CLI::Range(8, 1024));
-    command->add_option("--seed,-s", o->seed, "Random seed: the same seed draws the same cats");
+    command->add_option("--seed,-s", o->seed, "Random seed: the same seed draws the same cats")
+        ->check(seedValidator());
     command->add_option("--out,-o", o->out, "Output folder")->required();
     command->add_option("--sheet", o->sheet, "Also write a contact sheet of them to this PNG");
     return {command, [o] { runCats(*o); }};

@@ -1,8 +1,11 @@
 #include "app/cli/common.h"
 
+#include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -26,6 +29,44 @@ std::string programDir() {
 }
 
 }  // namespace
+
+void checkNumbers(CLI::App& app) {
+    static const CLI::Validator finite(
+        [](std::string& value) -> std::string {
+            const char* begin = value.c_str();
+            char* end = nullptr;
+            const long double x = std::strtold(begin, &end);
+            if (end != begin && *end == '\0' && !std::isfinite(x)) {
+                return fmt::format("{} is not a finite number", value);
+            }
+            return {};
+        },
+        "");
+    for (CLI::Option* option : app.get_options()) {
+        if (option->get_expected_min() > 0) {  // takes a value (not a flag)
+            option->check(finite);
+        }
+    }
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        checkNumbers(*sub);
+    }
+}
+
+const CLI::Validator& seedValidator() {
+    static const CLI::Validator seed(
+        [](std::string& value) -> std::string {
+            std::uint64_t parsed = 0;
+            const auto [end, error] =
+                std::from_chars(value.data(), value.data() + value.size(), parsed);
+            if (value.empty() || error != std::errc() || end != value.data() + value.size()) {
+                return fmt::format("the seed {} is not a whole number from 0 to {}", value,
+                                   std::numeric_limits<std::uint64_t>::max());
+            }
+            return {};
+        },
+        "");
+    return seed;
+}
 
 void addThreadsOption(CLI::App& command, int& threads) {
     command

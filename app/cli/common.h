@@ -26,6 +26,13 @@ public:
     using Error::Error;
 };
 
+// Checks every value given on the command line that reads as a number: it must be finite
+// ("nan" or "inf" is refused). Added to every option of every subcommand.
+void checkNumbers(CLI::App& app);
+// A seed: a whole number from 0 to 2^64 - 1, written in decimal digits alone (so "-1" or 2^70 is
+// an error rather than a wrapped or clamped seed).
+const CLI::Validator& seedValidator();
+
 // A subcommand as added to the program: its parser, and what runs it once parsed.
 struct Subcommand {
     CLI::App* command = nullptr;

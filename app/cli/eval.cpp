@@ -75,7 +75,7 @@ void runEval(const EvalOptions& o) {
                         levels, diversity, diversity < kCollapsedDiversity ? "  COLLAPSED" : "");
     }
     if (o.json) {
-        std::cout << out.dump(2) << "\n";
+        std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         return;
     }
     std::cout << fmt::format(
@@ -97,10 +97,13 @@ Subcommand addEval(CLI::App& app) {
     addDataOptions(*command, o->data, "Folder of images, or a data set file from 'prepare'");
     command->add_option("--count,-n", o->count, "Samples to score (at most half the images)")
         ->check(CLI::Range(2, 100000));
-    command->add_option("--seed,-s", o->seed, "Seed of the samples, patches and data split");
+    command->add_option("--seed,-s", o->seed, "Seed of the samples, patches and data split")
+        ->check(seedValidator());
     command->add_flag("--json", o->json, "Print the figures as JSON");
-    command->add_option("--cat-seed", o->catSeed,
-                        "Seed of the procedural cats (with --cats; use another than training's)");
+    command
+        ->add_option("--cat-seed", o->catSeed,
+                     "Seed of the procedural cats (with --cats; use another than training's)")
+        ->check(seedValidator());
     return {command, [o] { runEval(*o); }};
 }
 

@@ -2,6 +2,7 @@
 // this one only parses and turns errors into exit codes.
 #include <filesystem>
 #include <iostream>
+#include <new>
 #include <vector>
 
 #include <c10/util/Exception.h>
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
     const std::vector<cli::Subcommand> subcommands = {
         cli::addInfo(app), cli::addSample(app),  cli::addGrid(app), cli::addArith(app),
         cli::addCats(app), cli::addPrepare(app), cli::addEval(app), cli::addTrain(app)};
+    cli::checkNumbers(app);
 
     try {
         app.parse(argc, argv);
@@ -62,6 +64,10 @@ int main(int argc, char** argv) {
         return kExitBadInput;
     } catch (const c10::Error& e) {
         std::cerr << "\ncattery-cli: the model failed: " << e.what_without_backtrace() << "\n";
+        return kExitBadInput;
+    } catch (const std::bad_alloc&) {
+        std::cerr << "\ncattery-cli: out of memory: the job needs more memory than this machine "
+                     "can give it\n";
         return kExitBadInput;
     }
     return kExitOk;

@@ -36,7 +36,8 @@ Subcommand addPrepare(CLI::App& app) {
     auto o = std::make_shared<PrepareOptions>();
     auto* command = app.add_subcommand("prepare", "Read a folder of images into one data set file");
     addDataOptions(*command, o->data, "Folder of images");
-    command->add_option("--seed", o->catSeed, "Seed of the procedural cats (with --cats)");
+    command->add_option("--seed", o->catSeed, "Seed of the procedural cats (with --cats)")
+        ->check(seedValidator());
     command->add_option("--out,-o", o->out, "Output data set file")->required();
     command->add_option("--size", o->size, "Image size in pixels")->check(CLI::Range(8, 1024));
     return {command, [o] { runPrepare(*o); }};

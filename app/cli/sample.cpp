@@ -35,7 +35,8 @@ Subcommand addSample(CLI::App& app) {
     auto* command = app.add_subcommand("sample", "Write a sheet of random samples");
     addModelOptions(*command, o->model);
     command->add_option("--count,-n", o->count, "How many samples")->check(CLI::Range(1, 1024));
-    command->add_option("--seed,-s", o->seed, "Random seed: the same seed gives the same sheet");
+    command->add_option("--seed,-s", o->seed, "Random seed: the same seed gives the same sheet")
+        ->check(seedValidator());
     command
         ->add_option(
             "--truncation,-t", o->truncation,

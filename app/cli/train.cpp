@@ -311,7 +311,9 @@ void addConfigOptions(CLI::App& command, TrainOptions& o) {
         ->capture_default_str();
     command.add_option("--checkpoint-every", c.checkpointEvery, "Checkpoint every N steps")
         ->capture_default_str();
-    command.add_option("--seed", c.seed, "Random seed")->capture_default_str();
+    command.add_option("--seed", c.seed, "Random seed")
+        ->check(seedValidator())
+        ->capture_default_str();
     command
         .add_option("--average", c.averageDecay,
                     "The model is a running average of the generator's weights with this "

@@ -1,5 +1,6 @@
 #include "core/data/dataset.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -56,8 +57,8 @@ Dataset loadDataset(const std::string& path) {
                 {s.at("path").get<std::string>(), s.at("reason").get<std::string>()});
         }
     } catch (const nlohmann::json::exception& e) {
-        throw ModelFileError(path,
-                             fmt::format("the data set description is malformed ({})", e.what()));
+        throw ModelFileError(
+            path, fmt::format("the data set description is malformed ({})", briefly(e.what())));
     }
     return d;
 }
@@ -66,17 +67,34 @@ Dataset resizedDataset(const Dataset& d, int size) {
     if (d.imageSize() == size) {
         return d;
     }
+    const auto bytes = static_cast<std::uint64_t>(d.count()) * static_cast<std::uint64_t>(size) *
+                       static_cast<std::uint64_t>(size) * 3;
+    if (bytes > kMaxDatasetBytes) {
+        throw DataError(
+            d.source, fmt::format("{} images at {}x{} would take {:.1f} GiB, more than "
+                                  "a data set holds ({:.1f} GiB): choose a smaller size",
+                                  d.count(), size, size, static_cast<double>(bytes) / (1ULL << 30),
+                                  static_cast<double>(kMaxDatasetBytes) / (1ULL << 30)));
+    }
     namespace F = torch::nn::functional;
     Dataset out = d;
-    const torch::Tensor x = d.images.to(torch::kFloat32);
     const std::vector<int64_t> target{size, size};
-    torch::Tensor y = size < d.imageSize()
-                          ? F::adaptive_avg_pool2d(x, F::AdaptiveAvgPool2dFuncOptions(target))
-                          : F::interpolate(x, F::InterpolateFuncOptions()
-                                                  .size(target)
-                                                  .mode(torch::kBilinear)
-                                                  .align_corners(false));
-    out.images = y.round().clamp(0, 255).to(torch::kUInt8).contiguous();
+    // A slice at a time, so that the float copy stays small whatever the data set's size.
+    constexpr int64_t kSlice = 256;
+    std::vector<torch::Tensor> parts;
+    for (int64_t i = 0; i < d.count(); i += kSlice) {
+        const torch::Tensor x =
+            d.images.narrow(0, i, std::min(kSlice, d.count() - i)).to(torch::kFloat32);
+        const torch::Tensor y =
+            size < d.imageSize()
+                ? F::adaptive_avg_pool2d(x, F::AdaptiveAvgPool2dFuncOptions(target))
+                : F::interpolate(x, F::InterpolateFuncOptions()
+                                        .size(target)
+                                        .mode(torch::kBilinear)
+                                        .align_corners(false));
+        parts.push_back(y.round().clamp(0, 255).to(torch::kUInt8));
+    }
+    out.images = torch::cat(parts, 0).contiguous();
     out.hash = imagesHash(out.images);
     return out;
 }

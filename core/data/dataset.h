@@ -35,6 +35,10 @@ struct Dataset {
     int imageSize() const { return images.defined() ? static_cast<int>(images.size(3)) : 0; }
 };
 
+// The most image bytes a data set holds (N x S x S x 3): its file must stay under the 4 GiB that
+// readContainer reads, with room for the header.
+inline constexpr std::uint64_t kMaxDatasetBytes = (4ULL << 30) - (64ULL << 20);
+
 std::string imagesHash(const torch::Tensor& images);
 // Throws DataError if the data set has no usable image, summing up the report's reasons.
 void requireImages(const Dataset& dataset);

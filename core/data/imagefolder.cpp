@@ -364,11 +364,24 @@ Dataset readImageFolder(const std::string& folder, const FolderOptions& options,
     std::sort(d.report.skipped.begin(), d.report.skipped.end(),
               [](const SkippedFile& a, const SkippedFile& b) { return a.path < b.path; });
 
+    // The pixels grow as images decode (a folder of empty or broken files claims nothing), up to
+    // what a data set may hold.
     const std::size_t each = static_cast<std::size_t>(options.size) * options.size * 3;
-    std::vector<std::uint8_t> pixels(files.size() * each);
+    std::vector<std::uint8_t> pixels;
     std::size_t used = 0;
     for (std::size_t i = 0; i < files.size(); ++i) {
         const std::string path = files[i].string();
+        if ((used + 1) * each > kMaxDatasetBytes) {
+            throw DataError(folder,
+                            fmt::format("holds more images than a data set of {}x{} pictures can "
+                                        "take ({} of them, {:.1f} GiB): choose a smaller size or "
+                                        "fewer images",
+                                        options.size, options.size, used,
+                                        static_cast<double>(kMaxDatasetBytes) / (1ULL << 30)));
+        }
+        if (pixels.size() < (used + 1) * each) {
+            pixels.resize((used + 1) * each);
+        }
         try {
             const auto size = fs::file_size(files[i]);
             if (size > options.maxFileBytes) {

@@ -1,5 +1,6 @@
 #include "core/io/container.h"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -93,6 +94,46 @@ std::string guessOtherFormat(std::string_view bytes) {
 
 }  // namespace
 
+std::size_t jsonNestingDepth(std::string_view text) {
+    std::size_t depth = 0;
+    std::size_t deepest = 0;
+    bool inString = false;
+    bool escaped = false;
+    for (const char ch : text) {
+        if (inString) {
+            if (escaped) {
+                escaped = false;
+            } else if (ch == '\\') {
+                escaped = true;
+            } else if (ch == '"') {
+                inString = false;
+            }
+        } else if (ch == '"') {
+            inString = true;
+        } else if (ch == '[' || ch == '{') {
+            deepest = std::max(deepest, ++depth);
+            if (deepest > kMaxJsonDepth) {
+                break;
+            }
+        } else if ((ch == ']' || ch == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
+nlohmann::json parseFileJson(std::string_view text) {
+    if (jsonNestingDepth(text) > kMaxJsonDepth) {
+        throw nlohmann::json::out_of_range::create(
+            406, fmt::format("nested more than {} levels deep", kMaxJsonDepth), nullptr);
+    }
+    return nlohmann::json::parse(text);
+}
+
+std::string dumpFileJson(const nlohmann::json& json, bool ensureAscii) {
+    return json.dump(-1, ' ', ensureAscii, nlohmann::json::error_handler_t::replace);
+}
+
 const Record* Container::find(std::string_view name) const {
     for (const auto& r : records) {
         if (r.name == name) {
@@ -138,7 +179,7 @@ std::string encodeContainer(const Container& c) {
         offset += r.bytes.size();
     }
     const nlohmann::json header = {{"kind", c.kind}, {"meta", c.meta}, {"records", table}};
-    const std::string headerText = header.dump();
+    const std::string headerText = dumpFileJson(header);
 
     std::string out;
     out.reserve(kFixedHead + headerText.size() + 8 + offset + kTrailer);
@@ -206,7 +247,7 @@ Container decodeContainer(std::string_view bytes, const std::string& path) {
 
     Container c;
     try {
-        const auto header = nlohmann::json::parse(bytes.substr(kFixedHead, headerLength));
+        const auto header = parseFileJson(bytes.substr(kFixedHead, headerLength));
         c.kind = header.at("kind").get<std::string>();
         c.meta = header.at("meta");
         for (const auto& entry : header.at("records")) {
@@ -233,7 +274,7 @@ Container decodeContainer(std::string_view bytes, const std::string& path) {
             c.records.push_back(std::move(r));
         }
     } catch (const nlohmann::json::exception& e) {
-        throw fail(fmt::format("the file's header is malformed ({})", e.what()));
+        throw fail(fmt::format("the file's header is malformed ({})", briefly(e.what())));
     }
     return c;
 }
@@ -358,11 +399,12 @@ Container readContainerHeader(const std::string& path) {
     }
     Container c;
     try {
-        const auto header = nlohmann::json::parse(text);
+        const auto header = parseFileJson(text);
         c.kind = header.at("kind").get<std::string>();
         c.meta = header.at("meta");
     } catch (const nlohmann::json::exception& e) {
-        throw ModelFileError(path, fmt::format("the file's header is malformed ({})", e.what()));
+        throw ModelFileError(path,
+                             fmt::format("the file's header is malformed ({})", briefly(e.what())));
     }
     return c;
 }

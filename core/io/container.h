@@ -32,6 +32,19 @@ struct Container {
 
 inline constexpr std::uint32_t kFormatVersion = 1;
 
+// JSON read from a file may nest at most this deep: a document nested a million levels deep would
+// overflow the stack when it is copied or compared. Cattery's own nest a few levels.
+inline constexpr std::size_t kMaxJsonDepth = 64;
+// How deep `text` nests arrays and objects (brackets inside strings do not count); it stops
+// counting past kMaxJsonDepth + 1. Check it before parsing JSON from a file.
+std::size_t jsonNestingDepth(std::string_view text);
+// The JSON text `text`, parsed after checking its depth: throws nlohmann::json::exception as the
+// parser does (out_of_range for too deep a document).
+nlohmann::json parseFileJson(std::string_view text);
+// JSON as files hold it: bytes that are not UTF-8 (a file name from an old archive) become U+FFFD
+// instead of failing the write.
+std::string dumpFileJson(const nlohmann::json& json, bool ensureAscii = false);
+
 std::size_t elementSize(DType dtype);
 std::uint32_t crc32(const void* data, std::size_t size, std::uint32_t crc = 0);
 

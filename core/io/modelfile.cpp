@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/errors.h"
+#include "core/io/jsonfield.h"
 #include "core/io/tensorio.h"
 
 namespace cattery {
@@ -36,18 +37,18 @@ nlohmann::json toJson(const ArchConfig& a) {
 ArchConfig archFromJson(const nlohmann::json& j) {
     ArchConfig a;
     try {
-        a.imageSize = j.at("image_size").get<int>();
-        a.channels = j.at("channels").get<int>();
-        a.latentDim = j.at("latent_dim").get<int>();
-        a.nf = j.at("nf").get<int>();
-        a.ndf = j.at("ndf").get<int>();
-        a.bottleneck = j.at("bottleneck").get<int>();
-        a.repeats = j.at("repeats").get<int>();
-        a.separable = j.at("separable").get<bool>();
-        a.batchNorm = j.at("batch_norm").get<bool>();
-        a.zSkip = j.at("z_skip").get<bool>();
+        a.imageSize = jsonField<int>(j, "image_size");
+        a.channels = jsonField<int>(j, "channels");
+        a.latentDim = jsonField<int>(j, "latent_dim");
+        a.nf = jsonField<int>(j, "nf");
+        a.ndf = jsonField<int>(j, "ndf");
+        a.bottleneck = jsonField<int>(j, "bottleneck");
+        a.repeats = jsonField<int>(j, "repeats");
+        a.separable = jsonField<bool>(j, "separable");
+        a.batchNorm = jsonField<bool>(j, "batch_norm");
+        a.zSkip = jsonField<bool>(j, "z_skip");
     } catch (const nlohmann::json::exception& e) {
-        throw ConfigError(fmt::format("the architecture is incomplete ({})", e.what()));
+        throw ConfigError(fmt::format("the architecture is incomplete ({})", briefly(e.what())));
     }
     validate(a);
     return a;
@@ -76,16 +77,16 @@ nlohmann::json toJson(const Provenance& p) {
 
 Provenance provenanceFromJson(const nlohmann::json& j) {
     Provenance p;
-    p.name = j.value("name", "");
-    p.dataset = j.value("dataset", "");
-    p.datasetHash = j.value("dataset_hash", "");
-    p.imageCount = j.value("image_count", std::int64_t{0});
-    p.steps = j.value("steps", std::int64_t{0});
-    p.wallSeconds = j.value("wall_seconds", 0.0);
-    p.device = j.value("device", "");
-    p.seed = j.value("seed", std::uint64_t{0});
-    p.date = j.value("date", "");
-    p.programVersion = j.value("program_version", "");
+    p.name = jsonField<std::string>(j, "name", std::string(""));
+    p.dataset = jsonField<std::string>(j, "dataset", std::string(""));
+    p.datasetHash = jsonField<std::string>(j, "dataset_hash", std::string(""));
+    p.imageCount = jsonField<std::int64_t>(j, "image_count", std::int64_t{0});
+    p.steps = jsonField<std::int64_t>(j, "steps", std::int64_t{0});
+    p.wallSeconds = jsonField<double>(j, "wall_seconds", 0.0);
+    p.device = jsonField<std::string>(j, "device", std::string(""));
+    p.seed = jsonField<std::uint64_t>(j, "seed", std::uint64_t{0});
+    p.date = jsonField<std::string>(j, "date", std::string(""));
+    p.programVersion = jsonField<std::string>(j, "program_version", std::string(""));
     if (const auto kept = j.find("kept"); kept != j.end() && kept->is_object()) {
         p.kept = kept->value("which", "");
         p.keptStep = kept->value("step", std::int64_t{0});
@@ -132,8 +133,8 @@ Model modelFromContainer(const Container& c, const std::string& path, const torc
     try {
         m.arch = archFromJson(c.meta.at("arch"));
         const auto& latentMeta = c.meta.at("latent");
-        const int dim = latentMeta.at("dim").get<int>();
-        const auto seed = latentMeta.at("seed").get<std::uint64_t>();
+        const int dim = jsonField<int>(latentMeta, "dim");
+        const auto seed = jsonField<std::uint64_t>(latentMeta, "seed");
         const Record& projection = requireRecord(c, "latent.projection", DType::Float32, path);
         m.latent = LatentSpace(toTensor(projection), seed);
         if (m.latent.dim() != dim || dim != m.arch.latentDim) {
@@ -141,13 +142,13 @@ Model modelFromContainer(const Container& c, const std::string& path, const torc
         }
         m.provenance = provenanceFromJson(c.meta.value("provenance", nlohmann::json::object()));
         if (m.checkpoint) {
-            m.step = c.meta.at("training").at("step").get<std::int64_t>();
+            m.step = jsonField<std::int64_t>(c.meta.at("training"), "step");
         }
     } catch (const ConfigError& e) {
-        throw ModelFileError(path, e.what());
+        throw ModelFileError(path, briefly(e.what()));
     } catch (const nlohmann::json::exception& e) {
-        throw ModelFileError(path,
-                             fmt::format("the model description is incomplete ({})", e.what()));
+        throw ModelFileError(
+            path, fmt::format("the model description is incomplete ({})", briefly(e.what())));
     }
     m.generator = Generator(m.arch);
     loadModule(c, "generator", *m.generator, path);

@@ -1,11 +1,14 @@
 #include "core/io/sheet.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "core/errors.h"
 #include "core/io/container.h"
+#include "core/model/archconfig.h"
 
 namespace cattery {
 namespace {
@@ -58,7 +61,7 @@ void writePng(const std::string& path, const RgbImage& image, const nlohmann::js
     if (!metadata.is_null()) {
         // After the signature and the IHDR chunk (8 + 25 bytes) comes our text chunk.
         const std::size_t at = kPngSignature + 25;
-        bytes.insert(at, textChunk(metadata.dump(-1, ' ', true)));
+        bytes.insert(at, textChunk(dumpFileJson(metadata, true)));
     }
     writeFileAtomically(path, bytes);
 }
@@ -93,10 +96,10 @@ nlohmann::json readPngMetadata(const std::string& path) {
             const std::string_view key(kKeyword, sizeof kKeyword);
             if (body.substr(0, key.size()) == key) {
                 try {
-                    return nlohmann::json::parse(body.substr(key.size()));
+                    return parseFileJson(body.substr(key.size()));
                 } catch (const nlohmann::json::exception& e) {
-                    throw FileError(path,
-                                    fmt::format("the sheet's latents are corrupt ({})", e.what()));
+                    throw FileError(path, fmt::format("the sheet's latents are corrupt ({})",
+                                                      briefly(e.what())));
                 }
             }
         }
@@ -125,27 +128,60 @@ nlohmann::json sheetMetadata(const std::string& view, const std::string& model,
             {"columns", columns},        {"latents", rows}};
 }
 
+SheetContents readSheet(const std::string& path) {
+    const nlohmann::json meta = readPngMetadata(path);
+    SheetContents out;
+    out.latents = sheetLatents(meta, path);
+    if (const auto view = meta.find("view"); view != meta.end() && view->is_string()) {
+        out.view = view->get<std::string>();
+    }
+    if (const auto columns = meta.find("columns");
+        columns != meta.end() && columns->is_number_integer()) {
+        const auto c = columns->get<std::int64_t>();
+        out.columns =
+            c >= 1 && c <= static_cast<std::int64_t>(kMaxSheetLatents) ? static_cast<int>(c) : 0;
+    }
+    return out;
+}
+
 torch::Tensor sheetLatents(const nlohmann::json& metadata, const std::string& path) {
     try {
         if (metadata.is_null() || metadata.value("format", "") != "cattery-sheet") {
             throw FileError(path, "holds no Cattery latents (it was not exported by Cattery)");
         }
-        const auto rows = metadata.at("latents").get<std::vector<std::vector<float>>>();
-        if (rows.empty() || rows.front().empty()) {
+        const nlohmann::json& list = metadata.at("latents");
+        if (!list.is_array() || list.empty() || !list.front().is_array() || list.front().empty()) {
             throw FileError(path, "the sheet's latent list is empty");
         }
-        const std::size_t dim = rows.front().size();
+        if (list.size() > kMaxSheetLatents) {
+            throw FileError(path, fmt::format("the sheet holds {} latents (at most {})",
+                                              list.size(), kMaxSheetLatents));
+        }
+        const std::size_t dim = list.front().size();
+        if (dim < static_cast<std::size_t>(kLatentDimRange.lo) ||
+            dim > static_cast<std::size_t>(kLatentDimRange.hi)) {
+            throw FileError(path, fmt::format("the sheet's latents have {} numbers ({} to {})", dim,
+                                              kLatentDimRange.lo, kLatentDimRange.hi));
+        }
         std::vector<float> flat;
-        for (const auto& r : rows) {
-            if (r.size() != dim) {
+        flat.reserve(list.size() * dim);
+        for (const auto& r : list) {
+            if (!r.is_array() || r.size() != dim) {
                 throw FileError(path, "the sheet's latents have differing lengths");
             }
-            flat.insert(flat.end(), r.begin(), r.end());
+            for (const auto& v : r) {
+                const auto x = v.get<float>();  // a type error for anything but a number
+                if (!std::isfinite(x)) {
+                    throw FileError(path, "the sheet's latents hold a number that is not finite");
+                }
+                flat.push_back(x);
+            }
         }
         return torch::tensor(flat, torch::kFloat32)
-            .view({static_cast<int64_t>(rows.size()), static_cast<int64_t>(dim)});
+            .view({static_cast<int64_t>(list.size()), static_cast<int64_t>(dim)});
     } catch (const nlohmann::json::exception& e) {
-        throw FileError(path, fmt::format("the sheet's latents are malformed ({})", e.what()));
+        throw FileError(path,
+                        fmt::format("the sheet's latents are malformed ({})", briefly(e.what())));
     }
 }
 

@@ -28,7 +28,20 @@ void writeSheet(const std::string& path, const std::vector<RgbImage>& images,
 // exact latents of every cell (row-major).
 nlohmann::json sheetMetadata(const std::string& view, const std::string& model,
                              const torch::Tensor& latents, int columns);
-// The latents stored by sheetMetadata; throws FileError naming `path` if they are malformed.
+// The most latents a sheet may hold when read back (a 100 x 100 sheet).
+inline constexpr std::size_t kMaxSheetLatents = 10000;
+// The latents stored by sheetMetadata; throws FileError naming `path` if they are malformed: not a
+// list of lists of numbers of one length within the latent dimensions a model may have, more
+// than kMaxSheetLatents, or not finite.
 torch::Tensor sheetLatents(const nlohmann::json& metadata, const std::string& path);
+
+// What a sheet holds, checked: its latents, the view that made it ("" when unknown or not a
+// string) and its columns (0 when unknown or out of range).
+struct SheetContents {
+    torch::Tensor latents;
+    std::string view;
+    int columns = 0;
+};
+SheetContents readSheet(const std::string& path);
 
 }  // namespace cattery

@@ -4,6 +4,7 @@
 
 #include "core/data/dataset.h"
 #include "core/errors.h"
+#include "core/io/jsonfield.h"
 #include "core/io/modelfile.h"
 #include "core/train/trainer.h"
 
@@ -22,14 +23,15 @@ ResumePoint resumePoint(const Container& checkpoint, const std::string& path) {
         const auto& training = checkpoint.meta.at("training");
         point.arch = archFromJson(checkpoint.meta.at("arch"));
         point.config = trainConfigFromJson(training.at("config"));
-        point.step = training.at("step").get<std::int64_t>();
+        point.step = jsonField<std::int64_t>(training, "step");
         // The rate the run had reached (halvings included), not the one it started with.
-        point.config.learningRate = training.at("learning_rate").get<double>();
+        point.config.learningRate = jsonField<double>(training, "learning_rate");
         validate(point.config);
     } catch (const ConfigError& e) {
-        throw ModelFileError(path, e.what());
+        throw ModelFileError(path, briefly(e.what()));
     } catch (const nlohmann::json::exception& e) {
-        throw ModelFileError(path, fmt::format("the training state is incomplete ({})", e.what()));
+        throw ModelFileError(
+            path, fmt::format("the training state is incomplete ({})", briefly(e.what())));
     }
     // Only a hash written as one is compared; anything else counts as not recorded.
     if (const auto p = checkpoint.meta.find("provenance");
@@ -38,8 +40,9 @@ ResumePoint resumePoint(const Container& checkpoint, const std::string& path) {
             point.datasetHash = h->get<std::string>();
         }
     }
-    if (point.step < 0) {
-        throw ModelFileError(path, fmt::format("the step {} is negative", point.step));
+    if (point.step < 0 || point.step > kMaxSteps) {
+        throw ModelFileError(
+            path, fmt::format("the step {} is out of range (0 to {})", point.step, kMaxSteps));
     }
     return point;
 }

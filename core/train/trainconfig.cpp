@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "core/errors.h"
+#include "core/io/jsonfield.h"
 
 namespace cattery {
 
@@ -48,7 +49,8 @@ void validate(const TrainConfig& c) {
           fmt::format("gamma {} is out of range (0 to {}]", c.gamma, kMaxGamma));
     check(c.lambdaK >= 0 && c.lambdaK <= kMaxLambdaK,
           fmt::format("lambda_k {} is out of range [0, {}]", c.lambdaK, kMaxLambdaK));
-    check(c.steps >= 0, "the number of steps cannot be negative");
+    check(c.steps >= 0 && c.steps <= kMaxSteps,
+          fmt::format("the number of steps {} is out of range (0 to {})", c.steps, kMaxSteps));
     check(c.lrHalveEvery >= 0 && c.lrStallSteps >= 0, "learning-rate schedules cannot be negative");
     check(c.minLearningRate > 0, "the minimum learning rate must be positive");
     check(c.sampleEvery >= 0 && c.checkpointEvery >= 0,
@@ -204,49 +206,52 @@ nlohmann::json toJson(const TrainConfig& c) {
 
 TrainConfig trainConfigFromJson(const nlohmann::json& j) {
     TrainConfig c;
-    c.batchSize = j.at("batch_size").get<int>();
-    c.learningRate = j.at("learning_rate").get<double>();
-    c.discriminatorLrScale = j.value("discriminator_lr_scale", 1.0);  // older files: one rate
-    c.beta1 = j.at("beta1").get<double>();
-    c.beta2 = j.at("beta2").get<double>();
-    c.gamma = j.at("gamma").get<double>();
-    c.lambdaK = j.at("lambda_k").get<double>();
-    c.steps = j.at("steps").get<std::int64_t>();
-    c.lrHalveEvery = j.at("lr_halve_every").get<std::int64_t>();
-    c.lrStallSteps = j.at("lr_stall_steps").get<std::int64_t>();
-    c.minLearningRate = j.at("min_learning_rate").get<double>();
-    c.sampleEvery = j.at("sample_every").get<std::int64_t>();
-    c.sampleCount = j.at("sample_count").get<int>();
-    c.checkpointEvery = j.at("checkpoint_every").get<std::int64_t>();
-    c.seed = j.at("seed").get<std::uint64_t>();
-    c.maxRollbacks = j.at("max_rollbacks").get<int>();
+    c.batchSize = jsonField<int>(j, "batch_size");
+    c.learningRate = jsonField<double>(j, "learning_rate");
+    c.discriminatorLrScale =
+        jsonField<double>(j, "discriminator_lr_scale", 1.0);  // older files: one rate
+    c.beta1 = jsonField<double>(j, "beta1");
+    c.beta2 = jsonField<double>(j, "beta2");
+    c.gamma = jsonField<double>(j, "gamma");
+    c.lambdaK = jsonField<double>(j, "lambda_k");
+    c.steps = jsonField<std::int64_t>(j, "steps");
+    c.lrHalveEvery = jsonField<std::int64_t>(j, "lr_halve_every");
+    c.lrStallSteps = jsonField<std::int64_t>(j, "lr_stall_steps");
+    c.minLearningRate = jsonField<double>(j, "min_learning_rate");
+    c.sampleEvery = jsonField<std::int64_t>(j, "sample_every");
+    c.sampleCount = jsonField<int>(j, "sample_count");
+    c.checkpointEvery = jsonField<std::int64_t>(j, "checkpoint_every");
+    c.seed = jsonField<std::uint64_t>(j, "seed");
+    c.maxRollbacks = jsonField<int>(j, "max_rollbacks");
     const auto& a = j.at("augment");
-    c.augment.flip = a.at("flip").get<bool>();
-    c.augment.rotateDegrees = a.at("rotate_degrees").get<double>();
-    c.augment.scaleJitter = a.at("scale_jitter").get<double>();
-    c.augment.shift = a.at("shift").get<double>();
+    c.augment.flip = jsonField<bool>(a, "flip");
+    c.augment.rotateDegrees = jsonField<double>(a, "rotate_degrees");
+    c.augment.scaleJitter = jsonField<double>(a, "scale_jitter");
+    c.augment.shift = jsonField<double>(a, "shift");
     if (const auto d = j.find("diff_augment"); d != j.end()) {  // older files: none
-        c.diffAugment.color = d->at("color").get<bool>();
-        c.diffAugment.translation = d->at("translation").get<bool>();
-        c.diffAugment.cutout = d->at("cutout").get<bool>();
-        c.diffAugment.probability = d->at("probability").get<double>();
-        c.diffAugment.adaptive = d->at("adaptive").get<bool>();
-        c.diffAugment.target = d->at("target").get<double>();
+        c.diffAugment.color = jsonField<bool>(*d, "color");
+        c.diffAugment.translation = jsonField<bool>(*d, "translation");
+        c.diffAugment.cutout = jsonField<bool>(*d, "cutout");
+        c.diffAugment.probability = jsonField<double>(*d, "probability");
+        c.diffAugment.adaptive = jsonField<bool>(*d, "adaptive");
+        c.diffAugment.target = jsonField<double>(*d, "target");
     }
-    c.precision = precisionFromName(j.value("precision", "fp32"));  // older files: float32
-    c.averageDecay = j.value("average_decay", 0.0);                 // older files: no average
+    c.precision = precisionFromName(
+        jsonField<std::string>(j, "precision", std::string("fp32")));  // older files: float32
+    c.averageDecay = jsonField<double>(j, "average_decay", 0.0);       // older files: no average
     // Older files: neither scored nor guarded, the last generator kept, augmentation as stored.
-    c.autoAugment = j.value("auto_augment", false);
-    c.scoreEvery = j.value("score_every", std::int64_t{0});
-    const std::string keep = j.value("keep", "last");
+    c.autoAugment = jsonField<bool>(j, "auto_augment", false);
+    c.scoreEvery = jsonField<std::int64_t>(j, "score_every", std::int64_t{0});
+    const std::string keep = jsonField<std::string>(j, "keep", std::string("last"));
     if (keep != "best" && keep != "last") {
         throw ConfigError(fmt::format("the model to keep is \"{}\" (best or last)", keep));
     }
     c.keep = keep == "best" ? KeepModel::Best : KeepModel::Last;
-    c.collapseGuard = j.value("collapse_guard", false);
-    c.objective = objectiveFromName(j.value("objective", "began"));  // older files: BEGAN
-    c.reconstructionWeight = j.value("reconstruction_weight", 1.0);
-    c.varietyWeight = j.value("variety_weight", 0.0);  // older files: no variety term
+    c.collapseGuard = jsonField<bool>(j, "collapse_guard", false);
+    c.objective = objectiveFromName(
+        jsonField<std::string>(j, "objective", std::string("began")));  // older files: BEGAN
+    c.reconstructionWeight = jsonField<double>(j, "reconstruction_weight", 1.0);
+    c.varietyWeight = jsonField<double>(j, "variety_weight", 0.0);  // older files: no variety term
     validate(c);
     return c;
 }

@@ -50,7 +50,7 @@ struct TrainConfig {
     int sampleCount = 16;              // how many fixed sample latents
     std::int64_t checkpointEvery = 1000;  // save a checkpoint every N steps (0 = only at the end)
     std::uint64_t seed = 1;               // initial weights, batches, latents and augmentation
-    int maxRollbacks = 8;                 // NaN rollbacks in a row before giving up
+    int maxRollbacks = 8;                 // NaN rollbacks to one good state before giving up
     AugmentConfig augment;                // data augmentation
     DiscriminatorAugment diffAugment;     // what the discriminator sees, augmented (off: none)
     // Choose diffAugment from the folder's size when the run starts (folderAugment); the run
@@ -85,6 +85,7 @@ struct TrainConfig {
 
 // The limits validate() enforces, for forms and option checks to share.
 inline constexpr int kMaxBatchSize = 1024;
+inline constexpr std::int64_t kMaxSteps = 1000000000;    // a run's length, and any step it reaches
 inline constexpr double kMaxLearningRate = 1.0;          // and above 0
 inline constexpr double kMaxDiscriminatorLrScale = 100;  // and lr times it at most kMaxLearningRate
 inline constexpr int kMaxSampleCount = 256;

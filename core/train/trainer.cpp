@@ -219,7 +219,6 @@ StepStats Trainer::step(const torch::Tensor& realBatch, const torch::Tensor& lat
         m_k = std::clamp(m_k + m_config.lambdaK * (m_config.gamma * l.real - l.fake), 0.0, 1.0);
     }
     ++m_step;
-    m_rollbacksInARow = 0;
 
     StepStats stats;
     stats.step = m_step;
@@ -262,6 +261,7 @@ StepStats Trainer::step(const torch::Tensor& realBatch, const torch::Tensor& lat
 
     if (m_config.checkpointEvery > 0 && m_step % m_config.checkpointEvery == 0) {
         m_lastGood = checkpoint();
+        m_rollbacksSinceGood = 0;
     }
     return stats;
 }
@@ -524,6 +524,7 @@ void Trainer::collapseRollBack(StepStats& stats, const std::string& why) {
     stats.learningRate = m_lr;
     stats.augmentProbability = m_strength.p();
     m_lastGood = checkpoint();
+    m_rollbacksSinceGood = 0;
 }
 
 Generator Trainer::keptGenerator(KeepModel which) const {
@@ -562,20 +563,28 @@ double Trainer::heldOutError() {
 }
 
 void Trainer::rollBack() {
-    if (++m_rollbacksInARow > m_config.maxRollbacks || !m_lastGood) {
-        throw TrainingError(fmt::format(
-            "training diverged: NaN or infinite losses {} times in a row even after rolling back "
-            "and lowering the learning rate",
-            m_rollbacksInARow));
+    // Counted since the last good state was taken, not in a row: a run that fails at the same
+    // step after every rollback (one good step, then NaN again) must end too.
+    ++m_rollbacksSinceGood;
+    if (!m_lastGood) {
+        throw TrainingError(
+            "training diverged: NaN or infinite losses, and no good state to go "
+            "back to");
     }
     const double lowered = std::max(m_lr * 0.5, m_config.minLearningRate);
-    const int rollbacks = m_rollbacksInARow;
+    const int rollbacks = m_rollbacksSinceGood;
     const double wall = m_wallSeconds;
     const double scoring = m_scoreSeconds;
     restore(*m_lastGood, "in-memory checkpoint");
-    m_rollbacksInARow = rollbacks;
+    m_rollbacksSinceGood = rollbacks;
     m_wallSeconds = wall;
     m_scoreSeconds = scoring;
+    if (m_rollbacksSinceGood > m_config.maxRollbacks) {
+        throw TrainingError(fmt::format(
+            "training diverged: NaN or infinite losses {} times since step {} even after rolling "
+            "back and lowering the learning rate; the run is back at step {}, its last good state",
+            m_rollbacksSinceGood, m_step, m_step));
+    }
     setLearningRate(std::min(m_lr, lowered));
     // Step past the batch and latents that failed rather than repeating them.
     m_rng.next();

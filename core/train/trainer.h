@@ -114,7 +114,7 @@ public:
     // The networks being trained (their gradients after a step are the ones the step took).
     Generator trainingGenerator() const { return m_generator; }
     Discriminator discriminator() const { return m_discriminator; }
-    int rollbacks() const { return m_rollbacksInARow; }
+    int rollbacks() const { return m_rollbacksSinceGood; }
     // Every score so far, and the best one's (step 0 and an infinite SWD before any).
     const std::vector<TrainScore>& scores() const { return m_scores; }
     TrainScore bestScore() const { return m_best.score; }
@@ -216,7 +216,7 @@ private:
     torch::Tensor m_heldOut;     // images kept out of training (on the device; may be undefined)
     AugmentStrength m_strength{0.0, 1.0};  // p of the discriminator's augmentation
     std::string m_name;                    // display name stored in the files
-    int m_rollbacksInARow = 0;
+    int m_rollbacksSinceGood = 0;
     bool m_injectNaN = false;
     std::optional<Container> m_lastGood;               // in-memory checkpoint for NaN rollback
     std::unique_ptr<ScoreReference> m_scoreReference;  // null: the run is not scored

@@ -1,4 +1,6 @@
 // The trainer's files: the checkpoint that resumes the very same run, and the model it makes.
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -7,6 +9,7 @@
 
 #include "core/data/dataset.h"
 #include "core/errors.h"
+#include "core/io/jsonfield.h"
 #include "core/io/modelfile.h"
 #include "core/io/tensorio.h"
 #include "core/runtime/device.h"
@@ -153,19 +156,23 @@ void Trainer::restore(const Container& c, const std::string& path) {
         loadArchiveBytes(*m_optD,
                          requireRecord(c, "optimizer.discriminator", DType::UInt8, path).bytes,
                          m_device, path);
-        m_step = t.at("step").get<std::int64_t>();
-        m_k = t.at("k").get<double>();
-        m_emaM = t.at("ema_m").get<double>();
-        m_bestM = t.at("best_m").get<double>();
-        m_bestStep = t.at("best_step").get<std::int64_t>();
-        m_wallSeconds = t.at("wall_seconds").get<double>();
+        m_step = jsonField<std::int64_t>(t, "step");
+        if (m_step < 0 || m_step > kMaxSteps) {
+            throw ModelFileError(
+                path, fmt::format("the step {} is out of range (0 to {})", m_step, kMaxSteps));
+        }
+        m_k = jsonField<double>(t, "k");
+        m_emaM = jsonField<double>(t, "ema_m");
+        m_bestM = jsonField<double>(t, "best_m");
+        m_bestStep = jsonField<std::int64_t>(t, "best_step");
+        m_wallSeconds = jsonField<double>(t, "wall_seconds");
         // Older checkpoints: the configured p, no signal yet.
-        const double p = t.value("augment_p", m_config.diffAugment.probability);
-        const double signal = t.value("augment_signal", 0.0);
+        const double p = jsonField<double>(t, "augment_p", m_config.diffAugment.probability);
+        const double signal = jsonField<double>(t, "augment_signal", 0.0);
         if (!(p >= 0 && p <= 1) || !(signal >= 0)) {
             throw ModelFileError(path, "the augmentation state holds impossible values");
         }
-        const double floor = t.value("augment_floor", 0.0);
+        const double floor = jsonField<double>(t, "augment_floor", 0.0);
         if (!(floor >= 0 && floor <= p)) {
             throw ModelFileError(path, "the augmentation state holds impossible values");
         }
@@ -173,26 +180,39 @@ void Trainer::restore(const Container& c, const std::string& path) {
         restoreScores(t, c, path);
         m_name = provenanceFromJson(c.meta.value("provenance", nlohmann::json::object())).name;
         Rng::State state{};
-        const auto rng = t.at("rng").get<std::vector<std::string>>();
-        if (rng.size() != state.size()) {
+        const auto& rng = t.at("rng");
+        if (!rng.is_array() || rng.size() != state.size()) {
             throw ModelFileError(path, "the random state is malformed");
         }
         for (size_t i = 0; i < state.size(); ++i) {
-            state[i] = std::stoull(rng[i]);
+            // Whole decimal numbers that fit in 64 bits, nothing else (no sign, no spaces).
+            const std::string digits = jsonValue<std::string>(rng[i], "rng");
+            const auto [end, error] =
+                std::from_chars(digits.data(), digits.data() + digits.size(), state[i]);
+            if (digits.empty() || error != std::errc() || end != digits.data() + digits.size()) {
+                throw ModelFileError(path, "the random state is malformed");
+            }
+        }
+        if (std::all_of(state.begin(), state.end(), [](std::uint64_t v) { return v == 0; })) {
+            // xoshiro's one fixed point: every draw would be 0.
+            throw ModelFileError(path, "the random state is all zero");
         }
         m_rng.setState(state);
-        setLearningRate(t.at("learning_rate").get<double>());
-        if (!(m_k >= 0 && m_k <= 1) || !(m_lr > 0)) {
+        setLearningRate(jsonField<double>(t, "learning_rate"));
+        if (!(m_k >= 0 && m_k <= 1) || !(m_lr > 0 && m_lr <= kMaxLearningRate) ||
+            m_wallSeconds < 0 || m_bestStep < 0 || m_bestStep > m_step) {
             throw ModelFileError(path, "the training state holds impossible values");
         }
     } catch (const nlohmann::json::exception& e) {
-        throw ModelFileError(path, fmt::format("the training state is incomplete ({})", e.what()));
+        throw ModelFileError(
+            path, fmt::format("the training state is incomplete ({})", briefly(e.what())));
     } catch (const ConfigError& e) {
-        throw ModelFileError(path, e.what());
+        throw ModelFileError(path, briefly(e.what()));
     } catch (const std::logic_error& e) {
-        throw ModelFileError(path, fmt::format("the training state is malformed ({})", e.what()));
+        throw ModelFileError(
+            path, fmt::format("the training state is malformed ({})", briefly(e.what())));
     }
-    m_rollbacksInARow = 0;
+    m_rollbacksSinceGood = 0;
     m_generator->train();
     m_discriminator->train();
     if (m_average) {
@@ -204,7 +224,7 @@ void Trainer::saveCheckpoint(const std::string& path) const {
     // The rollback snapshot taken at this very step is the same checkpoint: write it, don't rebuild
     // it.
     const bool current =
-        m_lastGood && m_lastGood->meta.at("training").at("step").get<std::int64_t>() == m_step;
+        m_lastGood && jsonField<std::int64_t>(m_lastGood->meta.at("training"), "step") == m_step;
     writeContainer(path, current ? *m_lastGood : checkpoint());
 }
 
@@ -215,8 +235,9 @@ void Trainer::restoreScores(const nlohmann::json& t, const Container& c, const s
         if (!entry.is_array() || entry.size() != 3) {
             throw ModelFileError(path, "the training scores are malformed");
         }
-        const TrainScore s{entry.at(0).get<std::int64_t>(), entry.at(1).get<double>(),
-                           entry.at(2).get<double>()};
+        const TrainScore s{jsonValue<std::int64_t>(entry.at(0), "scores"),
+                           jsonValue<double>(entry.at(1), "scores"),
+                           jsonValue<double>(entry.at(2), "scores")};
         if (s.step < 1 || s.step > m_step || !finiteAtLeastZero(s.swd) ||
             !finiteAtLeastZero(s.diversity) ||
             (!m_scores.empty() && s.step <= m_scores.back().step)) {
@@ -224,8 +245,8 @@ void Trainer::restoreScores(const nlohmann::json& t, const Container& c, const s
         }
         m_scores.push_back(s);
     }
-    m_scoreSeconds = t.value("score_seconds", 0.0);
-    m_guardRollbacks = t.value("collapse_rollbacks", 0);
+    m_scoreSeconds = jsonField<double>(t, "score_seconds", 0.0);
+    m_guardRollbacks = jsonField<int>(t, "collapse_rollbacks", 0);
     if (!finiteAtLeastZero(m_scoreSeconds) || m_guardRollbacks < 0) {
         throw ModelFileError(path, "the training scores hold impossible values");
     }
@@ -234,10 +255,10 @@ void Trainer::restoreScores(const nlohmann::json& t, const Container& c, const s
         return;
     }
     Best b;
-    b.scored = best->at("scored").get<bool>();
-    b.score = {best->at("step").get<std::int64_t>(), best->at("swd").get<double>(),
-               best->at("diversity").get<double>()};
-    b.k = best->at("k").get<double>();
+    b.scored = jsonField<bool>(*best, "scored");
+    b.score = {jsonField<std::int64_t>(*best, "step"), jsonField<double>(*best, "swd"),
+               jsonField<double>(*best, "diversity")};
+    b.k = jsonField<double>(*best, "k");
     if (!b.scored) {
         b.score.swd = std::numeric_limits<double>::infinity();
     }

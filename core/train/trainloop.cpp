@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "core/errors.h"
 #include "core/runtime/threads.h"
 #include "core/train/collapsewatch.h"
 
@@ -57,7 +58,15 @@ LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCall
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
             continue;
         }
-        const StepStats stats = trainer.step();
+        StepStats stats;
+        try {
+            stats = trainer.step();
+        } catch (const TrainingError& e) {
+            // The trainer went back to its last good state before giving up: keep that.
+            saveAll(true);
+            throw TrainingError(fmt::format(
+                "{}; the checkpoint and the model file are saved from there", e.what()));
+        }
         if (callbacks.onStep) {
             callbacks.onStep(stats);
         }

@@ -90,8 +90,10 @@ std::string describeScore(const StepStats& s) {
 
 std::string describeScoring(const Trainer& t) {
     const double training = t.provenance().wallSeconds;
-    return fmt::format("scored {} times in {:.1f} s, {:.1f} % of the training time",
-                       t.scores().size(), t.scoringSeconds(),
+    const std::size_t n = t.scores().size();
+    return fmt::format("scored {} in {:.1f} s, {:.1f} % of the training time",
+                       n == 1 ? std::string("once") : fmt::format("{} times", n),
+                       t.scoringSeconds(),
                        training > 0 ? 100.0 * t.scoringSeconds() / training : 0.0);
 }
 
