@@ -606,6 +606,12 @@ void TestCli::badInputExitsWithOne_data() {
         << QStringList{QStringLiteral("sample"), QStringLiteral("DIR/tiny.cattery"),
                        QStringLiteral("-o"), QStringLiteral("DIR/no/such/dir/x.png")}
         << QStringLiteral("x.png");
+    // Before any image is read or step taken.
+    QTest::newRow("unwritable training output")
+        << QStringList{QStringLiteral("train"), QStringLiteral("--data"),
+                       QStringLiteral("DIR/images"), QStringLiteral("--out"),
+                       QStringLiteral("DIR/no/such/dir/x.cattery")}
+        << QStringLiteral("cannot write in its folder");
 }
 
 void TestCli::badInputExitsWithOne() {

@@ -6,6 +6,10 @@
 #include <fstream>
 #include <functional>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include "core/errors.h"
 #include "core/io/container.h"
 #include "core/io/modelfile.h"
@@ -260,6 +264,20 @@ void TestModelFile::saveIsAtomic() {
     }
     QVERIFY(files >= 1);
     QVERIFY_THROWS_EXCEPTION(FileError, writeFileAtomically("/dev/full/x.cattery", "x"));
+
+    // A temporary file left by a killed write (no one holds its lock) goes at the next write of
+    // the same file; one that a live writer holds, and other files, stay.
+    spit(path("a.cattery.tmp-KILLED"), "half a model");
+    spit(path("a.cattery.tmp-LIVE00"), "being written");
+    spit(path("b.cattery.tmp-OTHER0"), "another file's");
+    const int live = ::open(path("a.cattery.tmp-LIVE00").c_str(), O_RDONLY);
+    QVERIFY(live >= 0 && ::flock(live, LOCK_EX) == 0);
+    test::saveTinyModel(target);
+    ::close(live);
+    QVERIFY(!std::filesystem::exists(path("a.cattery.tmp-KILLED")));
+    QVERIFY(std::filesystem::exists(path("a.cattery.tmp-LIVE00")));
+    QVERIFY(std::filesystem::exists(path("b.cattery.tmp-OTHER0")));
+    QVERIFY(loadModel(target).generator);
 }
 
 void TestModelFile::hostileHeadersAreClearErrors() {

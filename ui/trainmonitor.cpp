@@ -155,8 +155,12 @@ TrainMonitor::TrainMonitor(QWidget* parent) : QWidget(parent) {
     connect(m_checkpoints, &QListWidget::itemDoubleClicked, this, openSelected);
 }
 
-void TrainMonitor::reset(const QString& folder) {
+void TrainMonitor::reset(const QString& folder, bool hinge) {
     m_animationFolder = folder;
+    m_lossReal->setName(hinge ? tr("rebuild error") : tr("L(x)"));
+    m_lossFake->setName(hinge ? tr("D's loss on generated") : tr("L(G(z))"));
+    m_convergence->setVisible(!hinge);  // the rebuild error again
+    m_k->setVisible(!hinge);
     for (QXYSeries* s :
          std::initializer_list<QXYSeries*>{m_lossReal, m_lossFake, m_convergence, m_k, m_lrSeries,
                                            m_augment, m_score, m_bestMark}) {

@@ -28,7 +28,9 @@ public:
     explicit TrainMonitor(QWidget* parent = nullptr);
 
     // Empties everything for a new run, whose files go to `folder`.
-    void reset(const QString& folder);
+    // A new run: charts and lists cleared, the loss chart labelled for its objective (the hinge
+    // objective has a rebuild error and D's loss on generated images, and no k_t or M).
+    void reset(const QString& folder, bool hinge = false);
     void addProgress(const TrainProgress& p);
     void addSamples(qint64 step, const QVector<QImage>& images);
     void addCheckpoint(const QString& path, qint64 step, double convergence);

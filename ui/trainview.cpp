@@ -329,13 +329,15 @@ void TrainView::start() {
         }
         return;
     }
-    m_monitor->reset(QFileInfo(outputEdit()->text()).absolutePath());
+    const TrainSettings request = settings();
+    m_monitor->reset(QFileInfo(outputEdit()->text()).absolutePath(),
+                     request.train.objective == Objective::Hinge);
     m_lastStep = 0;
     m_training = true;
     m_progress->setRange(0, stepsBox()->value());
     m_progress->setValue(0);
     m_progress->setFormat(tr("Starting..."));
-    m_worker->train(settings());
+    m_worker->train(request);
     updateButtons();
 }
 

@@ -127,6 +127,11 @@ void TrainWorker::runTrain() {
     request.resumeFrom = s.resumeFrom.toStdString();
     request.changes = s.resume;
     request.name = QFileInfo(s.modelPath).completeBaseName().toStdString();
+    // The window makes the model's folder when it is new (a failure shows as unwritable next).
+    std::error_code ec;
+    std::filesystem::create_directories(
+        std::filesystem::path(s.modelPath.toStdString()).parent_path(), ec);
+    request.outputs = {s.modelPath.toStdString(), checkpointPathFor(s.modelPath.toStdString())};
     StartedRun run = startRun(request, [&s](int size) { return loadImages(s.folder, size); });
     for (const std::string& w : run.warnings) {
         Q_EMIT warning(QString::fromStdString(w));

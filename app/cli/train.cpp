@@ -217,14 +217,6 @@ void runTrain(TrainOptions& o, const CLI::App& command) {
             changes.keep = c.keep;
         }
     }
-    configureThreads(o.threads);
-    StartedRun run = startRun(
-        request, [&o, &request](int size) { return loadData(o.data, size, request.config.seed); });
-    Trainer& trainer = *run.trainer;
-    std::cerr << run.description << "\n";
-    for (const std::string& w : run.warnings) {
-        std::cerr << "warning: " << w << "\n";
-    }
     LoopOptions options;
     options.modelPath = o.out;
     if (options.modelPath.empty()) {
@@ -236,6 +228,15 @@ void runTrain(TrainOptions& o, const CLI::App& command) {
     }
     options.checkpointPath =
         o.checkpoint.empty() ? checkpointPathFor(options.modelPath) : o.checkpoint;
+    request.outputs = {options.modelPath, options.checkpointPath};
+    configureThreads(o.threads);
+    StartedRun run = startRun(
+        request, [&o, &request](int size) { return loadData(o.data, size, request.config.seed); });
+    Trainer& trainer = *run.trainer;
+    std::cerr << run.description << "\n";
+    for (const std::string& w : run.warnings) {
+        std::cerr << "warning: " << w << "\n";
+    }
     options.threads = o.threads;
     ProgressLine progress(trainer);
     LoopCallbacks callbacks;

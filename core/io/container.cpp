@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,6 +91,30 @@ std::string guessOtherFormat(std::string_view bytes) {
     if (starts("\x80\x02") || starts("\x80\x04"))
         return "a Python pickle";
     return "";
+}
+
+// Temporary files beside `dir / name` left by a write that was killed (kill -9, a power cut). A
+// writer holds a lock on its temporary file until it is renamed into place, so a temporary file
+// whose lock can be taken has no writer left: it is removed.
+void removeLeftoverTemporaries(const std::filesystem::path& dir, const std::string& name) {
+    namespace fs = std::filesystem;
+    const std::string prefix = name + ".tmp-";
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
+        const std::string file = it->path().filename().string();
+        if (file.size() != prefix.size() + 6 || file.compare(0, prefix.size(), prefix) != 0) {
+            continue;
+        }
+        const int fd = ::open(it->path().c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+            continue;
+        }
+        if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            ::unlink(it->path().c_str());
+        }
+        ::close(fd);
+    }
 }
 
 }  // namespace
@@ -320,11 +345,13 @@ void writeFileAtomically(const std::string& path, std::string_view bytes) {
     }
     const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
     std::string tmpl = (dir / (target.filename().string() + ".tmp-XXXXXX")).string();
+    removeLeftoverTemporaries(dir, target.filename().string());
     const int fd = ::mkstemp(tmpl.data());
     if (fd < 0) {
         throw FileError(path,
                         std::string("cannot create a file in its folder: ") + std::strerror(errno));
     }
+    ::flock(fd, LOCK_EX);  // ours until renamed: removeLeftoverTemporaries leaves it alone
     auto failWith = [&](const char* what) {
         const int err = errno;
         ::close(fd);
@@ -362,6 +389,23 @@ void writeFileAtomically(const std::string& path, std::string_view bytes) {
         ::fsync(dirFd);
         ::close(dirFd);
     }
+}
+
+void checkWritable(const std::string& path) {
+    namespace fs = std::filesystem;
+    const fs::path target(path);
+    std::error_code ec;
+    if (fs::is_directory(target, ec)) {
+        throw FileError(path, "is a folder; cannot write a file there");
+    }
+    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    std::string tmpl = (dir / (target.filename().string() + ".tmp-XXXXXX")).string();
+    const int fd = ::mkstemp(tmpl.data());
+    if (fd < 0) {
+        throw FileError(path, std::string("cannot write in its folder: ") + std::strerror(errno));
+    }
+    ::close(fd);
+    ::unlink(tmpl.c_str());
 }
 
 void writeContainer(const std::string& path, const Container& container) {

@@ -60,6 +60,10 @@ std::string readWholeFile(const std::string& path, std::uint64_t maxBytes);
 // a failure (a full disk, a crash) never leaves a half-written file where a good one was.
 void writeFileAtomically(const std::string& path, std::string_view bytes);
 
+// Throws FileError naming `path` when no file can be written there (its folder is missing, not
+// writable, or it is a folder itself), by creating and removing a temporary file beside it.
+void checkWritable(const std::string& path);
+
 void writeContainer(const std::string& path, const Container& container);
 Container readContainer(const std::string& path, std::uint64_t maxBytes = 4ULL << 30);
 // The kind and metadata alone, for a quick look before the whole file is needed: reads only the

@@ -4,12 +4,16 @@
 
 #include "core/data/dataset.h"
 #include "core/errors.h"
+#include "core/io/container.h"
 #include "core/runtime/device.h"
 #include "core/runtime/precision.h"
 
 namespace cattery {
 
 StartedRun startRun(const RunRequest& request, const ImageLoader& loadImages) {
+    for (const std::string& path : request.outputs) {
+        checkWritable(path);
+    }
     StartedRun run;
     run.device = chooseDevice(request.device);
     if (!request.resumeFrom.empty()) {

@@ -25,6 +25,9 @@ struct RunRequest {
     std::string resumeFrom;          // a checkpoint to continue ("": a new run)
     ResumeChanges changes;           // what a resumed run changes
     std::string name;                // the model's display name ("": the file name)
+    // The files the run will write (model, checkpoint): each is checked to be writable before
+    // anything is loaded, so a wrong folder is an error at once and not after the first hour.
+    std::vector<std::string> outputs;
 };
 
 struct StartedRun {
