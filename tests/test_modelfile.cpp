@@ -8,11 +8,13 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/errors.h"
 #include "core/io/container.h"
 #include "core/io/modelfile.h"
+#include "core/io/tensorio.h"
 #include "core/runtime/renderer.h"
 #include "testutil.h"
 
@@ -59,6 +61,24 @@ std::string withHeader(const std::string& header) {
     return out;
 }
 
+// The most memory this process has held so far, in bytes.
+std::int64_t peakBytes() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return std::int64_t{usage.ru_maxrss} * 1024;
+}
+
+std::int64_t valuesOf(torch::nn::Module& m) {
+    std::int64_t n = 0;
+    for (const auto& p : m.parameters()) {
+        n += p.numel();
+    }
+    for (const auto& b : m.buffers()) {
+        n += b.numel();
+    }
+    return n;
+}
+
 }  // namespace
 
 class TestModelFile : public QObject {
@@ -76,6 +96,8 @@ private Q_SLOTS:
     void wellFormedButWrongContentIsCaught();
     void saveIsAtomic();
     void hostileHeadersAreClearErrors();
+    void valueCountsMatchBuiltNetworks();
+    void hostileSizesClaimLittleMemory();
 
 private:
     std::string path(const char* name) const {
@@ -225,7 +247,18 @@ void TestModelFile::wellFormedButWrongContentIsCaught() {
         {"no arch", [](Container& c) { c.meta.erase("arch"); }, "incomplete"},
         {"kind", [](Container& c) { c.kind = "dataset"; }, "not a model"},
         {"missing weights", [](Container& c) { c.records.pop_back(); }, "missing"},
-        {"wrong shape", [](Container& c) { c.meta["arch"]["nf"] = 5; }, "shape"},
+        {"other arch", [](Container& c) { c.meta["arch"]["nf"] = 5; }, "architecture needs"},
+        {"wrong shape",
+         [](Container& c) {
+             for (auto& r : c.records) {
+                 if (r.name.rfind("generator.", 0) == 0 && r.shape.size() == 2 &&
+                     r.shape[0] != r.shape[1]) {
+                     std::swap(r.shape[0], r.shape[1]);  // the same values, transposed
+                     break;
+                 }
+             }
+         },
+         "shape"},
         {"latent", [](Container& c) { c.meta["latent"]["dim"] = 17; }, "latent"},
         {"nan",
          [](Container& c) {
@@ -313,6 +346,65 @@ void TestModelFile::hostileHeadersAreClearErrors() {
     QCOMPARE(readContainer(path("n.cattery")).meta["provenance"]["name"].get<std::string>(),
              std::string("caf\xef\xbf\xbd \xef\xbf\xbd"));
     QVERIFY(loadModel(path("n.cattery")).generator);
+}
+
+void TestModelFile::valueCountsMatchBuiltNetworks() {
+    // The counts a file is checked against before anything is built are the built networks' own.
+    std::vector<ArchConfig> archs(5, test::tinyArch());
+    archs[1].separable = true;
+    archs[2].batchNorm = false;
+    archs[3].zSkip = false;
+    archs[4].imageSize = 48;
+    archs[4].repeats = 1;
+    archs[4].nf = 3;
+    archs[4].ndf = 5;
+    for (const ArchConfig& arch : archs) {
+        Generator g(arch);
+        Discriminator d(arch);
+        QCOMPARE(generatorValueCount(arch), valuesOf(*g));
+        QCOMPARE(discriminatorValueCount(arch, false), valuesOf(*d));
+        d->addHead();
+        QCOMPARE(discriminatorValueCount(arch, true), valuesOf(*d));
+    }
+}
+
+void TestModelFile::hostileSizesClaimLittleMemory() {
+    // A small file that declares the largest architecture: refused before a generator of about
+    // 2 GB is built for weights it does not hold.
+    Container c = readContainer(test::saveTinyModel(path("small.cattery")));
+    ArchConfig largest = test::tinyArch();
+    largest.imageSize = 128;
+    largest.latentDim = kLatentDimRange.hi;
+    largest.nf = kNfRange.hi;
+    largest.repeats = kRepeatsRange.hi;
+    c.meta["arch"] = toJson(largest);
+    c.meta["latent"]["dim"] = largest.latentDim;
+    c.records.front() =
+        toRecord("latent.projection", LatentSpace(largest.latentDim, 1).projection());
+    writeContainer(path("claims.cattery"), c);
+    const std::int64_t before = peakBytes();
+    const QString error = loadError(path("claims.cattery"));
+    QVERIFY2(error.contains(QStringLiteral("weights are missing")), qPrintable(error));
+    // A 1 GiB file (sparse: it takes no disk) whose sizes agree but whose checksum is wrong: read
+    // in pieces to find that, never held whole.
+    const std::string header = "{\"kind\":\"model\",\"meta\":{},\"records\":[]}";
+    std::string head("CATTERY\x1a", 8);
+    const auto put = [&head](auto value) {
+        char b[sizeof value];
+        std::memcpy(b, &value, sizeof value);
+        head.append(b, sizeof value);
+    };
+    constexpr std::uint64_t kLarge = 1ULL << 30;
+    put(std::uint32_t{kFormatVersion});
+    put(std::uint64_t{header.size()});
+    head += header;
+    put(std::uint64_t{kLarge - head.size() - 8 - 4});
+    spit(path("large.cattery"), head);
+    QVERIFY(::truncate(path("large.cattery").c_str(), static_cast<off_t>(kLarge)) == 0);
+    const QString large = loadError(path("large.cattery"));
+    QVERIFY2(large.contains(QStringLiteral("checksum")), qPrintable(large));
+    const std::int64_t grown = peakBytes() - before;
+    QVERIFY2(grown < (128LL << 20), qPrintable(QStringLiteral("grew %1 MB").arg(grown >> 20)));
 }
 
 QTEST_APPLESS_MAIN(TestModelFile)

@@ -33,6 +33,14 @@ TrainConfig scoredConfig() {
     return c;
 }
 
+// The same short run under the hinge objective, unscored.
+TrainConfig hingeConfig() {
+    TrainConfig c = scoredConfig();
+    c.scoreEvery = 0;
+    c.objective = Objective::Hinge;
+    return c;
+}
+
 std::vector<torch::Tensor> weightsOf(const torch::nn::Module& m) {
     std::vector<torch::Tensor> out;
     for (const auto& p : m.parameters()) {
@@ -401,9 +409,7 @@ void TestScore::olderRunsAreNotScored() {
 
 void TestScore::hingeObjectiveTrainsAndResumes() {
     const Dataset data = test::blobDataset(40, 32);
-    TrainConfig c = scoredConfig();
-    c.scoreEvery = 0;
-    c.objective = Objective::Hinge;
+    TrainConfig c = hingeConfig();
     Trainer t(test::tinyArch(), c, data, torch::kCPU);
     QVERIFY(t.discriminator()->hasHead());
     const auto g0 = weightsOf(*t.trainingGenerator());
@@ -481,9 +487,7 @@ void TestScore::varietyTermSpreadsTheGenerator() {
     // travels in the checkpoint; older files have none. Both generators start nearly collapsed
     // (weights shrunk a hundredfold), so the term has a shortfall to make up.
     const Dataset data = test::blobDataset(40, 32);
-    TrainConfig c = scoredConfig();
-    c.scoreEvery = 0;
-    c.objective = Objective::Hinge;
+    TrainConfig c = hingeConfig();
     Trainer plain(test::tinyArch(), c, data, torch::kCPU);
     c.varietyWeight = 4.0;
     Trainer varied(test::tinyArch(), c, data, torch::kCPU);

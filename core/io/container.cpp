@@ -117,6 +117,30 @@ void removeLeftoverTemporaries(const std::filesystem::path& dir, const std::stri
     }
 }
 
+// A new, empty temporary file beside `path` ("name.tmp-XXXXXX"), open for writing: the first step
+// of an atomic write, and the proof that one can be made. Throws FileError (`failure` and the
+// system's reason) when `path` is a folder or its folder takes no new file.
+struct TemporaryBeside {
+    int fd = -1;
+    std::string path;
+};
+TemporaryBeside createTemporaryBeside(const std::string& path, const char* failure) {
+    namespace fs = std::filesystem;
+    const fs::path target(path);
+    std::error_code ec;
+    if (fs::is_directory(target, ec)) {
+        throw FileError(path, "is a folder; cannot write a file there");
+    }
+    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    TemporaryBeside temp;
+    temp.path = (dir / (target.filename().string() + ".tmp-XXXXXX")).string();
+    temp.fd = ::mkstemp(temp.path.data());
+    if (temp.fd < 0) {
+        throw FileError(path, std::string(failure) + std::strerror(errno));
+    }
+    return temp;
+}
+
 }  // namespace
 
 std::size_t jsonNestingDepth(std::string_view text) {
@@ -220,23 +244,85 @@ std::string encodeContainer(const Container& c) {
     return out;
 }
 
-Container decodeContainer(std::string_view bytes, const std::string& path) {
+namespace {
+
+// Where a container's bytes come from: memory, or an open file read piece by piece, so that a
+// file is checked (sizes, checksum, record table) before anything as large as its records is
+// allocated, and its records are then read one by one into their own buffers.
+class ByteSource {
+public:
+    explicit ByteSource(std::string_view bytes) : m_bytes(bytes), m_size(bytes.size()) {}
+    ByteSource(std::ifstream& file, std::uint64_t size, const std::string& path)
+        : m_file(&file), m_size(size), m_path(&path) {}
+
+    std::uint64_t size() const { return m_size; }
+    void read(std::uint64_t at, char* out, std::size_t n) const {
+        if (m_file == nullptr) {
+            std::memcpy(out, m_bytes.data() + at, n);
+            return;
+        }
+        m_file->seekg(static_cast<std::streamoff>(at));
+        if (!m_file->read(out, static_cast<std::streamsize>(n))) {
+            throw ModelFileError(*m_path,
+                                 "could not be read completely (did it change while it "
+                                 "was read?)");
+        }
+    }
+    std::string read(std::uint64_t at, std::size_t n) const {
+        std::string out(n, '\0');
+        read(at, out.data(), n);
+        return out;
+    }
+    template <typename T>
+    T get(std::uint64_t at) const {
+        char raw[sizeof(T)];
+        read(at, raw, sizeof raw);
+        return cattery::get<T>(std::string_view(raw, sizeof raw), 0);
+    }
+    // The CRC-32 of the first n bytes, in pieces of at most 1 MiB.
+    std::uint32_t crcOfFirst(std::uint64_t n) const {
+        if (m_file == nullptr) {
+            return crc32(m_bytes.data(), static_cast<std::size_t>(n));
+        }
+        std::string piece(std::min<std::uint64_t>(n, 1 << 20), '\0');
+        std::uint32_t crc = 0;
+        for (std::uint64_t at = 0; at < n;) {
+            const auto len =
+                static_cast<std::size_t>(std::min<std::uint64_t>(n - at, piece.size()));
+            read(at, piece.data(), len);
+            crc = crc32(piece.data(), len, crc);
+            at += len;
+        }
+        return crc;
+    }
+
+private:
+    std::string_view m_bytes;
+    std::ifstream* m_file = nullptr;
+    std::uint64_t m_size = 0;
+    const std::string* m_path = nullptr;
+};
+
+Container decodeFrom(const ByteSource& src, const std::string& path) {
     auto fail = [&](const std::string& problem) { return ModelFileError(path, problem); };
-    if (bytes.empty()) {
+    const std::uint64_t size = src.size();
+    if (size == 0) {
         throw fail("the file is empty");
     }
-    if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
-        if (bytes.size() < sizeof kMagic && std::memcmp(bytes.data(), kMagic, bytes.size()) == 0) {
-            throw fail(fmt::format("the file is truncated ({} bytes)", bytes.size()));
+    const std::string opening =
+        src.read(0, static_cast<std::size_t>(std::min<std::uint64_t>(size, 64)));
+    if (size < sizeof kMagic || std::memcmp(opening.data(), kMagic, sizeof kMagic) != 0) {
+        if (size < sizeof kMagic && std::memcmp(opening.data(), kMagic, opening.size()) == 0) {
+            throw fail(fmt::format("the file is truncated ({} bytes)", size));
         }
-        const std::string other = guessOtherFormat(bytes);
+        const std::string other = guessOtherFormat(opening);
         throw fail(other.empty() ? "not a Cattery file (unrecognised header)"
                                  : "not a Cattery file: it looks like " + other);
     }
-    if (bytes.size() < kFixedHead) {
-        throw fail(fmt::format("the file is truncated ({} bytes)", bytes.size()));
+    if (size < kFixedHead) {
+        throw fail(fmt::format("the file is truncated ({} bytes)", size));
     }
-    const auto version = get<std::uint32_t>(bytes, 8);
+    const auto version = get<std::uint32_t>(opening, 8);
     if (version == 0) {
         throw fail("the file is corrupt (format version 0)");
     }
@@ -246,65 +332,79 @@ Container decodeContainer(std::string_view bytes, const std::string& path) {
                         "reads up to {})",
                         version, kFormatVersion));
     }
-    const auto headerLength = get<std::uint64_t>(bytes, 12);
-    if (headerLength > bytes.size() - kFixedHead) {
-        throw fail(
-            fmt::format("the file is truncated ({} bytes) or its header is corrupt", bytes.size()));
+    const auto headerLength = get<std::uint64_t>(opening, 12);
+    if (headerLength > size - kFixedHead) {
+        throw fail(fmt::format("the file is truncated ({} bytes) or its header is corrupt", size));
     }
-    const std::size_t dataLengthAt = kFixedHead + headerLength;
-    if (bytes.size() < dataLengthAt + 8) {
-        throw fail(fmt::format("the file is truncated ({} bytes)", bytes.size()));
+    const std::uint64_t dataLengthAt = kFixedHead + headerLength;
+    if (size < dataLengthAt + 8) {
+        throw fail(fmt::format("the file is truncated ({} bytes)", size));
     }
-    const auto dataLength = get<std::uint64_t>(bytes, dataLengthAt);
-    const std::size_t dataAt = dataLengthAt + 8;
-    if (dataLength > bytes.size() - dataAt || bytes.size() - dataAt - dataLength < kTrailer) {
-        throw fail(fmt::format("the file is truncated ({} bytes)", bytes.size()));
+    const auto dataLength = src.get<std::uint64_t>(dataLengthAt);
+    const std::uint64_t dataAt = dataLengthAt + 8;
+    if (dataLength > size - dataAt || size - dataAt - dataLength < kTrailer) {
+        throw fail(fmt::format("the file is truncated ({} bytes)", size));
     }
-    const std::size_t expected = dataAt + dataLength + kTrailer;
-    if (bytes.size() != expected) {
-        throw fail(
-            fmt::format("the file has {} unexpected bytes after its end", bytes.size() - expected));
+    const std::uint64_t expected = dataAt + dataLength + kTrailer;
+    if (size != expected) {
+        throw fail(fmt::format("the file has {} unexpected bytes after its end", size - expected));
     }
-    const auto stored = get<std::uint32_t>(bytes, expected - kTrailer);
-    if (crc32(bytes.data(), expected - kTrailer) != stored) {
+    // The whole file is checked before its header is believed: a damaged byte anywhere is named
+    // as damage, not as whatever it happened to break.
+    if (src.crcOfFirst(expected - kTrailer) != src.get<std::uint32_t>(expected - kTrailer)) {
         throw fail("the file is corrupt (checksum mismatch): it was damaged after it was written");
     }
 
     Container c;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> spans;  // each record's offset, size
     try {
-        const auto header = parseFileJson(bytes.substr(kFixedHead, headerLength));
+        const auto header =
+            parseFileJson(src.read(kFixedHead, static_cast<std::size_t>(headerLength)));
         c.kind = header.at("kind").get<std::string>();
         c.meta = header.at("meta");
         for (const auto& entry : header.at("records")) {
             Record r;
             r.name = entry.at("name").get<std::string>();
             if (!dtypeFromName(entry.at("dtype").get<std::string>(), r.dtype)) {
-                throw fail(fmt::format("record '{}' has an unknown element type", r.name));
+                throw fail(fmt::format("record '{}' has an unknown element type", briefly(r.name)));
             }
             r.shape = entry.at("shape").get<std::vector<std::int64_t>>();
             const auto offset = entry.at("offset").get<std::uint64_t>();
-            const auto size = entry.at("size").get<std::uint64_t>();
+            const auto recordSize = entry.at("size").get<std::uint64_t>();
             std::uint64_t count = 1;
             for (auto d : r.shape) {
                 if (d < 0 || (d > 0 && count > (1ULL << 40) / static_cast<std::uint64_t>(d))) {
-                    throw fail(fmt::format("record '{}' has an impossible shape", r.name));
+                    throw fail(fmt::format("record '{}' has an impossible shape", briefly(r.name)));
                 }
                 count *= static_cast<std::uint64_t>(d);
             }
-            if (count * elementSize(r.dtype) != size || offset > dataLength ||
-                size > dataLength - offset) {
-                throw fail(fmt::format("record '{}' does not fit its shape or the file", r.name));
+            if (count * elementSize(r.dtype) != recordSize || offset > dataLength ||
+                recordSize > dataLength - offset) {
+                throw fail(
+                    fmt::format("record '{}' does not fit its shape or the file", briefly(r.name)));
             }
-            r.bytes.assign(bytes.substr(dataAt + offset, size));
+            spans.emplace_back(offset, recordSize);
             c.records.push_back(std::move(r));
         }
     } catch (const nlohmann::json::exception& e) {
         throw fail(fmt::format("the file's header is malformed ({})", briefly(e.what())));
     }
+    // Every record is now known to lie inside the file, so what is allocated below is at most the
+    // file's own size.
+    for (std::size_t i = 0; i < c.records.size(); ++i) {
+        c.records[i].bytes =
+            src.read(dataAt + spans[i].first, static_cast<std::size_t>(spans[i].second));
+    }
     return c;
 }
 
-std::string readWholeFile(const std::string& path, std::uint64_t maxBytes) {
+}  // namespace
+
+Container decodeContainer(std::string_view bytes, const std::string& path) {
+    return decodeFrom(ByteSource(bytes), path);
+}
+
+std::uint64_t checkedFileSize(const std::string& path, std::uint64_t maxBytes) {
     namespace fs = std::filesystem;
     std::error_code ec;
     const auto status = fs::status(path, ec);
@@ -325,6 +425,11 @@ std::string readWholeFile(const std::string& path, std::uint64_t maxBytes) {
         throw ModelFileError(
             path, fmt::format("is too large ({} bytes; the limit is {})", size, maxBytes));
     }
+    return size;
+}
+
+std::string readWholeFile(const std::string& path, std::uint64_t maxBytes) {
+    const std::uint64_t size = checkedFileSize(path, maxBytes);
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         throw ModelFileError(path, std::string("cannot be opened: ") + std::strerror(errno));
@@ -340,17 +445,11 @@ std::string readWholeFile(const std::string& path, std::uint64_t maxBytes) {
 void writeFileAtomically(const std::string& path, std::string_view bytes) {
     namespace fs = std::filesystem;
     const fs::path target(path);
-    if (fs::is_directory(target)) {
-        throw FileError(path, "is a folder; cannot write a file there");
-    }
     const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-    std::string tmpl = (dir / (target.filename().string() + ".tmp-XXXXXX")).string();
     removeLeftoverTemporaries(dir, target.filename().string());
-    const int fd = ::mkstemp(tmpl.data());
-    if (fd < 0) {
-        throw FileError(path,
-                        std::string("cannot create a file in its folder: ") + std::strerror(errno));
-    }
+    TemporaryBeside temp = createTemporaryBeside(path, "cannot create a file in its folder: ");
+    const int fd = temp.fd;
+    const std::string& tmpl = temp.path;
     ::flock(fd, LOCK_EX);  // ours until renamed: removeLeftoverTemporaries leaves it alone
     auto failWith = [&](const char* what) {
         const int err = errno;
@@ -392,20 +491,9 @@ void writeFileAtomically(const std::string& path, std::string_view bytes) {
 }
 
 void checkWritable(const std::string& path) {
-    namespace fs = std::filesystem;
-    const fs::path target(path);
-    std::error_code ec;
-    if (fs::is_directory(target, ec)) {
-        throw FileError(path, "is a folder; cannot write a file there");
-    }
-    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-    std::string tmpl = (dir / (target.filename().string() + ".tmp-XXXXXX")).string();
-    const int fd = ::mkstemp(tmpl.data());
-    if (fd < 0) {
-        throw FileError(path, std::string("cannot write in its folder: ") + std::strerror(errno));
-    }
-    ::close(fd);
-    ::unlink(tmpl.c_str());
+    const TemporaryBeside temp = createTemporaryBeside(path, "cannot write in its folder: ");
+    ::close(temp.fd);
+    ::unlink(temp.path.c_str());
 }
 
 void writeContainer(const std::string& path, const Container& container) {
@@ -454,7 +542,12 @@ Container readContainerHeader(const std::string& path) {
 }
 
 Container readContainer(const std::string& path, std::uint64_t maxBytes) {
-    return decodeContainer(readWholeFile(path, maxBytes), path);
+    const std::uint64_t size = checkedFileSize(path, maxBytes);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw ModelFileError(path, std::string("cannot be opened: ") + std::strerror(errno));
+    }
+    return decodeFrom(ByteSource(in, size, path), path);
 }
 
 }  // namespace cattery

@@ -53,6 +53,9 @@ std::string encodeContainer(const Container& container);
 // ModelFileError naming `path` and the problem.
 Container decodeContainer(std::string_view bytes, const std::string& path);
 
+// The size of a regular file; throws ModelFileError for a missing file, a folder, something that is
+// not a regular file, or one larger than maxBytes.
+std::uint64_t checkedFileSize(const std::string& path, std::uint64_t maxBytes);
 // Reads a whole regular file; throws ModelFileError for a missing file, a directory, an unreadable
 // file or one larger than maxBytes.
 std::string readWholeFile(const std::string& path, std::uint64_t maxBytes);
@@ -65,6 +68,9 @@ void writeFileAtomically(const std::string& path, std::string_view bytes);
 void checkWritable(const std::string& path);
 
 void writeContainer(const std::string& path, const Container& container);
+// Reads and validates a container file as decodeContainer does, without holding the file whole:
+// the checksum is taken piece by piece and the records are read only once the record table is
+// known to fit the file, so what it allocates is the records' own size.
 Container readContainer(const std::string& path, std::uint64_t maxBytes = 4ULL << 30);
 // The kind and metadata alone, for a quick look before the whole file is needed: reads only the
 // header (at most 64 MiB) and checks the magic, version and header, not the records or checksum.

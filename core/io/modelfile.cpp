@@ -150,6 +150,7 @@ Model modelFromContainer(const Container& c, const std::string& path, const torc
         throw ModelFileError(
             path, fmt::format("the model description is incomplete ({})", briefly(e.what())));
     }
+    requireValueCount(c, "generator", generatorValueCount(m.arch), path);
     m.generator = Generator(m.arch);
     loadModule(c, "generator", *m.generator, path);
     m.generator->to(device);

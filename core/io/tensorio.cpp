@@ -102,6 +102,28 @@ void loadModule(const Container& container, const std::string& prefix, torch::nn
     }
 }
 
+void requireValueCount(const Container& container, const std::string& prefix, std::int64_t values,
+                       const std::string& path) {
+    const std::string start = prefix + ".";
+    std::int64_t held = 0;
+    for (const Record& r : container.records) {
+        if (r.name.rfind(start, 0) == 0) {
+            held += static_cast<std::int64_t>(r.bytes.size() / elementSize(r.dtype));
+        }
+    }
+    if (held < values) {
+        throw ModelFileError(path, fmt::format("its {} weights are missing or cut short ({} values "
+                                               "where its architecture needs {})",
+                                               prefix, held, values));
+    }
+    if (held > values) {
+        throw ModelFileError(path, fmt::format("its {} weights hold {} values where its "
+                                               "architecture needs {}: the file does not match "
+                                               "its own description",
+                                               prefix, held, values));
+    }
+}
+
 const Record& requireRecord(const Container& container, const std::string& name, DType dtype,
                             const std::string& path) {
     const Record* r = container.find(name);

@@ -21,6 +21,12 @@ void loadModule(const Container& container, const std::string& prefix, torch::nn
                 const std::string& path);
 
 // A record that must exist, with the given type and shape rank; throws ModelFileError otherwise.
+// Throws ModelFileError unless the records named "<prefix>.<...>" hold `values` values in all: a
+// file is checked against the network its header describes before that network is built, so a
+// small file cannot make Cattery allocate a large network for weights it does not have.
+void requireValueCount(const Container& container, const std::string& prefix, std::int64_t values,
+                       const std::string& path);
+
 const Record& requireRecord(const Container& container, const std::string& name, DType dtype,
                             const std::string& path);
 

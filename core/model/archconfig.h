@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <string>
 
 namespace cattery {
@@ -41,6 +42,13 @@ inline bool operator!=(const ArchConfig& a, const ArchConfig& b) {
 
 // Throws ConfigError naming the first field that is out of range.
 void validate(const ArchConfig& config);
+
+// How many values (weights and batch-norm statistics) each network of this architecture holds,
+// worked out without building it: a file's records are checked against it before a network as
+// large as its header claims is allocated. The discriminator counts its real-or-fake head when
+// asked. (tests/test_networks checks them against built networks.)
+std::int64_t generatorValueCount(const ArchConfig& config);
+std::int64_t discriminatorValueCount(const ArchConfig& config, bool withHead);
 
 // One line for logs and `cattery-cli info`.
 std::string describe(const ArchConfig& config);

@@ -414,10 +414,9 @@ torch::Tensor Trainer::withVariety(const torch::Tensor& gradFake, const torch::T
     if (m_config.varietyWeight <= 0 || fakeLeaf.size(0) < 2) {
         return gradFake;
     }
+    // No shortfall gives a zero gradient (the shortfall is clipped at 0), so the term is added
+    // whatever its value: asking for the value would wait for the device every step.
     const torch::Tensor shortfall = varietyShortfall(fakeLeaf, real);
-    if (shortfall.item<double>() <= 0) {
-        return gradFake;
-    }
     return gradFake.add(torch::autograd::grad({shortfall}, {fakeLeaf})[0], m_config.varietyWeight);
 }
 
@@ -435,7 +434,7 @@ bool Trainer::scoreNow() {
     record(measure());
     m_scoreSeconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (m_lastGood && m_lastGood->meta.at("training").at("step").get<std::int64_t>() == m_step) {
+    if (m_lastGood.meta.at("training").at("step").get<std::int64_t>() == m_step) {
         m_lastGood = checkpoint();  // saveCheckpoint() writes this one: it must hold the score
     }
     return true;
@@ -566,16 +565,11 @@ void Trainer::rollBack() {
     // Counted since the last good state was taken, not in a row: a run that fails at the same
     // step after every rollback (one good step, then NaN again) must end too.
     ++m_rollbacksSinceGood;
-    if (!m_lastGood) {
-        throw TrainingError(
-            "training diverged: NaN or infinite losses, and no good state to go "
-            "back to");
-    }
     const double lowered = std::max(m_lr * 0.5, m_config.minLearningRate);
     const int rollbacks = m_rollbacksSinceGood;
     const double wall = m_wallSeconds;
     const double scoring = m_scoreSeconds;
-    restore(*m_lastGood, "in-memory checkpoint");
+    restore(m_lastGood, "in-memory checkpoint");
     m_rollbacksSinceGood = rollbacks;
     m_wallSeconds = wall;
     m_scoreSeconds = scoring;

@@ -4,7 +4,6 @@
 #include <functional>
 #include <limits>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -218,7 +217,7 @@ private:
     std::string m_name;                    // display name stored in the files
     int m_rollbacksSinceGood = 0;
     bool m_injectNaN = false;
-    std::optional<Container> m_lastGood;               // in-memory checkpoint for NaN rollback
+    Container m_lastGood;  // in-memory checkpoint for NaN rollback (taken at the start)
     std::unique_ptr<ScoreReference> m_scoreReference;  // null: the run is not scored
     torch::Tensor m_scoreLatents;  // kScoreSamples x latentDim, fixed by the seed
     std::vector<TrainScore> m_scores;

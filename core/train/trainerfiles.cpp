@@ -37,6 +37,11 @@ Trainer Trainer::resume(const std::string& path, Dataset dataset, torch::Device 
 Trainer Trainer::resume(const Container& c, const std::string& path, Dataset dataset,
                         torch::Device device) {
     const ResumePoint point = resumePoint(c, path);
+    // The networks the header describes are built only once the file is known to hold them.
+    requireValueCount(c, "generator", generatorValueCount(point.arch), path);
+    requireValueCount(
+        c, "discriminator",
+        discriminatorValueCount(point.arch, point.config.objective == Objective::Hinge), path);
     if (dataset.imageSize() != point.arch.imageSize) {
         dataset = resizedDataset(dataset, point.arch.imageSize);
     }
@@ -223,9 +228,8 @@ void Trainer::restore(const Container& c, const std::string& path) {
 void Trainer::saveCheckpoint(const std::string& path) const {
     // The rollback snapshot taken at this very step is the same checkpoint: write it, don't rebuild
     // it.
-    const bool current =
-        m_lastGood && jsonField<std::int64_t>(m_lastGood->meta.at("training"), "step") == m_step;
-    writeContainer(path, current ? *m_lastGood : checkpoint());
+    const bool current = jsonField<std::int64_t>(m_lastGood.meta.at("training"), "step") == m_step;
+    writeContainer(path, current ? m_lastGood : checkpoint());
 }
 
 void Trainer::restoreScores(const nlohmann::json& t, const Container& c, const std::string& path) {
