@@ -9,6 +9,10 @@ packages=(
   libopencv-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   xvfb xauth
 )
+# The test command also builds and runs the fuzz targets, which need clang and its sanitizers.
+if [[ ${CATTERY_WITH_FUZZ:-0} == 1 ]]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 if [[ ${CATTERY_WITH_PYTHON_REFERENCE:-0} == 1 ]]; then
   packages+=(python3-torch)
 fi

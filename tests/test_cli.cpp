@@ -6,12 +6,21 @@
 #include <fstream>
 #include <optional>
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <opencv2/imgcodecs.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include "core/data/dataset.h"
 #include "core/io/container.h"
 #include "core/io/modelfile.h"
 #include "core/io/sheet.h"
+#include "core/io/tensorio.h"
 #include "core/train/trainconfig.h"
 #include "core/train/trainer.h"
 #include "testutil.h"
@@ -49,6 +58,40 @@ Run cli(const QStringList& args, int timeoutMs = 120000, const QString& workingD
     return r;
 }
 
+// Runs cattery-cli quietly and returns its exit code and the most memory it held, in bytes. (The
+// kernel counts the peak of the process that started it too: an upper bound on the child's own.)
+struct Peak {
+    int code = -1;
+    std::int64_t bytes = 0;
+};
+Peak cliPeak(const QStringList& args) {
+    std::vector<std::string> owned{CATTERY_CLI_PATH};
+    for (const QString& a : args) {
+        owned.push_back(a.toStdString());
+    }
+    std::vector<char*> argv;
+    for (std::string& a : owned) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t quiet;
+    posix_spawn_file_actions_init(&quiet);
+    posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&quiet, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid = 0;
+    Peak peak;
+    if (posix_spawn(&pid, argv[0], &quiet, nullptr, argv.data(), environ) == 0) {
+        int status = 0;
+        rusage usage{};
+        if (wait4(pid, &status, 0, &usage) == pid) {
+            peak.code = WIFEXITED(status) ? WEXITSTATUS(status) : -2;
+            peak.bytes = std::int64_t{usage.ru_maxrss} * 1024;
+        }
+    }
+    posix_spawn_file_actions_destroy(&quiet);
+    return peak;
+}
+
 }  // namespace
 
 class TestCli : public QObject {
@@ -74,6 +117,7 @@ private Q_SLOTS:
     void usageErrorsExitWithTwo();
     void badInputExitsWithOne_data();
     void badInputExitsWithOne();
+    void hostileInputsStayUnderMemoryCeilings();
 
 private:
     QString path(const char* name) const { return m_dir.filePath(QString::fromLatin1(name)); }
@@ -623,6 +667,61 @@ void TestCli::badInputExitsWithOne() {
     QVERIFY2(r.code == 1, qPrintable(QStringLiteral("exit %1: %2").arg(r.code).arg(r.err)));
     QVERIFY2(r.err.contains(expected), qPrintable(r.err));
     QVERIFY(!QFile::exists(path("x.cattery")));
+}
+
+void TestCli::hostileInputsStayUnderMemoryCeilings() {
+    // What cattery-cli holds at its peak with nothing hostile: the baseline the ceilings sit on.
+    const Peak idle = cliPeak({QStringLiteral("info"), m_model});
+    QCOMPARE(idle.code, 0);
+    // A folder of hostile images: the largest 16-bit RGBA picture the limits let through, very
+    // long thin ones, and headers that claim gigabytes. `prepare` stays under 1 GB.
+    const std::string folder = path("hostile").toStdString();
+    std::filesystem::create_directories(folder);
+    // Written by a forked child: a child's peak memory as the kernel reports it includes this
+    // process's peak, which must therefore stay low.
+    const pid_t writer = fork();
+    if (writer == 0) {
+        const cv::Mat deep(6000, 6000, CV_16UC4, cv::Scalar(40000, 20000, 10000, 30000));
+        _exit(cv::imwrite(folder + "/deep.png", deep) ? 0 : 1);
+    }
+    int written = -1;
+    QVERIFY(writer > 0 && waitpid(writer, &written, 0) == writer);
+    QVERIFY(WIFEXITED(written) && WEXITSTATUS(written) == 0);
+    QVERIFY(cv::imwrite(folder + "/tall.png", cv::Mat(60000, 8, CV_8UC3, cv::Scalar::all(0))));
+    QVERIFY(cv::imwrite(folder + "/wide.png", cv::Mat(8, 40000, CV_8UC3, cv::Scalar::all(0))));
+    std::ofstream(folder + "/bomb.hdr", std::ios::binary)
+        << "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 16384 +X 16384\n"
+        << std::string(64, '\x02');
+    const Peak prepared =
+        cliPeak({QStringLiteral("prepare"), QStringLiteral("--data"),
+                 QString::fromStdString(folder), QStringLiteral("--size"), QStringLiteral("64"),
+                 QStringLiteral("--out"), path("hostile.data")});
+    qInfo("cattery-cli peaks: idle %lld MB, prepare of hostile images %lld MB",
+          static_cast<long long>(idle.bytes >> 20), static_cast<long long>(prepared.bytes >> 20));
+    QCOMPARE(prepared.code, 0);
+    QCOMPARE(loadDataset(path("hostile.data").toStdString()).count(), std::int64_t{3});
+    QVERIFY(prepared.bytes < (1LL << 30));
+    // A small model file that declares the largest networks: refused before a 2 GB generator is
+    // built, so loading it holds little more than the program itself.
+    Container c = readContainer(m_model.toStdString());
+    ArchConfig largest = test::tinyArch();
+    largest.imageSize = 128;
+    largest.latentDim = kLatentDimRange.hi;
+    largest.nf = kNfRange.hi;
+    largest.repeats = kRepeatsRange.hi;
+    c.meta["arch"] = toJson(largest);
+    c.meta["latent"]["dim"] = largest.latentDim;
+    for (Record& r : c.records) {
+        if (r.name == "latent.projection") {
+            r = toRecord("latent.projection", LatentSpace(largest.latentDim, 1).projection());
+        }
+    }
+    writeContainer(path("claims.cattery").toStdString(), c);
+    const Peak claims = cliPeak({QStringLiteral("info"), path("claims.cattery")});
+    qInfo("cattery-cli peak on a model file claiming the largest networks: %lld MB",
+          static_cast<long long>(claims.bytes >> 20));
+    QCOMPARE(claims.code, 1);
+    QVERIFY(claims.bytes < idle.bytes + (256LL << 20));
 }
 
 QTEST_GUILESS_MAIN(TestCli)

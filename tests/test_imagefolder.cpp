@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sys/resource.h>
+
 #include <fmt/format.h>
 #include <opencv2/imgcodecs.hpp>
 
@@ -38,6 +40,13 @@ std::string hugePngHeader(std::uint32_t w, std::uint32_t h) {
     return png;
 }
 
+// The most memory this process has held so far, in bytes.
+std::int64_t peakBytes() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return std::int64_t{usage.ru_maxrss} * 1024;
+}
+
 const SkippedFile* skipped(const Dataset& d, const std::string& name) {
     for (const auto& s : d.report.skipped) {
         if (fs::path(s.path).filename() == name) {
@@ -62,6 +71,8 @@ private Q_SLOTS:
     void datasetFileRoundTrips();
     void augmentationKeepsRangeAndWhiteBackground();
     void hostileFoldersAreClearErrors();
+    void hostileImagesClaimLittleMemory();
+    void alphaIsCompositedOnWhite();
 
 private:
     fs::path dir(const char* name) const { return fs::path(m_tmp.path().toStdString()) / name; }
@@ -302,6 +313,84 @@ void TestImageFolder::hostileFoldersAreClearErrors() {
     const Dataset back = loadDataset(file);
     QVERIFY(torch::equal(back.images, read.images));
     QVERIFY(QString::fromStdString(back.source).contains(QChar(0xfffd)));
+}
+
+void TestImageFolder::hostileImagesClaimLittleMemory() {
+    // Elongated images shrink before they are padded (or are cropped before they shrink): an
+    // 8 x 60,000 PNG of a few kilobytes once made a 60,000 x 60,000 canvas (10 GB).
+    const fs::path d = dir("elongated");
+    fs::create_directories(d);
+    cv::imwrite((d / "tall.png").string(), cv::Mat(60000, 8, CV_8UC3, cv::Scalar(0, 0, 0)));
+    cv::imwrite((d / "wide.png").string(), cv::Mat(8, 40000, CV_8UC4, cv::Scalar(0, 0, 0, 255)));
+    // Headers that claim what would cost gigabytes decoded, refused before decoding: a Radiance
+    // HDR (once unchecked: 6.3 GB), and an HDR and a float TIFF under the pixel limit.
+    spit(d / "bomb.hdr",
+         "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 16384 +X 16384\n" + std::string(64, '\x02'));
+    spit(d / "bomb2.hdr", "#?RGBE\n\n-Y 6000 +X 6000\n" + std::string(64, '\x02'));
+    const std::string tiffEntries =
+        std::string("\x00\x01\x03\x00\x01\x00\x00\x00\x70\x17\x00\x00", 12) +  // width 6000
+        std::string("\x01\x01\x03\x00\x01\x00\x00\x00\x70\x17\x00\x00", 12) +  // height 6000
+        std::string("\x02\x01\x03\x00\x01\x00\x00\x00\x20\x00\x00\x00", 12) +  // 32 bits
+        std::string("\x15\x01\x03\x00\x01\x00\x00\x00\x04\x00\x00\x00", 12);   // 4 samples
+    spit(d / "float.tiff",
+         std::string("II*\x00\x08\x00\x00\x00\x04\x00", 10) + tiffEntries + std::string(16, '\0'));
+    spit(d / "picture.jp2",
+         std::string("\x00\x00\x00\x0cjP  \r\n\x87\n", 12) + std::string(64, '\0'));
+
+    const std::int64_t before = peakBytes();
+    FolderOptions o;
+    o.size = 64;
+    const Dataset padded = readImageFolder(d.string(), o);
+    o.fit = Fit::Crop;
+    const Dataset cropped = readImageFolder(d.string(), o);
+    const std::int64_t grown = peakBytes() - before;
+    QVERIFY2(grown < (200LL << 20), qPrintable(QStringLiteral("grew %1 MB").arg(grown >> 20)));
+
+    QCOMPARE(padded.count(), 2);
+    QCOMPARE(cropped.count(), 2);
+    const torch::Tensor tall = padded.images[0];  // "tall.png" sorts after "picture.jp2" et al.
+    QCOMPARE(fs::path(padded.report.used[0]).filename().string(), std::string("tall.png"));
+    QCOMPARE(tall[0][0][0].item<int>(), 255);       // white beside the thin black column
+    QCOMPARE(tall[0][32][31].item<int>(), 0);       // the column itself, one pixel wide
+    QCOMPARE(cropped.images.max().item<int>(), 0);  // cropped to the black middle
+    for (const auto& [file, reason] :
+         {std::pair{"bomb.hdr", "too large"}, std::pair{"bomb2.hdr", "too large to decode"},
+          std::pair{"float.tiff", "too large to decode"},
+          std::pair{"picture.jp2", "not an image"}}) {
+        const SkippedFile* s = skipped(padded, file);
+        QVERIFY2(s != nullptr, file);
+        QVERIFY2(s->reason.find(reason) != std::string::npos, s->reason.c_str());
+    }
+}
+
+void TestImageFolder::alphaIsCompositedOnWhite() {
+    // Partly transparent pixels are blended with white after resizing, as they would be before it:
+    // the result is the blend of the colour and white, weighted by alpha (within rounding).
+    const fs::path d = dir("alpha");
+    fs::create_directories(d);
+    cv::Mat bgra(40, 40, CV_8UC4, cv::Scalar(255, 0, 0, 128));  // half-transparent blue
+    cv::imwrite((d / "half.png").string(), bgra);
+    cv::Mat deep(40, 40, CV_16UC4, cv::Scalar(0, 0, 0, 16383));  // quarter-opaque black, 16-bit
+    cv::imwrite((d / "grey.png").string(), deep);
+    cv::Mat hdr(40, 40, CV_32FC3, cv::Scalar(0.0f, 1.0f, 0.5f));
+    cv::imwrite((d / "light.hdr").string(), hdr);
+    FolderOptions o;
+    o.size = 16;
+    const Dataset data = readImageFolder(d.string(), o);
+    QVERIFY2(data.report.skipped.empty(),
+             data.report.skipped.empty() ? "" : data.report.skipped[0].reason.c_str());
+    QCOMPARE(data.count(), 3);
+    auto near = [](const torch::Tensor& channel, int expected) {
+        return (channel.to(torch::kInt32) - expected).abs().max().item<int>() <= 2;
+    };
+    const torch::Tensor grey = data.images[0];   // grey.png
+    const torch::Tensor half = data.images[1];   // half.png
+    const torch::Tensor light = data.images[2];  // light.hdr (RGB 0.5, 1, 0)
+    const int blended = static_cast<int>(std::lround(255.0 * (1.0 - 128.0 / 255.0)));
+    QVERIFY(near(half[0], blended) && near(half[1], blended) && near(half[2], 255));
+    QVERIFY(near(grey[0], 191) && near(grey[1], 191) && near(grey[2], 191));
+    QVERIFY(near(light[1], 255) && near(light[2], 0));
+    QVERIFY(light[0].to(torch::kInt32).min().item<int>() > 100);  // HDR is stored as RGBE
 }
 
 QTEST_APPLESS_MAIN(TestImageFolder)

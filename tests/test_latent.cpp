@@ -4,6 +4,7 @@
 #include "core/errors.h"
 #include "core/latent/latentspace.h"
 #include "core/latent/rng.h"
+#include "core/latent/threetext.h"
 
 using namespace cattery;
 
@@ -26,6 +27,7 @@ private Q_SLOTS:
     void truncationBoundsValues_data();
     void truncationBoundsValues();
     void badArgumentsThrow();
+    void threeNumbersAsText();
 };
 
 void TestLatent::projectionIsSeeded() {
@@ -216,6 +218,37 @@ void TestLatent::badArgumentsThrow() {
     QVERIFY_THROWS_EXCEPTION(ConfigError, cornerGrid({c[0], c[1], c[2], c[3]}, 1));
     QVERIFY_THROWS_EXCEPTION(ConfigError, cattery::affectedCells(4, 5));
     QVERIFY_THROWS_EXCEPTION(ConfigError, sampleLatents(2, 8, 1, 0.001));
+}
+
+void TestLatent::threeNumbersAsText() {
+    const Three v = parseThree(" 0.5, -1 ,+2", "--a");
+    QCOMPARE(v[0], 0.5f);
+    QCOMPARE(v[1], -1.0f);
+    QCOMPARE(v[2], 2.0f);
+    // Commas and points mean the same in every locale: "0,5" is two numbers, not one half.
+    for (const char* bad : {"", "1,2", "1,2,3,4", "1,2,3,", "a,b,c", "1,,3", "nan,0,0", "inf,0,0",
+                            "1e99,0,0", "0x1p3,0,0", "1 2,3,4", "--1,0,0"}) {
+        try {
+            parseThree(bad, "--a");
+            QFAIL(bad);
+        } catch (const ConfigError& e) {
+            QVERIFY2(QString::fromStdString(e.what()).contains(QStringLiteral("--a")), e.what());
+        }
+    }
+    const std::array<Three, 4> corners = parseCorners("0,0,0;1,1,1;-1,0,1; 2,2,2", "--corners");
+    QCOMPARE(corners[2][0], -1.0f);
+    QCOMPARE(corners[3][2], 2.0f);
+    for (const char* bad :
+         {"0,0,0;1,1,1;2,2,2", "0,0,0;1,1,1;2,2,2;3,3,3;4,4,4", "0,0,0;1,1;2,2,2;3,3,3"}) {
+        QVERIFY_THROWS_EXCEPTION(ConfigError, parseCorners(bad, "--corners"));
+    }
+    // A long typing error is echoed cut short, not whole.
+    try {
+        parseThree(std::string(100000, 'x'), "--a");
+        QFAIL("a long string was a number");
+    } catch (const ConfigError& e) {
+        QVERIFY(std::string(e.what()).size() < 1000);
+    }
 }
 
 QTEST_APPLESS_MAIN(TestLatent)

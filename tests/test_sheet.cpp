@@ -197,6 +197,32 @@ void TestSheet::hostileSheetsAreClearErrors() {
     } catch (const FileError& e) {
         QVERIFY2(QString::fromStdString(e.what()).contains(QStringLiteral("nested")), e.what());
     }
+    // 1,024 cats at scale 8 with padding 64 once asked for 3.8 GB: refused, with the limit named.
+    SheetOptions huge;
+    huge.scale = 8;
+    huge.padding = 64;
+    try {
+        sheetGeometry(1024, 64, 64, huge);
+        QFAIL("a sheet far over the pixel limit was laid out");
+    } catch (const ConfigError& e) {
+        QVERIFY2(QString::fromStdString(e.what()).contains(QStringLiteral("megapixels")), e.what());
+    }
+    // So many images that an int would wrap: refused, not wrapped into a small sheet.
+    QVERIFY_THROWS_EXCEPTION(ConfigError, sheetGeometry(2'000'000'000, 4096, 4096, SheetOptions{}));
+    // A PNG whose header claims 30,000 x 30,000 pixels is refused before it is decoded.
+    std::string png = readWholeFile(path, 1 << 24);
+    for (int i = 0; i < 8; ++i) {
+        png[16 + i] = "\x00\x00\x75\x30\x00\x00\x75\x30"[i];
+    }
+    const std::string claims = m_dir.filePath(QStringLiteral("claims.png")).toStdString();
+    std::ofstream(claims, std::ios::binary)
+        .write(png.data(), static_cast<std::streamsize>(png.size()));
+    try {
+        readPng(claims);
+        QFAIL("a PNG over the pixel limit was decoded");
+    } catch (const FileError& e) {
+        QVERIFY2(QString::fromStdString(e.what()).contains(QStringLiteral("too large")), e.what());
+    }
 }
 
 void TestSheet::trainingAnimationIsAVideo() {

@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <iostream>
 #include <limits>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -14,6 +13,7 @@
 #include "core/data/proceduralcats.h"
 #include "core/io/modelfile.h"
 #include "core/io/sheet.h"
+#include "core/latent/threetext.h"
 #include "core/runtime/device.h"
 #include "core/runtime/paths.h"
 #include "core/runtime/renderer.h"
@@ -168,31 +168,20 @@ void writeRendered(Model& model, const std::string& device, const torch::Tensor&
 }
 
 std::array<float, 3> parseThree(const std::string& text, const std::string& option) {
-    std::array<float, 3> v{};
-    std::stringstream in(text);
-    std::string part;
-    std::size_t i = 0;
-    while (std::getline(in, part, ',')) {
-        if (i >= 3) {
-            throw UsageError(fmt::format("{} takes three numbers, got more: '{}'", option, text));
-        }
-        try {
-            std::size_t used = 0;
-            v[i] = std::stof(part, &used);
-            if (part.find_first_not_of(" \t", used) != std::string::npos || !std::isfinite(v[i])) {
-                throw std::invalid_argument(part);
-            }
-        } catch (const std::logic_error&) {
-            throw UsageError(fmt::format("{}: '{}' is not a number", option, part));
-        }
-        ++i;
+    try {
+        return cattery::parseThree(text, option);
+    } catch (const ConfigError& e) {
+        throw UsageError(e.what());
     }
-    if (i != 3) {
-        throw UsageError(
-            fmt::format("{} takes three numbers separated by commas, like \"0.5,-1,2\"; got '{}'",
-                        option, text));
+}
+
+std::array<std::array<float, 3>, 4> parseCorners(const std::string& text,
+                                                 const std::string& option) {
+    try {
+        return cattery::parseCorners(text, option);
+    } catch (const ConfigError& e) {
+        throw UsageError(e.what());
     }
-    return v;
 }
 
 }  // namespace cattery::cli

@@ -89,5 +89,8 @@ void writeRendered(Model& model, const std::string& device, const torch::Tensor&
 
 // "0.5,-1,2" -> three numbers; UsageError naming `option` otherwise.
 std::array<float, 3> parseThree(const std::string& text, const std::string& option);
+// "a;b;c;d" -> four such points, a grid's corners; UsageError naming `option` otherwise.
+std::array<std::array<float, 3>, 4> parseCorners(const std::string& text,
+                                                 const std::string& option);
 
 }  // namespace cattery::cli

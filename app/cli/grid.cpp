@@ -1,6 +1,5 @@
 // cattery-cli grid: the morph grid between four corners.
 #include <memory>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -24,19 +23,10 @@ void runGrid(const GridOptions& o) {
     Model model = openModel(o.model);
     std::array<torch::Tensor, 4> corners;
     nlohmann::json cornerJson = nlohmann::json::array();
-    std::stringstream in(o.corners);
-    std::string part;
-    std::size_t i = 0;
-    while (std::getline(in, part, ';')) {
-        if (i >= corners.size()) {
-            throw UsageError("--corners takes exactly four corners separated by ';'");
-        }
-        const auto v = parseThree(part, fmt::format("--corners (corner {})", i + 1));
-        corners[i++] = model.latent.fromThree(v);
-        cornerJson.push_back(v);
-    }
-    if (i != corners.size()) {
-        throw UsageError("--corners takes exactly four corners separated by ';'");
+    const auto three = parseCorners(o.corners, "--corners");
+    for (std::size_t i = 0; i < corners.size(); ++i) {
+        corners[i] = model.latent.fromThree(three[i]);
+        cornerJson.push_back(three[i]);
     }
     const torch::Tensor z =
         cornerGrid(corners, o.size, o.slerp ? Interpolation::Spherical : Interpolation::Linear);

@@ -17,101 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::uint32_t be32(std::string_view b, std::size_t at) {
-    return (std::uint32_t(std::uint8_t(b[at])) << 24) |
-           (std::uint32_t(std::uint8_t(b[at + 1])) << 16) |
-           (std::uint32_t(std::uint8_t(b[at + 2])) << 8) | std::uint32_t(std::uint8_t(b[at + 3]));
-}
-std::uint32_t be16(std::string_view b, std::size_t at) {
-    return (std::uint32_t(std::uint8_t(b[at])) << 8) | std::uint32_t(std::uint8_t(b[at + 1]));
-}
-std::uint32_t le16(std::string_view b, std::size_t at) {
-    return std::uint32_t(std::uint8_t(b[at])) | (std::uint32_t(std::uint8_t(b[at + 1])) << 8);
-}
-std::uint32_t le32(std::string_view b, std::size_t at) {
-    return le16(b, at) | (le16(b, at + 2) << 16);
-}
-
-bool startsWith(std::string_view b, std::string_view prefix) {
-    return b.size() >= prefix.size() && b.substr(0, prefix.size()) == prefix;
-}
-
-void sniffJpeg(std::string_view b, ImageHeader& h) {
-    std::size_t i = 2;
-    while (i + 9 < b.size()) {
-        if (std::uint8_t(b[i]) != 0xff) {
-            ++i;
-            continue;
-        }
-        const std::uint8_t marker = std::uint8_t(b[i + 1]);
-        if (marker == 0xff) {
-            ++i;
-            continue;
-        }
-        const bool sof =
-            marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;
-        if (sof) {
-            h.height = static_cast<int>(be16(b, i + 5));
-            h.width = static_cast<int>(be16(b, i + 7));
-            break;
-        }
-        if (marker == 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker == 0x01) {
-            i += 2;
-            continue;
-        }
-        i += 2 + be16(b, i + 2);
-    }
-    // The end-of-image marker may be followed by a little padding.
-    const std::size_t tail = std::min<std::size_t>(b.size(), 64);
-    h.truncated = b.substr(b.size() - tail).find("\xff\xd9") == std::string_view::npos;
-}
-
-void sniffTiff(std::string_view b, ImageHeader& h) {
-    const bool little = b[0] == 'I';
-    auto u16 = [&](std::size_t at) { return little ? le16(b, at) : be16(b, at); };
-    auto u32 = [&](std::size_t at) { return little ? le32(b, at) : be32(b, at); };
-    const std::size_t ifd = u32(4);
-    if (ifd + 2 > b.size()) {
-        h.truncated = true;
-        return;
-    }
-    const std::size_t entries = u16(ifd);
-    for (std::size_t e = 0; e < entries && ifd + 2 + (e + 1) * 12 <= b.size(); ++e) {
-        const std::size_t at = ifd + 2 + e * 12;
-        const std::uint32_t tag = u16(at);
-        const std::uint32_t type = u16(at + 2);
-        const std::uint32_t value = type == 3 ? u16(at + 8) : u32(at + 8);
-        if (tag == 256) {
-            h.width = static_cast<int>(value);
-        } else if (tag == 257) {
-            h.height = static_cast<int>(value);
-        }
-    }
-}
-
-void sniffPnm(std::string_view b, ImageHeader& h) {
-    // "P6 <ws> width <ws> height", with comments starting at '#'.
-    std::size_t i = 2;
-    int values[2] = {0, 0};
-    for (int& v : values) {
-        while (i < b.size() && (std::isspace(static_cast<unsigned char>(b[i])) || b[i] == '#')) {
-            if (b[i] == '#') {
-                while (i < b.size() && b[i] != '\n')
-                    ++i;
-            } else {
-                ++i;
-            }
-        }
-        long long n = 0;
-        while (i < b.size() && std::isdigit(static_cast<unsigned char>(b[i])) && n < (1LL << 31)) {
-            n = n * 10 + (b[i++] - '0');
-        }
-        v = static_cast<int>(std::min<long long>(n, 1LL << 30));
-    }
-    h.width = values[0];
-    h.height = values[1];
-}
-
 std::string lowerExtension(const fs::path& p) {
     std::string ext = p.extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(),
@@ -119,116 +24,71 @@ std::string lowerExtension(const fs::path& p) {
     return ext;
 }
 
-// Alpha composited on white; 16-bit and float images brought to 8 bits; result 8-bit RGB.
-cv::Mat toRgbOnWhite(const cv::Mat& decoded, const std::string& path) {
+// 16-bit and floating-point pixels brought to 8 bits (floats from 0..1); 8-bit ones as they are.
+cv::Mat to8Bit(const cv::Mat& decoded, const std::string& path) {
     cv::Mat img;
     switch (decoded.depth()) {
         case CV_8U:
-            img = decoded;
-            break;
+            return decoded;
         case CV_16U:
             decoded.convertTo(img, CV_8U, 1.0 / 257.0);
-            break;
+            return img;
         case CV_32F:
         case CV_64F:
             decoded.convertTo(img, CV_8U, 255.0);
-            break;
+            return img;
         default:
             throw DataError(path, "unsupported pixel depth");
     }
-    cv::Mat rgb;
-    cv::Mat alpha;
-    switch (img.channels()) {
+}
+
+// Colour times alpha, in place, for 8-bit images whose last channel is alpha (grey-alpha, BGRA).
+// Composited on white after resizing, premultiplied colour gives what compositing before it gives
+// (both are linear), without a full-size floating-point copy of a large image.
+void premultiply(cv::Mat& img) {
+    const int channels = img.channels();
+    for (int y = 0; y < img.rows; ++y) {
+        std::uint8_t* p = img.ptr<std::uint8_t>(y);
+        for (int x = 0; x < img.cols; ++x, p += channels) {
+            const unsigned alpha = p[channels - 1];
+            for (int c = 0; c < channels - 1; ++c) {
+                p[c] = static_cast<std::uint8_t>((p[c] * alpha + 127) / 255);
+            }
+        }
+    }
+}
+
+// A premultiplied image composited on white (colour + 255 - alpha) and brought to RGB in `out`.
+void toRgbOnWhite(const cv::Mat& img, cv::Mat& out, const std::string& path) {
+    const int channels = img.channels();
+    if (channels == 2 || channels == 4) {
+        cv::Mat composited(img.size(), CV_8UC(channels - 1));
+        for (int y = 0; y < img.rows; ++y) {
+            const std::uint8_t* p = img.ptr<std::uint8_t>(y);
+            std::uint8_t* q = composited.ptr<std::uint8_t>(y);
+            for (int x = 0; x < img.cols; ++x, p += channels, q += channels - 1) {
+                const int white = 255 - p[channels - 1];
+                for (int c = 0; c < channels - 1; ++c) {
+                    q[c] = static_cast<std::uint8_t>(std::min(255, p[c] + white));
+                }
+            }
+        }
+        cv::cvtColor(composited, out, channels == 2 ? cv::COLOR_GRAY2RGB : cv::COLOR_BGR2RGB);
+        return;
+    }
+    switch (channels) {
         case 1:
-            cv::cvtColor(img, rgb, cv::COLOR_GRAY2RGB);
+            cv::cvtColor(img, out, cv::COLOR_GRAY2RGB);
             break;
-        case 2: {
-            std::vector<cv::Mat> parts;
-            cv::split(img, parts);
-            cv::cvtColor(parts[0], rgb, cv::COLOR_GRAY2RGB);
-            alpha = parts[1];
-            break;
-        }
         case 3:
-            cv::cvtColor(img, rgb, cv::COLOR_BGR2RGB);
+            cv::cvtColor(img, out, cv::COLOR_BGR2RGB);
             break;
-        case 4: {
-            cv::cvtColor(img, rgb, cv::COLOR_BGRA2RGB);
-            cv::extractChannel(img, alpha, 3);
-            break;
-        }
         default:
-            throw DataError(path,
-                            fmt::format("unsupported number of channels ({})", img.channels()));
+            throw DataError(path, fmt::format("unsupported number of channels ({})", channels));
     }
-    if (!alpha.empty()) {
-        cv::Mat a;
-        alpha.convertTo(a, CV_32F, 1.0 / 255.0);
-        cv::Mat a3;
-        cv::cvtColor(a, a3, cv::COLOR_GRAY2RGB);
-        cv::Mat f;
-        rgb.convertTo(f, CV_32FC3);
-        cv::Mat white(f.size(), CV_32FC3, cv::Scalar::all(255.0));
-        cv::Mat blended = f.mul(a3) + white.mul(cv::Scalar::all(1.0) - a3);
-        blended.convertTo(rgb, CV_8UC3);
-    }
-    return rgb;
 }
 
 }  // namespace
-
-ImageHeader sniffImage(std::string_view b) {
-    ImageHeader h;
-    if (startsWith(b, "\x89PNG\r\n\x1a\n")) {
-        h.format = "PNG";
-        if (b.size() >= 24) {
-            h.width = static_cast<int>(std::min<std::uint32_t>(be32(b, 16), 1U << 30));
-            h.height = static_cast<int>(std::min<std::uint32_t>(be32(b, 20), 1U << 30));
-        }
-        const std::size_t tail = std::min<std::size_t>(b.size(), 64);
-        h.truncated = b.substr(b.size() - tail).find("IEND") == std::string_view::npos;
-    } else if (startsWith(b, "\xff\xd8\xff")) {
-        h.format = "JPEG";
-        sniffJpeg(b, h);
-    } else if (startsWith(b, "GIF87a") || startsWith(b, "GIF89a")) {
-        h.format = "GIF";
-        if (b.size() >= 10) {
-            h.width = static_cast<int>(le16(b, 6));
-            h.height = static_cast<int>(le16(b, 8));
-        }
-    } else if (startsWith(b, "BM") && b.size() >= 26) {
-        h.format = "BMP";
-        h.width = static_cast<int>(std::min<std::uint32_t>(le32(b, 18), 1U << 30));
-        const auto rawHeight = static_cast<std::int32_t>(le32(b, 22));
-        h.height =
-            static_cast<int>(std::min<std::int64_t>(std::abs(std::int64_t{rawHeight}), 1 << 30));
-    } else if (startsWith(b, "RIFF") && b.size() >= 30 && b.substr(8, 4) == "WEBP") {
-        h.format = "WebP";
-        const std::string_view chunk = b.substr(12, 4);
-        if (chunk == "VP8 ") {
-            h.width = static_cast<int>(le16(b, 26) & 0x3fff);
-            h.height = static_cast<int>(le16(b, 28) & 0x3fff);
-        } else if (chunk == "VP8L" && b.size() >= 25) {
-            const std::uint32_t bits = le32(b, 21);
-            h.width = static_cast<int>((bits & 0x3fff) + 1);
-            h.height = static_cast<int>(((bits >> 14) & 0x3fff) + 1);
-        } else if (chunk == "VP8X") {
-            h.width = static_cast<int>((le32(b, 24) & 0xffffff) + 1);
-            h.height = static_cast<int>((le32(b, 27) & 0xffffff) + 1);
-        }
-        h.truncated = le32(b, 4) + 8 > b.size();
-    } else if ((startsWith(b, std::string_view("II*\0", 4)) ||
-                startsWith(b, std::string_view("MM\0*", 4))) &&
-               b.size() >= 8) {
-        h.format = "TIFF";
-        sniffTiff(b, h);
-    } else if (b.size() >= 3 && b[0] == 'P' && b[1] >= '1' && b[1] <= '6' &&
-               std::isspace(static_cast<unsigned char>(b[2]))) {
-        h.format = "PNM";
-        sniffPnm(b, h);
-    }
-    return h;
-}
 
 void decodeImage(std::string_view bytes, const std::string& path, const FolderOptions& options,
                  std::uint8_t* out) {
@@ -238,7 +98,7 @@ void decodeImage(std::string_view bytes, const std::string& path, const FolderOp
     const ImageHeader header = sniffImage(bytes);
     const std::string ext = lowerExtension(path);
     if (header.format.empty()) {
-        // Not a format we can see into: OpenCV may still read it (its own pixel limit applies).
+        // Not a format whose size can be read before decoding: it is not decoded.
         static const std::map<std::string, std::string> kNamed = {
             {".png", "PNG"}, {".jpg", "JPEG"},  {".jpeg", "JPEG"}, {".gif", "GIF"},
             {".bmp", "BMP"}, {".webp", "WebP"}, {".tif", "TIFF"},  {".tiff", "TIFF"}};
@@ -248,25 +108,39 @@ void decodeImage(std::string_view bytes, const std::string& path, const FolderOp
                                               "unrecognised)",
                                               ext, named->second));
         }
+        throw DataError(path, "not an image (or a format this build cannot read)");
     }
     if (header.format == "GIF") {
         throw DataError(path,
                         "GIF images are not supported by this build's image decoder; "
                         "convert it to PNG");
     }
-    if (header.width > 0 && header.height > 0) {
-        const std::int64_t pixels = std::int64_t{header.width} * header.height;
-        if (pixels > options.maxPixels) {
-            throw DataError(
-                path, fmt::format("image is too large ({} x {} pixels; the limit is {} "
-                                  "megapixels)",
-                                  header.width, header.height, options.maxPixels / 1'000'000));
+    if (header.width <= 0 || header.height <= 0) {
+        if (header.truncated) {
+            throw DataError(path,
+                            fmt::format("truncated {} file (its end is missing)", header.format));
         }
-        if (header.width < options.minSide || header.height < options.minSide) {
-            throw DataError(
-                path, fmt::format("image is too small ({} x {}; at least {} x {} is needed)",
-                                  header.width, header.height, options.minSide, options.minSide));
-        }
+        throw DataError(path, fmt::format("a {} file whose header does not give its size (damaged, "
+                                          "or a variant this build cannot check)",
+                                          header.format));
+    }
+    const std::int64_t pixels = std::int64_t{header.width} * header.height;
+    if (pixels > options.maxPixels) {
+        throw DataError(path,
+                        fmt::format("image is too large ({} x {} pixels; the limit is {} "
+                                    "megapixels)",
+                                    header.width, header.height, options.maxPixels / 1'000'000));
+    }
+    if (pixels * header.decodedPixelBytes > options.maxDecodedBytes) {
+        throw DataError(path, fmt::format("image is too large to decode ({} x {} pixels of {} "
+                                          "bytes each; the limit is {} MB decoded)",
+                                          header.width, header.height, header.decodedPixelBytes,
+                                          options.maxDecodedBytes / 1'000'000));
+    }
+    if (header.width < options.minSide || header.height < options.minSide) {
+        throw DataError(path,
+                        fmt::format("image is too small ({} x {}; at least {} x {} is needed)",
+                                    header.width, header.height, options.minSide, options.minSide));
     }
     if (header.truncated) {
         throw DataError(path, fmt::format("truncated {} file (its end is missing)", header.format));
@@ -290,23 +164,43 @@ void decodeImage(std::string_view bytes, const std::string& path, const FolderOp
                         fmt::format("image is too small ({} x {}; at least {} x {} is needed)",
                                     decoded.cols, decoded.rows, options.minSide, options.minSide));
     }
-    cv::Mat rgb = toRgbOnWhite(decoded, path);
-    const int side =
-        options.fit == Fit::Pad ? std::max(rgb.cols, rgb.rows) : std::min(rgb.cols, rgb.rows);
+    // Brought to 8 bits and, where it has alpha, premultiplied; then made square at the output
+    // size: a padded image shrinks before it is padded, a cropped one is cropped before it
+    // shrinks, so nothing larger than the decoded image is ever allocated.
+    cv::Mat img = to8Bit(decoded, path);
+    decoded.release();
+    if (img.channels() == 2 || img.channels() == 4) {
+        premultiply(img);
+    }
+    const int size = options.size;
     cv::Mat square;
     if (options.fit == Fit::Pad) {
-        const int left = (side - rgb.cols) / 2;
-        const int top = (side - rgb.rows) / 2;
-        cv::copyMakeBorder(rgb, square, top, side - rgb.rows - top, left, side - rgb.cols - left,
+        const int longest = std::max(img.cols, img.rows);
+        if (longest > size) {
+            const double scale = static_cast<double>(size) / longest;
+            const cv::Size shrunk(
+                std::clamp(static_cast<int>(std::lround(img.cols * scale)), 1, size),
+                std::clamp(static_cast<int>(std::lround(img.rows * scale)), 1, size));
+            cv::Mat small;
+            cv::resize(img, small, shrunk, 0, 0, cv::INTER_AREA);
+            img = small;
+        }
+        const int side = std::max(img.cols, img.rows);
+        const int left = (side - img.cols) / 2;
+        const int top = (side - img.rows) / 2;
+        cv::copyMakeBorder(img, square, top, side - img.rows - top, left, side - img.cols - left,
                            cv::BORDER_CONSTANT, cv::Scalar::all(255));
     } else {
-        square = rgb(cv::Rect((rgb.cols - side) / 2, (rgb.rows - side) / 2, side, side));
+        const int side = std::min(img.cols, img.rows);
+        square = img(cv::Rect((img.cols - side) / 2, (img.rows - side) / 2, side, side));
     }
-    cv::Mat target(options.size, options.size, CV_8UC3, out);
-    cv::resize(square, target, target.size(), 0, 0,
-               side > options.size ? cv::INTER_AREA : cv::INTER_LINEAR);
+    cv::Mat sized;
+    cv::resize(square, sized, cv::Size(size, size), 0, 0,
+               square.cols > size ? cv::INTER_AREA : cv::INTER_LINEAR);
+    cv::Mat target(size, size, CV_8UC3, out);
+    toRgbOnWhite(sized, target, path);
     if (target.data != out) {
-        throw Error("internal error: resize reallocated the output");
+        throw Error("internal error: the conversion reallocated the output");
     }
 }
 

@@ -6,28 +6,24 @@
 #include <string_view>
 
 #include "core/data/dataset.h"
+#include "core/data/imageheader.h"
 
 namespace cattery {
 
 enum class Fit { Pad, Crop };  // make non-square images square by padding with white, or cropping
 
 struct FolderOptions {
-    int size = 64;                              // output width and height
-    bool recursive = false;                     // descend into subfolders
-    Fit fit = Fit::Pad;                         // how non-square images become square
-    int minSide = 8;                            // smaller images are skipped as too small
-    std::int64_t maxPixels = 40'000'000;        // larger images are refused before decoding
+    int size = 64;                        // output width and height
+    bool recursive = false;               // descend into subfolders
+    Fit fit = Fit::Pad;                   // how non-square images become square
+    int minSide = 8;                      // smaller images are skipped as too small
+    std::int64_t maxPixels = 40'000'000;  // larger images are refused before decoding
+    // Images whose decoded pixels would take more (16-bit, floating point or with alpha) are
+    // refused before decoding too: with the 8-bit copy made after it, one image then never
+    // claims more than about 500 MB, whatever its file's size.
+    std::int64_t maxDecodedBytes = 400'000'000;
     std::uint64_t maxFileBytes = 256ULL << 20;  // larger files are refused before reading
 };
-
-// What the first bytes of a file say it is; width and height are 0 where the header does not say.
-struct ImageHeader {
-    std::string format;  // "PNG", "JPEG", "GIF", "BMP", "WebP", "TIFF", "PNM", or empty if unknown
-    int width = 0;
-    int height = 0;
-    bool truncated = false;  // the format's end marker is missing
-};
-ImageHeader sniffImage(std::string_view bytes);
 
 // Decodes one image file's bytes to size x size RGB on white (HWC uint8 in `out`, size*size*3).
 // Throws DataError naming `path` and the reason it cannot be used.

@@ -68,6 +68,14 @@ void writePng(const std::string& path, const RgbImage& image, const nlohmann::js
 
 RgbImage readPng(const std::string& path) {
     const std::string bytes = checkedPng(path);
+    // The size in the header is checked before anything that large is decoded.
+    const std::uint64_t pixels = std::uint64_t{getBe32(bytes, 16)} * getBe32(bytes, 20);
+    if (pixels > static_cast<std::uint64_t>(kMaxSheetPixels)) {
+        throw FileError(
+            path, fmt::format("the PNG image is too large ({} x {} pixels; a sheet "
+                              "holds at most {} megapixels)",
+                              getBe32(bytes, 16), getBe32(bytes, 20), kMaxSheetPixels / 1'000'000));
+    }
     const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
     const cv::Mat bgr = cv::imdecode(raw, cv::IMREAD_COLOR);
     if (bgr.empty()) {

@@ -35,12 +35,19 @@ SheetGeometry sheetGeometry(int count, int width, int height, const SheetOptions
     const int ch = height * o.scale;
     const int pad = o.padding * o.scale;
     const int rowHeight = ch + o.labelHeight + pad;
-    g.width = pad + g.columns * (cw + pad);
-    const int body = pad + g.rows * rowHeight;
-    g.height = body + o.captionHeight;
-    if (static_cast<std::int64_t>(g.width) * g.height > (std::int64_t{1} << 28)) {
-        throw ConfigError(fmt::format("a sheet of {} x {} pixels is too large", g.width, g.height));
+    // In 64 bits: a count of images large enough to overflow an int is refused here, not wrapped.
+    const std::int64_t sheetWidth = pad + std::int64_t{g.columns} * (cw + pad);
+    const std::int64_t sheetHeight = pad + std::int64_t{g.rows} * rowHeight + o.captionHeight;
+    if (sheetWidth * sheetHeight > kMaxSheetPixels) {
+        throw ConfigError(
+            fmt::format("a sheet of {} x {} pixels is too large (the limit is {} "
+                        "megapixels): use fewer images, a smaller scale or less "
+                        "padding",
+                        sheetWidth, sheetHeight, kMaxSheetPixels / 1'000'000));
     }
+    g.width = static_cast<int>(sheetWidth);
+    const int body = static_cast<int>(sheetHeight) - o.captionHeight;
+    g.height = static_cast<int>(sheetHeight);
     for (int i = 0; i < count; ++i) {
         const int x = pad + (i % g.columns) * (cw + pad);
         const int y = pad + (i / g.columns) * rowHeight;

@@ -37,8 +37,13 @@ struct SheetGeometry {
     SheetRect caption;              // the band under the sheet
 };
 
+// The largest sheet laid out: 120 MB of RGB pixels, and with the copy the PNG encoder makes and its
+// output, a sheet stays under about 400 MB.
+inline constexpr std::int64_t kMaxSheetPixels = 40'000'000;
+
 // The one layout of every sheet: exported, copied, on the command line and in the training
-// animation. Throws ConfigError for no images or options out of range.
+// animation. Throws ConfigError for no images, options out of range or a sheet larger than
+// kMaxSheetPixels.
 SheetGeometry sheetGeometry(int count, int width, int height, const SheetOptions& options);
 // Lays the images out by sheetGeometry; all images must have the same size. The label and caption
 // bands are left in the background colour for the front end to write in.

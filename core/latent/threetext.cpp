@@ -1,0 +1,84 @@
+#include "core/latent/threetext.h"
+
+#include <charconv>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "core/errors.h"
+
+namespace cattery {
+namespace {
+
+std::string_view trimmed(std::string_view s) {
+    const auto first = s.find_first_not_of(" \t");
+    if (first == std::string_view::npos) {
+        return {};
+    }
+    return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+}
+
+}  // namespace
+
+Three parseThree(std::string_view text, const std::string& what) {
+    Three v{};
+    std::size_t count = 0;
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t comma = text.find(',', start);
+        const std::string_view raw = text.substr(
+            start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+        if (count >= 3) {
+            throw ConfigError(
+                fmt::format("{} takes three numbers, got more: '{}'", what, briefly(text)));
+        }
+        std::string_view part = trimmed(raw);
+        if (!part.empty() && part.front() == '+') {
+            part.remove_prefix(1);
+        }
+        float value = 0;
+        const auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), value);
+        if (part.empty() || error != std::errc() || end != part.data() + part.size() ||
+            !std::isfinite(value)) {
+            throw ConfigError(fmt::format("{}: '{}' is not a number", what, briefly(raw)));
+        }
+        v[count++] = value;
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        start = comma + 1;
+    }
+    if (count != 3) {
+        throw ConfigError(
+            fmt::format("{} takes three numbers separated by commas, like \"0.5,-1,2\"; got '{}'",
+                        what, briefly(text)));
+    }
+    return v;
+}
+
+std::array<Three, 4> parseCorners(std::string_view text, const std::string& what) {
+    std::array<Three, 4> corners{};
+    std::size_t count = 0;
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t semicolon = text.find(';', start);
+        if (count >= corners.size()) {
+            throw ConfigError(fmt::format("{} takes exactly four corners separated by ';'", what));
+        }
+        corners[count] = parseThree(
+            text.substr(start, semicolon == std::string_view::npos ? std::string_view::npos
+                                                                   : semicolon - start),
+            fmt::format("{} (corner {})", what, count + 1));
+        ++count;
+        if (semicolon == std::string_view::npos) {
+            break;
+        }
+        start = semicolon + 1;
+    }
+    if (count != corners.size()) {
+        throw ConfigError(fmt::format("{} takes exactly four corners separated by ';'", what));
+    }
+    return corners;
+}
+
+}  // namespace cattery
