@@ -703,19 +703,7 @@ void TestCli::hostileInputsStayUnderMemoryCeilings() {
     QVERIFY(prepared.bytes < (1LL << 30));
     // A small model file that declares the largest networks: refused before a 2 GB generator is
     // built, so loading it holds little more than the program itself.
-    Container c = readContainer(m_model.toStdString());
-    ArchConfig largest = test::tinyArch();
-    largest.imageSize = 128;
-    largest.latentDim = kLatentDimRange.hi;
-    largest.nf = kNfRange.hi;
-    largest.repeats = kRepeatsRange.hi;
-    c.meta["arch"] = toJson(largest);
-    c.meta["latent"]["dim"] = largest.latentDim;
-    for (Record& r : c.records) {
-        if (r.name == "latent.projection") {
-            r = toRecord("latent.projection", LatentSpace(largest.latentDim, 1).projection());
-        }
-    }
+    const Container c = test::claimingLargestNetworks(readContainer(m_model.toStdString()));
     writeContainer(path("claims.cattery").toStdString(), c);
     const Peak claims = cliPeak({QStringLiteral("info"), path("claims.cattery")});
     qInfo("cattery-cli peak on a model file claiming the largest networks: %lld MB",

@@ -371,16 +371,8 @@ void TestModelFile::valueCountsMatchBuiltNetworks() {
 void TestModelFile::hostileSizesClaimLittleMemory() {
     // A small file that declares the largest architecture: refused before a generator of about
     // 2 GB is built for weights it does not hold.
-    Container c = readContainer(test::saveTinyModel(path("small.cattery")));
-    ArchConfig largest = test::tinyArch();
-    largest.imageSize = 128;
-    largest.latentDim = kLatentDimRange.hi;
-    largest.nf = kNfRange.hi;
-    largest.repeats = kRepeatsRange.hi;
-    c.meta["arch"] = toJson(largest);
-    c.meta["latent"]["dim"] = largest.latentDim;
-    c.records.front() =
-        toRecord("latent.projection", LatentSpace(largest.latentDim, 1).projection());
+    const Container c =
+        test::claimingLargestNetworks(readContainer(test::saveTinyModel(path("small.cattery"))));
     writeContainer(path("claims.cattery"), c);
     const std::int64_t before = peakBytes();
     const QString error = loadError(path("claims.cattery"));

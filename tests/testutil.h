@@ -9,7 +9,10 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/data/dataset.h"
+#include "core/io/container.h"
 #include "core/io/modelfile.h"
+#include "core/io/tensorio.h"
+#include "core/latent/latentspace.h"
 #include "core/latent/rng.h"
 #include "core/model/archconfig.h"
 #include "core/model/networks.h"
@@ -40,6 +43,23 @@ inline ArchConfig tinyArch(int latent = 16) {
     a.bottleneck = 16;
     a.repeats = 1;
     return a;
+}
+
+// A model or checkpoint container whose header now declares the largest networks (and a latent
+// space to match), its weights left as they were: a small file that claims gigabytes.
+inline Container claimingLargestNetworks(Container c) {
+    ArchConfig largest = tinyArch(kLatentDimRange.hi);
+    largest.imageSize = 128;
+    largest.nf = kNfRange.hi;
+    largest.repeats = kRepeatsRange.hi;
+    c.meta["arch"] = toJson(largest);
+    c.meta["latent"]["dim"] = largest.latentDim;
+    for (Record& r : c.records) {
+        if (r.name == "latent.projection") {
+            r = toRecord("latent.projection", LatentSpace(largest.latentDim, 1).projection());
+        }
+    }
+    return c;
 }
 
 // A generator whose batch-norm statistics are not the trivial defaults.
