@@ -40,7 +40,7 @@ void runEval(const EvalOptions& o) {
     const int64_t n = std::min<int64_t>(o.count, half);
     const torch::Tensor reference = data.images.index_select(0, order.narrow(0, 0, n));
     const torch::Tensor heldOut = data.images.index_select(0, order.narrow(0, half, n));
-    if (!(reference != reference.narrow(0, 0, 1)).any().item<bool>()) {
+    if (!imagesDiffer(reference)) {
         throw DataError(data.source, "every image is the same, so there is nothing to compare");
     }
     const ScoreReference scorer(reference, o.seed);

@@ -8,11 +8,16 @@
 
 namespace cattery {
 
+bool imagesDiffer(const torch::Tensor& images) {
+    return images.dim() > 0 && images.size(0) >= 2 &&
+           (images != images.narrow(0, 0, 1)).any().item<bool>();
+}
+
 ScoreReference::ScoreReference(torch::Tensor images, std::uint64_t seed, int patches)
     : m_images(std::move(images)) {
     checkImageSet(m_images, "the reference images");
     m_images = m_images.cpu().contiguous();
-    m_distance = meanPairwiseDistance(m_images, 2000, seed);
+    m_distance = imagesDiffer(m_images) ? meanPairwiseDistance(m_images, 2000, seed) : 0.0;
     if (m_distance <= 0.0) {
         throw ConfigError("the reference images are all the same, so there is nothing to compare");
     }

@@ -15,6 +15,10 @@ struct ImageScore {
     double diversity = 0.0;  // mean pairwise distance over the reference's own (1: as varied)
 };
 
+// Whether a set of images (N x ...) holds at least two that differ: a score compares variety, and
+// a set of one picture has none to compare against.
+bool imagesDiffer(const torch::Tensor& images);
+
 class ScoreReference {
 public:
     // images: N x 3 x S x S uint8 with N >= 2, not all the same (else ConfigError). SWD takes

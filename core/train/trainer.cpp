@@ -101,8 +101,7 @@ Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset data
         m_images = m_dataset.images.to(m_device);
         scoreImages = m_dataset.images.narrow(0, 0, std::min(kMaxHeldOut, m_dataset.count()));
     }
-    if (scored && scoreImages.size(0) >= 2 &&
-        (scoreImages != scoreImages.narrow(0, 0, 1)).any().item<bool>()) {
+    if (scored && imagesDiffer(scoreImages)) {
         m_scoreReference =
             std::make_unique<ScoreReference>(scoreImages, config.seed, kScorePatches);
         m_scoreLatents = sampleLatents(kScoreSamples, arch.latentDim, config.seed ^ kScoreSeedSalt);
