@@ -71,34 +71,52 @@ void storeModule(Container& container, const std::string& prefix, const torch::n
     }
 }
 
+namespace {
+
+// The value of the record "<prefix>.<key>", checked to fit `target` (shape and type) and, for
+// floating-point weights, to be finite. Throws ModelFileError naming `path`.
+torch::Tensor checkedValue(const Container& container, const std::string& prefix,
+                           const std::string& key, const torch::Tensor& target,
+                           const std::string& path) {
+    const std::string name = prefix + "." + key;
+    const Record* r = container.find(name);
+    if (r == nullptr) {
+        throw ModelFileError(path, fmt::format("weights '{}' are missing: the file does not "
+                                               "match its own architecture",
+                                               name));
+    }
+    torch::Tensor value = toTensor(*r);
+    if (value.sizes() != target.sizes() || value.scalar_type() != target.scalar_type()) {
+        throw ModelFileError(
+            path, fmt::format("weights '{}' have shape [{}], expected [{}]", name,
+                              fmt::join(value.sizes(), ", "), fmt::join(target.sizes(), ", ")));
+    }
+    if (value.is_floating_point() && !torch::isfinite(value).all().item<bool>()) {
+        throw ModelFileError(path, fmt::format("weights '{}' hold NaN or infinite values", name));
+    }
+    return value;
+}
+
+}  // namespace
+
 void loadModule(const Container& container, const std::string& prefix, torch::nn::Module& module,
                 const std::string& path) {
     torch::NoGradGuard noGrad;
-    auto copyInto = [&](const std::string& key, torch::Tensor target) {
-        const std::string name = prefix + "." + key;
-        const Record* r = container.find(name);
-        if (r == nullptr) {
-            throw ModelFileError(path, fmt::format("weights '{}' are missing: the file does not "
-                                                   "match its own architecture",
-                                                   name));
-        }
-        const torch::Tensor value = toTensor(*r);
-        if (value.sizes() != target.sizes() || value.scalar_type() != target.scalar_type()) {
-            throw ModelFileError(
-                path, fmt::format("weights '{}' have shape [{}], expected [{}]", name,
-                                  fmt::join(value.sizes(), ", "), fmt::join(target.sizes(), ", ")));
-        }
-        if (value.is_floating_point() && !torch::isfinite(value).all().item<bool>()) {
-            throw ModelFileError(path,
-                                 fmt::format("weights '{}' hold NaN or infinite values", name));
-        }
-        target.copy_(value);
-    };
     for (auto& item : module.named_parameters(true)) {
-        copyInto(item.key(), item.value());
+        item.value().copy_(checkedValue(container, prefix, item.key(), item.value(), path));
     }
     for (auto& item : module.named_buffers(true)) {
-        copyInto(item.key(), item.value());
+        item.value().copy_(checkedValue(container, prefix, item.key(), item.value(), path));
+    }
+}
+
+void checkModuleRecords(const Container& container, const std::string& prefix,
+                        const torch::nn::Module& module, const std::string& path) {
+    for (const auto& item : module.named_parameters(true)) {
+        checkedValue(container, prefix, item.key(), item.value(), path);
+    }
+    for (const auto& item : module.named_buffers(true)) {
+        checkedValue(container, prefix, item.key(), item.value(), path);
     }
 }
 

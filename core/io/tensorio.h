@@ -21,6 +21,11 @@ void loadModule(const Container& container, const std::string& prefix, torch::nn
                 const std::string& path);
 
 // A record that must exist, with the given type and shape rank; throws ModelFileError otherwise.
+// Throws ModelFileError as loadModule would, without changing `module`: the records are checked
+// against its weights' shapes and types (a module of the same architecture serves as the pattern).
+void checkModuleRecords(const Container& container, const std::string& prefix,
+                        const torch::nn::Module& module, const std::string& path);
+
 // Throws ModelFileError unless the records named "<prefix>.<...>" hold `values` values in all: a
 // file is checked against the network its header describes before that network is built, so a
 // small file cannot make Cattery allocate a large network for weights it does not have.

@@ -280,15 +280,13 @@ void Trainer::restoreScores(const nlohmann::json& t, const Container& c, const s
     if (!b.scored && b.weights.records.empty()) {
         return;  // nothing scored and nothing to go back to but the start the constructor kept
     }
-    // Checked now, by loading them into networks of the run's shape, so that a bad file fails
-    // here rather than when the guard or the model file needs them.
-    Generator g(m_arch);
-    loadModule(b.weights, "generator", *g, path);
+    // Checked now against the run's own networks (the same architecture), so that a bad file
+    // fails here rather than when the guard or the model file needs them.
+    checkModuleRecords(b.weights, "generator", *m_generator, path);
     if (m_average) {
-        loadModule(b.weights, "average", *g, path);
+        checkModuleRecords(b.weights, "average", *m_average, path);
     }
-    Discriminator d(m_arch);
-    loadModule(b.weights, "discriminator", *d, path);
+    checkModuleRecords(b.weights, "discriminator", *m_discriminator, path);
     m_best = std::move(b);
 }
 
