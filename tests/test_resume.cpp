@@ -4,6 +4,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "core/errors.h"
 #include "core/io/container.h"
@@ -50,6 +51,7 @@ private Q_SLOTS:
     void resumePointRefusesOtherFiles();
     void changesApplyAllOrNothing();
     void unsetChangesKeepTheCheckpoints();
+    void eachSettingChangesOneField();
     void dataWarningComparesTheImages();
     void headerAloneIsReadAndChecked();
     void startRunBeginsOrContinues();
@@ -87,6 +89,26 @@ void TestResume::resumePointRefusesOtherFiles() {
     Container hostile = t.checkpoint();
     hostile.meta["training"] = "not an object";
     QVERIFY_THROWS_EXCEPTION(ModelFileError, resumePoint(hostile, "c.cattery"));
+    // An unsupported image size names the file on every way in: the header alone, the whole
+    // checkpoint, and resuming a run from it.
+    Container odd = t.checkpoint();
+    odd.meta["arch"]["image_size"] = 33;
+    const std::string oddPath = path("odd.checkpoint.cattery").toStdString();
+    writeContainer(oddPath, odd);
+    const std::vector<std::function<void()>> ways = {
+        [&] { resumePoint(odd, oddPath); }, [&] { readResumePoint(oddPath); },
+        [&] { Trainer::resume(oddPath, test::blobDataset(20, 32), torch::kCPU); }};
+    for (const auto& way : ways) {
+        try {
+            way();
+            QFAIL("image size 33 was accepted");
+        } catch (const ModelFileError& e) {
+            const QString message = QString::fromStdString(e.what());
+            QVERIFY2(message.contains(QStringLiteral("image size 33")) &&
+                         message.contains(QString::fromStdString(oddPath)),
+                     e.what());
+        }
+    }
 }
 
 void TestResume::changesApplyAllOrNothing() {
@@ -135,6 +157,45 @@ void TestResume::unsetChangesKeepTheCheckpoints() {
     QCOMPARE(t.config().augment.rotateDegrees, before.augment.rotateDegrees);
     QVERIFY(QString::fromStdString(describeResume(t, "a.checkpoint.cattery"))
                 .contains(QStringLiteral("at step 2 of 20")));
+}
+
+void TestResume::eachSettingChangesOneField() {
+    // Both front ends name the settings a resume may change; each sets its own field from the
+    // wanted settings and nothing else, and together they set every field but the precision.
+    TrainConfig wanted;
+    wanted.steps = 123;
+    wanted.learningRate = 3e-4;
+    wanted.discriminatorLrScale = 2;
+    wanted.lrHalveEvery = 77;
+    wanted.augment.flip = false;
+    wanted.augment.rotateDegrees = 9;
+    wanted.augment.scaleJitter = 0.2;
+    wanted.augment.shift = 0.1;
+    wanted.keep = KeepModel::Last;
+    auto setCount = [](const ResumeChanges& c) {
+        return int(c.steps.has_value()) + int(c.learningRate.has_value()) +
+               int(c.discriminatorLrScale.has_value()) + int(c.lrHalveEvery.has_value()) +
+               int(c.flip.has_value()) + int(c.rotateDegrees.has_value()) +
+               int(c.scaleJitter.has_value()) + int(c.shift.has_value()) + int(c.keep.has_value()) +
+               int(c.precision.has_value());
+    };
+    ResumeChanges all;
+    for (const ResumeSetting setting : kResumeSettings) {
+        ResumeChanges one;
+        change(one, setting, wanted);
+        QCOMPARE(setCount(one), 1);
+        change(all, setting, wanted);
+    }
+    QCOMPARE(setCount(all), 9);
+    QCOMPARE(*all.steps, std::int64_t{123});
+    QCOMPARE(*all.learningRate, 3e-4);
+    QCOMPARE(*all.discriminatorLrScale, 2.0);
+    QCOMPARE(*all.lrHalveEvery, std::int64_t{77});
+    QCOMPARE(*all.flip, false);
+    QCOMPARE(*all.rotateDegrees, 9.0);
+    QCOMPARE(*all.scaleJitter, 0.2);
+    QCOMPARE(*all.shift, 0.1);
+    QVERIFY(*all.keep == KeepModel::Last);
 }
 
 void TestResume::dataWarningComparesTheImages() {

@@ -255,18 +255,12 @@ TrainSettings TrainView::settings() const {
     if (!m_resumeFrom.isEmpty()) {
         // What the form may change on resume; the rest is the checkpoint's own.
         s.resumeFrom = m_resumeFrom;
-        s.resume.steps = s.train.steps;
-        s.resume.learningRate = s.train.learningRate;
-        s.resume.discriminatorLrScale = s.train.discriminatorLrScale;
-        s.resume.lrHalveEvery = s.train.lrHalveEvery;
+        for (const ResumeSetting setting : kResumeSettings) {
+            change(s.resume, setting, s.train);
+        }
         if (s.precision != QStringLiteral("auto")) {
             s.resume.precision = precisionFromName(s.precision.toStdString());
         }
-        s.resume.flip = s.train.augment.flip;
-        s.resume.rotateDegrees = s.train.augment.rotateDegrees;
-        s.resume.scaleJitter = s.train.augment.scaleJitter;
-        s.resume.shift = s.train.augment.shift;
-        s.resume.keep = s.train.keep;
     }
     return s;
 }

@@ -186,35 +186,23 @@ void runTrain(TrainOptions& o, const CLI::App& command) {
         }
         const TrainConfig& c = request.config;
         ResumeChanges& changes = request.changes;
-        if (given("--steps")) {
-            changes.steps = c.steps;
-        }
-        if (given("--lr")) {
-            changes.learningRate = c.learningRate;
-        }
-        if (given("--lr-d-scale")) {
-            changes.discriminatorLrScale = c.discriminatorLrScale;
-        }
-        if (given("--lr-halve-every")) {
-            changes.lrHalveEvery = c.lrHalveEvery;
-        }
-        if (given("--no-flip")) {
-            changes.flip = false;
-        }
-        if (given("--rotate")) {
-            changes.rotateDegrees = c.augment.rotateDegrees;
-        }
-        if (given("--scale-jitter")) {
-            changes.scaleJitter = c.augment.scaleJitter;
-        }
-        if (given("--shift")) {
-            changes.shift = c.augment.shift;
+        static const std::pair<const char*, ResumeSetting> kOptions[] = {
+            {"--steps", ResumeSetting::Steps},
+            {"--lr", ResumeSetting::LearningRate},
+            {"--lr-d-scale", ResumeSetting::DiscriminatorLrScale},
+            {"--lr-halve-every", ResumeSetting::LrHalveEvery},
+            {"--no-flip", ResumeSetting::Flip},
+            {"--rotate", ResumeSetting::RotateDegrees},
+            {"--scale-jitter", ResumeSetting::ScaleJitter},
+            {"--shift", ResumeSetting::Shift},
+            {"--keep", ResumeSetting::Keep}};
+        for (const auto& [option, setting] : kOptions) {
+            if (given(option)) {
+                change(changes, setting, c);
+            }
         }
         if (given("--precision")) {
             changes.precision = choosePrecision(request.precision, chooseDevice(request.device));
-        }
-        if (given("--keep")) {
-            changes.keep = c.keep;
         }
     }
     LoopOptions options;

@@ -51,6 +51,38 @@ ResumePoint readResumePoint(const std::string& path) {
     return resumePoint(readContainerHeader(path), path);
 }
 
+void change(ResumeChanges& changes, ResumeSetting setting, const TrainConfig& wanted) {
+    switch (setting) {
+        case ResumeSetting::Steps:
+            changes.steps = wanted.steps;
+            break;
+        case ResumeSetting::LearningRate:
+            changes.learningRate = wanted.learningRate;
+            break;
+        case ResumeSetting::DiscriminatorLrScale:
+            changes.discriminatorLrScale = wanted.discriminatorLrScale;
+            break;
+        case ResumeSetting::LrHalveEvery:
+            changes.lrHalveEvery = wanted.lrHalveEvery;
+            break;
+        case ResumeSetting::Flip:
+            changes.flip = wanted.augment.flip;
+            break;
+        case ResumeSetting::RotateDegrees:
+            changes.rotateDegrees = wanted.augment.rotateDegrees;
+            break;
+        case ResumeSetting::ScaleJitter:
+            changes.scaleJitter = wanted.augment.scaleJitter;
+            break;
+        case ResumeSetting::Shift:
+            changes.shift = wanted.augment.shift;
+            break;
+        case ResumeSetting::Keep:
+            changes.keep = wanted.keep;
+            break;
+    }
+}
+
 void applyResumeChanges(Trainer& trainer, const ResumeChanges& changes) {
     TrainConfig next = trainer.config();
     next.steps = changes.steps.value_or(next.steps);

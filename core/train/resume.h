@@ -31,6 +31,26 @@ struct ResumeChanges {
     std::optional<KeepModel> keep;  // which generator the model file gets
 };
 
+// The settings above by name, for both front ends to map their own fields onto (the precision,
+// whose "auto" each resolves in its own way, apart).
+enum class ResumeSetting {
+    Steps,
+    LearningRate,
+    DiscriminatorLrScale,
+    LrHalveEvery,
+    Flip,
+    RotateDegrees,
+    ScaleJitter,
+    Shift,
+    Keep
+};
+inline constexpr ResumeSetting kResumeSettings[] = {
+    ResumeSetting::Steps,        ResumeSetting::LearningRate, ResumeSetting::DiscriminatorLrScale,
+    ResumeSetting::LrHalveEvery, ResumeSetting::Flip,         ResumeSetting::RotateDegrees,
+    ResumeSetting::ScaleJitter,  ResumeSetting::Shift,        ResumeSetting::Keep};
+// Sets `setting` in `changes` to its value in `wanted`.
+void change(ResumeChanges& changes, ResumeSetting setting, const TrainConfig& wanted);
+
 // What a checkpoint holds of the settings above, to show before resuming: its architecture,
 // its configuration with the learning rate it had reached, and the step.
 struct ResumePoint {
