@@ -68,7 +68,7 @@ row() {
             if (kept ~ /^best/) { split(kept, f, ", "); kept = f[3] " (" f[2] ")" } else { kept = "last step" }
             if ($0 ~ /^stopped by the collapse guard/) { s = $8; sub(":", "", s); ended = " (guard stopped it at step " s ")" }
         }
-        /^scored .* times in/ { scoring = $(NF - 5) " %" }
+        /^scored .* in / { scoring = $(NF - 5) " %" }
         /^wall seconds:/ { wall = sprintf("%d min", $3 / 60 + 0.5) }
         END {
             printf "| %s | %s | %s | %s | %s | %s | %s%s | %s | %s |\n", folder, recipe,
