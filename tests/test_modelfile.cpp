@@ -314,6 +314,37 @@ void TestModelFile::saveIsAtomic() {
 }
 
 void TestModelFile::hostileHeadersAreClearErrors() {
+    {
+        // 10,000 records that all name the same megabyte: each would be read into a buffer of
+        // its own (10 GB from a 1 MB file). Refused before any is read.
+        nlohmann::json records = nlohmann::json::array();
+        for (int i = 0; i < 10000; ++i) {
+            records.push_back({{"name", "r" + std::to_string(i)},
+                               {"dtype", "u8"},
+                               {"shape", {1 << 20}},
+                               {"offset", 0},
+                               {"size", 1 << 20}});
+        }
+        const std::string header = nlohmann::json{
+            {"kind", "model"},
+            {"meta", nlohmann::json::object()},
+            {"records", records}}.dump();
+        std::string out("CATTERY\x1a", 8);
+        const auto put = [&out](auto value) {
+            char b[sizeof value];
+            std::memcpy(b, &value, sizeof value);
+            out.append(b, sizeof value);
+        };
+        put(std::uint32_t{kFormatVersion});
+        put(std::uint64_t{header.size()});
+        out += header;
+        put(std::uint64_t{1 << 20});
+        out += std::string(1 << 20, '\x01');
+        put(crc32(out.data(), out.size()));
+        spit(path("overlap.cattery"), out);
+        const QString error = loadError(path("overlap.cattery"));
+        QVERIFY2(error.contains(QStringLiteral("overlap")), qPrintable(error));
+    }
     // A header nested a million levels deep would overflow the stack: refused before parsing, by
     // the whole reader and by the header-only one that `cattery-cli info` uses.
     const std::string deep = path("deep.cattery");

@@ -357,6 +357,7 @@ Container decodeFrom(const ByteSource& src, const std::string& path) {
 
     Container c;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> spans;  // each record's offset, size
+    std::uint64_t claimed = 0;                                   // their sizes in all
     try {
         const auto header =
             parseFileJson(src.read(kFixedHead, static_cast<std::size_t>(headerLength)));
@@ -383,14 +384,20 @@ Container decodeFrom(const ByteSource& src, const std::string& path) {
                 throw fail(
                     fmt::format("record '{}' does not fit its shape or the file", briefly(r.name)));
             }
+            // Records may not share bytes: many records naming the same large span would
+            // each be read into a buffer of their own.
+            claimed += recordSize;
+            if (claimed > dataLength) {
+                throw fail("its records overlap or claim more than the file holds");
+            }
             spans.emplace_back(offset, recordSize);
             c.records.push_back(std::move(r));
         }
     } catch (const nlohmann::json::exception& e) {
         throw fail(fmt::format("the file's header is malformed ({})", briefly(e.what())));
     }
-    // Every record is now known to lie inside the file, so what is allocated below is at most the
-    // file's own size.
+    // Every record is now known to lie inside the file and no two to share bytes, so what is
+    // allocated below is at most the file's own size.
     for (std::size_t i = 0; i < c.records.size(); ++i) {
         c.records[i].bytes =
             src.read(dataAt + spans[i].first, static_cast<std::size_t>(spans[i].second));
