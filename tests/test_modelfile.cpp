@@ -45,8 +45,9 @@ QString loadError(const std::string& path) {
     return QStringLiteral("no error");
 }
 
-// A container file around the header text `header` (no records), checksummed as a real one is.
-std::string withHeader(const std::string& header) {
+// A container file around the header text `header` and the record data `data` (none unless
+// given), checksummed as a real one is.
+std::string withHeader(const std::string& header, const std::string& data = {}) {
     std::string out("CATTERY\x1a", 8);
     const auto put = [&out](auto value) {
         char b[sizeof value];
@@ -56,7 +57,8 @@ std::string withHeader(const std::string& header) {
     put(std::uint32_t{kFormatVersion});
     put(std::uint64_t{header.size()});
     out += header;
-    put(std::uint64_t{0});
+    put(std::uint64_t{data.size()});
+    out += data;
     put(crc32(out.data(), out.size()));
     return out;
 }
@@ -329,19 +331,7 @@ void TestModelFile::hostileHeadersAreClearErrors() {
             {"kind", "model"},
             {"meta", nlohmann::json::object()},
             {"records", records}}.dump();
-        std::string out("CATTERY\x1a", 8);
-        const auto put = [&out](auto value) {
-            char b[sizeof value];
-            std::memcpy(b, &value, sizeof value);
-            out.append(b, sizeof value);
-        };
-        put(std::uint32_t{kFormatVersion});
-        put(std::uint64_t{header.size()});
-        out += header;
-        put(std::uint64_t{1 << 20});
-        out += std::string(1 << 20, '\x01');
-        put(crc32(out.data(), out.size()));
-        spit(path("overlap.cattery"), out);
+        spit(path("overlap.cattery"), withHeader(header, std::string(1 << 20, '\x01')));
         const QString error = loadError(path("overlap.cattery"));
         QVERIFY2(error.contains(QStringLiteral("overlap")), qPrintable(error));
     }
