@@ -120,6 +120,9 @@ void TestImageFolder::badFilesAreReportedAndGoodOnesLoad() {
         test::sharedDir().toStdString() + "/datasets/twemoji64/images/1f431.png";
     const std::string bytes = readWholeFile(real, 1 << 20);
     spit(d / "truncated.png", bytes.substr(0, bytes.size() / 2));
+    // A chunk claiming 1.6 GB in a small file: the decoder would allocate what it claims.
+    spit(d / "lying.png",
+         std::string(bytes).insert(8 + 25, std::string("\x60\x60\x00\x00zTXtcattery\0\0", 17)));
     spit(d / "huge.png", hugePngHeader(30000, 30000));
     cv::imwrite((d / "tiny.png").string(), cv::Mat(1, 1, CV_8UC3, cv::Scalar(1, 2, 3)));
     spit(d / "anim.gif", std::string("GIF89a\x20\x00\x20\x00\x00\x00\x00;", 14));
@@ -137,11 +140,11 @@ void TestImageFolder::badFilesAreReportedAndGoodOnesLoad() {
         const char* file;
         const char* reason;
     };
-    for (const Expect& e :
-         {Expect{"zero.png", "empty"}, Expect{"notes.png", "not a PNG"},
-          Expect{"readme.txt", "not an image"}, Expect{"truncated.png", "truncated"},
-          Expect{"huge.png", "too large"}, Expect{"tiny.png", "too small"},
-          Expect{"anim.gif", "GIF"}, Expect{"subfolder", "subfolder"}}) {
+    for (const Expect& e : {Expect{"zero.png", "empty"}, Expect{"notes.png", "not a PNG"},
+                            Expect{"readme.txt", "not an image"},
+                            Expect{"truncated.png", "truncated"}, Expect{"lying.png", "truncated"},
+                            Expect{"huge.png", "too large"}, Expect{"tiny.png", "too small"},
+                            Expect{"anim.gif", "GIF"}, Expect{"subfolder", "subfolder"}}) {
         const SkippedFile* s = skipped(data, e.file);
         QVERIFY2(s != nullptr, e.file);
         QVERIFY2(QString::fromStdString(s->reason).contains(QString::fromLatin1(e.reason)),

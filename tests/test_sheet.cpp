@@ -2,6 +2,7 @@
 #include <QtTest/QtTest>
 
 #include <fstream>
+#include <functional>
 
 #include "core/errors.h"
 #include "core/io/container.h"
@@ -223,6 +224,28 @@ void TestSheet::hostileSheetsAreClearErrors() {
     } catch (const FileError& e) {
         QVERIFY2(QString::fromStdString(e.what()).contains(QStringLiteral("too large")), e.what());
     }
+    // A chunk that claims 1.6 GB in a file of a few hundred bytes (the PNG decoder would allocate
+    // what it claims): refused as truncated before anything is decoded.
+    std::string lying = readWholeFile(path, 1 << 24);
+    lying.insert(8 + 25, std::string("\x60\x60\x00\x00zTXtcattery\0\0", 17));
+    std::ofstream(claims, std::ios::binary | std::ios::trunc)
+        .write(lying.data(), static_cast<std::streamsize>(lying.size()));
+    for (const auto& read : {std::function<void()>([&] { readPng(claims); }),
+                             std::function<void()>([&] { readSheet(claims); })}) {
+        try {
+            read();
+            QFAIL("a PNG chunk longer than its file was read");
+        } catch (const FileError& e) {
+            QVERIFY2(QString::fromStdString(e.what()).contains(QStringLiteral("truncated")) &&
+                         QString::fromStdString(e.what()).contains(QString::fromStdString(claims)),
+                     e.what());
+        }
+    }
+    // Bytes after the end of a PNG are no reason to refuse it.
+    std::string trailing = readWholeFile(path, 1 << 24) + "trailing bytes";
+    std::ofstream(claims, std::ios::binary | std::ios::trunc)
+        .write(trailing.data(), static_cast<std::streamsize>(trailing.size()));
+    QCOMPARE(readPng(claims).width, 4);
 }
 
 void TestSheet::trainingAnimationIsAVideo() {

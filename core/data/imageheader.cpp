@@ -160,8 +160,20 @@ ImageHeader sniffImage(std::string_view b) {
             const int channels = colour == 0 ? 1 : colour == 2 ? 3 : colour == 4 ? 2 : 4;
             h.decodedPixelBytes = channels * (depth == 16 ? 2 : 1);
         }
-        const std::size_t tail = std::min<std::size_t>(b.size(), 64);
-        h.truncated = b.substr(b.size() - tail).find("IEND") == std::string_view::npos;
+        // Every chunk up to IEND must lie within the file: a chunk that claims more than the
+        // file holds would have the decoder allocate what it claims.
+        h.truncated = true;
+        for (std::size_t at = 8; at + 12 <= b.size();) {
+            const std::uint64_t length = be32(b, at);
+            if (length > b.size() - at - 12) {
+                break;
+            }
+            if (b.substr(at + 4, 4) == "IEND") {
+                h.truncated = false;
+                break;
+            }
+            at += 12 + static_cast<std::size_t>(length);
+        }
     } else if (startsWith(b, "\xff\xd8\xff")) {
         h.format = "JPEG";
         sniffJpeg(b, h);

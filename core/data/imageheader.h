@@ -17,7 +17,9 @@ struct ImageHeader {
     // At most how many bytes a pixel takes once decoded (its channels times its sample size), as
     // far as the header says; the format's largest where it does not.
     int decodedPixelBytes = 4;
-    bool truncated = false;  // the format's end marker is missing
+    // The format's end marker is missing, or (PNG) a chunk before it claims more bytes than the
+    // file holds.
+    bool truncated = false;
 };
 ImageHeader sniffImage(std::string_view bytes);
 

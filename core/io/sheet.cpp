@@ -6,6 +6,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "core/data/imageheader.h"
 #include "core/errors.h"
 #include "core/io/container.h"
 #include "core/model/archconfig.h"
@@ -68,13 +69,19 @@ void writePng(const std::string& path, const RgbImage& image, const nlohmann::js
 
 RgbImage readPng(const std::string& path) {
     const std::string bytes = checkedPng(path);
-    // The size in the header is checked before anything that large is decoded.
-    const std::uint64_t pixels = std::uint64_t{getBe32(bytes, 16)} * getBe32(bytes, 20);
-    if (pixels > static_cast<std::uint64_t>(kMaxSheetPixels)) {
-        throw FileError(
-            path, fmt::format("the PNG image is too large ({} x {} pixels; a sheet "
-                              "holds at most {} megapixels)",
-                              getBe32(bytes, 16), getBe32(bytes, 20), kMaxSheetPixels / 1'000'000));
+    // The size in the header is checked before anything that large is decoded, and the chunks
+    // before anything they claim is allocated.
+    const ImageHeader header = sniffImage(bytes);
+    if (std::int64_t{header.width} * header.height > kMaxSheetPixels) {
+        throw FileError(path,
+                        fmt::format("the PNG image is too large ({} x {} pixels; a sheet "
+                                    "holds at most {} megapixels)",
+                                    header.width, header.height, kMaxSheetPixels / 1'000'000));
+    }
+    if (header.truncated) {
+        throw FileError(path,
+                        "the PNG image is truncated (a part of it claims more bytes than "
+                        "the file holds, or its end is missing)");
     }
     const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
     const cv::Mat bgr = cv::imdecode(raw, cv::IMREAD_COLOR);
