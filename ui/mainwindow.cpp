@@ -122,7 +122,11 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
     }
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+    // The undo stack is deleted with the window's children and signals its clearing as it goes,
+    // when this window is no longer whole: nothing here may answer it then.
+    m_undo->disconnect(this);
+}
 
 void MainWindow::buildMenus() {
     auto* file = menuBar()->addMenu(tr("&File"));
