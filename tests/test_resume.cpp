@@ -2,6 +2,7 @@
 #include <QtTest/QtTest>
 
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -9,6 +10,7 @@
 #include "core/errors.h"
 #include "core/io/container.h"
 #include "core/io/naming.h"
+#include "core/io/tensorio.h"
 #include "core/train/collapsewatch.h"
 #include "core/train/progress.h"
 #include "core/train/resume.h"
@@ -54,6 +56,7 @@ private Q_SLOTS:
     void eachSettingChangesOneField();
     void dataWarningComparesTheImages();
     void headerAloneIsReadAndChecked();
+    void optimiserStatesArePlainNumbers();
     void startRunBeginsOrContinues();
     void startRunChecksBeforeLoading();
     void collapseIsWatchedOnce();
@@ -328,6 +331,105 @@ void TestResume::headerAloneIsReadAndChecked() {
     QVERIFY_THROWS_EXCEPTION(ModelFileError, readContainerHeader(tiny));
     QVERIFY_THROWS_EXCEPTION(ModelFileError,
                              readContainerHeader(path("missing.cattery").toStdString()));
+}
+
+// The optimisers' states are stored as numbers, one record per moment of each weight, and read
+// back checked; the archives of earlier versions (which LibTorch reads as TorchScript) are never
+// read: such a checkpoint resumes with fresh optimisers, and says so.
+void TestResume::optimiserStatesArePlainNumbers() {
+    const Dataset data = test::blobDataset(24, 32);
+    Trainer t = trainedFor(3);
+    const Container c = t.checkpoint();
+    QVERIFY(c.find("optimizer.generator") == nullptr);
+    const std::vector<torch::Tensor> weights = t.trainingGenerator()->parameters();
+    for (std::size_t i = 0; i < weights.size(); ++i) {
+        const std::string at = "optimizer.generator." + std::to_string(i) + ".";
+        const Record* step = c.find(at + "step");
+        QVERIFY2(step != nullptr, at.c_str());
+        QCOMPARE(toTensor(*step).item<std::int64_t>(), 3);
+        QVERIFY(c.find(at + "exp_avg") != nullptr);
+        QCOMPARE(toTensor(*c.find(at + "exp_avg_sq")).sizes(), weights[i].sizes());
+    }
+    const Trainer same = Trainer::resume(c, "state.cattery", data, torch::kCPU);
+    QVERIFY(!same.optimisersRestarted());
+
+    // An earlier version's checkpoint: an archive under each optimiser's name, left unread.
+    Container legacy = c;
+    legacy.records.erase(
+        std::remove_if(legacy.records.begin(), legacy.records.end(),
+                       [](const Record& r) { return r.name.rfind("optimizer.", 0) == 0; }),
+        legacy.records.end());
+    for (const char* name : {"optimizer.generator", "optimizer.discriminator"}) {
+        Record archive;
+        archive.name = name;
+        archive.dtype = DType::UInt8;
+        archive.bytes = std::string("PK\x03\x04 code/__torch__.py");
+        archive.shape = {static_cast<std::int64_t>(archive.bytes.size())};
+        legacy.records.push_back(archive);
+    }
+    Trainer restarted = Trainer::resume(legacy, "legacy.cattery", data, torch::kCPU);
+    QVERIFY(restarted.optimisersRestarted());
+    QVERIFY(std::isfinite(restarted.step().lossReal));
+    QCOMPARE(
+        toTensor(*restarted.checkpoint().find("optimizer.generator.0.step")).item<std::int64_t>(),
+        1);
+
+    // Damaged states: each refused, naming the file and the record.
+    const auto refused = [&](const std::function<void(Container&)>& damage, const char* expected) {
+        Container bad = c;
+        damage(bad);
+        try {
+            Trainer::resume(bad, "bad.cattery", data, torch::kCPU);
+            QFAIL(qPrintable(QStringLiteral("accepted: %1").arg(QLatin1String(expected))));
+        } catch (const ModelFileError& e) {
+            const QString message = QString::fromStdString(e.what());
+            QVERIFY2(message.contains(QStringLiteral("bad.cattery")) &&
+                         message.contains(QLatin1String(expected)),
+                     qPrintable(message));
+        }
+    };
+    const auto record = [](Container& bad, const std::string& name) -> Record& {
+        for (Record& r : bad.records) {
+            if (r.name == name) {
+                return r;
+            }
+        }
+        throw std::logic_error("no record " + name);
+    };
+    refused(
+        [&](Container& bad) {
+            record(bad, "optimizer.generator.0.exp_avg") =
+                toRecord("optimizer.generator.0.exp_avg", torch::zeros({1}));
+        },
+        "shape");
+    refused(
+        [&](Container& bad) {
+            Record& r = record(bad, "optimizer.discriminator.1.exp_avg_sq");
+            r = toRecord(r.name, torch::full(toTensor(r).sizes(), NAN));
+        },
+        "NaN");
+    refused(
+        [&](Container& bad) {
+            Record& r = record(bad, "optimizer.generator.2.step");
+            r = toRecord(r.name, torch::tensor(std::int64_t{-1}));
+        },
+        "out of range");
+    refused(
+        [&](Container& bad) {
+            Record extra = record(bad, "optimizer.generator.0.exp_avg");
+            extra.name = "optimizer.generator.99999.exp_avg";
+            bad.records.push_back(extra);
+        },
+        "belongs to no weight");
+    refused(
+        [&](Container& bad) {
+            bad.records.erase(
+                std::remove_if(
+                    bad.records.begin(), bad.records.end(),
+                    [](const Record& r) { return r.name == "optimizer.generator.0.exp_avg_sq"; }),
+                bad.records.end());
+        },
+        "missing");
 }
 
 void TestResume::collapseIsWatchedOnce() {

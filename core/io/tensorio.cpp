@@ -1,7 +1,11 @@
 #include "core/io/tensorio.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cstring>
+#include <memory>
 #include <sstream>
+#include <type_traits>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -56,6 +60,12 @@ Record toRecord(const std::string& name, const torch::Tensor& tensor) {
 torch::Tensor toTensor(const Record& record) {
     torch::Tensor t =
         torch::empty(record.shape, torch::TensorOptions().dtype(scalarTypeOf(record.dtype)));
+    if (record.bytes.size() != static_cast<std::size_t>(t.numel()) * t.element_size()) {
+        // decodeContainer never gives such a record; one made in memory could.
+        throw std::logic_error(fmt::format("record '{}' holds {} bytes for its shape's {}",
+                                           record.name, record.bytes.size(),
+                                           t.numel() * t.element_size()));
+    }
     if (!record.bytes.empty()) {
         std::memcpy(t.data_ptr(), record.bytes.data(), record.bytes.size());
     }
@@ -154,24 +164,147 @@ const Record& requireRecord(const Container& container, const std::string& name,
     return *r;
 }
 
-std::string archiveBytes(const torch::optim::Optimizer& optimizer) {
-    torch::serialize::OutputArchive archive;
-    optimizer.save(archive);
-    std::ostringstream out;
-    archive.save_to(out);
-    return out.str();
+namespace {
+
+// The parameters in the optimiser's order, every group in turn.
+std::vector<torch::Tensor> adamParameters(const torch::optim::Adam& adam) {
+    std::vector<torch::Tensor> all;
+    for (const auto& group : adam.param_groups()) {
+        all.insert(all.end(), group.params().begin(), group.params().end());
+    }
+    return all;
 }
 
-void loadArchiveBytes(torch::optim::Optimizer& optimizer, const std::string& bytes,
-                      const torch::Device& device, const std::string& path) {
-    try {
-        std::istringstream in(bytes);
-        torch::serialize::InputArchive archive;
-        archive.load_from(in, device);
-        optimizer.load(archive);
-    } catch (const c10::Error& e) {
-        throw ModelFileError(path, fmt::format("the optimiser state cannot be read ({})",
-                                               e.what_without_backtrace()));
+// The key under which Adam keeps a parameter's state: the address of its tensor, written out
+// (LibTorch 1.x) or as it is (2.x).
+template <typename State>
+typename State::key_type stateKey(const torch::Tensor& parameter) {
+    using Key = typename State::key_type;
+    if constexpr (std::is_same_v<Key, std::string>) {
+        std::ostringstream key;
+        key << static_cast<const void*>(parameter.unsafeGetTensorImpl());
+        return key.str();
+    } else {
+        return static_cast<Key>(parameter.unsafeGetTensorImpl());
+    }
+}
+
+template <typename State>
+const torch::optim::AdamParamState* findState(const State& state, const torch::Tensor& p) {
+    const auto found = state.find(stateKey<State>(p));
+    return found == state.end()
+               ? nullptr
+               : static_cast<const torch::optim::AdamParamState*>(found->second.get());
+}
+
+constexpr const char* kMoments[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+
+}  // namespace
+
+void storeAdamState(Container& container, const std::string& prefix,
+                    const torch::optim::Adam& adam) {
+    const std::vector<torch::Tensor> parameters = adamParameters(adam);
+    for (std::size_t i = 0; i < parameters.size(); ++i) {
+        const torch::optim::AdamParamState* s = findState(adam.state(), parameters[i]);
+        if (s == nullptr) {
+            continue;  // no step has given this parameter a gradient yet
+        }
+        const std::string at = fmt::format("{}.{}.", prefix, i);
+        container.records.push_back(toRecord(at + "step", torch::tensor(s->step())));
+        const torch::Tensor moments[] = {s->exp_avg(), s->exp_avg_sq(), s->max_exp_avg_sq()};
+        for (std::size_t m = 0; m < std::size(kMoments); ++m) {
+            if (moments[m].defined()) {
+                container.records.push_back(toRecord(at + kMoments[m], moments[m]));
+            }
+        }
+    }
+}
+
+bool hasAdamState(const Container& container, const std::string& prefix) {
+    const std::string start = prefix + ".";
+    return std::any_of(container.records.begin(), container.records.end(),
+                       [&](const Record& r) { return r.name.rfind(start, 0) == 0; });
+}
+
+void loadAdamState(const Container& container, const std::string& prefix, torch::optim::Adam& adam,
+                   std::int64_t maxStep, const std::string& path) {
+    const std::vector<torch::Tensor> parameters = adamParameters(adam);
+    // Every record must belong to a parameter: "<prefix>.<i>.<field>" with i in range.
+    const std::string start = prefix + ".";
+    for (const Record& r : container.records) {
+        if (r.name.rfind(start, 0) != 0) {
+            continue;
+        }
+        const std::string rest = r.name.substr(start.size());
+        std::size_t index = 0;
+        const auto [end, error] = std::from_chars(rest.data(), rest.data() + rest.size(), index);
+        const std::string field(end, rest.data() + rest.size());
+        const bool known = field == ".step" || field == ".exp_avg" || field == ".exp_avg_sq" ||
+                           field == ".max_exp_avg_sq";
+        if (error != std::errc() || end == rest.data() || index >= parameters.size() || !known) {
+            throw ModelFileError(path, fmt::format("the optimiser state holds '{}', which belongs "
+                                                   "to no weight of the network",
+                                                   briefly(r.name)));
+        }
+    }
+    // Read and checked whole before the optimiser changes.
+    std::vector<std::pair<torch::Tensor, std::unique_ptr<torch::optim::AdamParamState>>> states;
+    for (std::size_t i = 0; i < parameters.size(); ++i) {
+        const std::string at = fmt::format("{}.{}.", prefix, i);
+        const Record* step = container.find(at + "step");
+        if (step == nullptr) {
+            continue;
+        }
+        if (step->dtype != DType::Int64 || !step->shape.empty()) {
+            throw ModelFileError(path, fmt::format("the optimiser state '{}step' is not a whole "
+                                                   "number",
+                                                   at));
+        }
+        const std::int64_t steps = toTensor(*step).item<std::int64_t>();
+        if (steps < 0 || steps > maxStep) {
+            throw ModelFileError(path, fmt::format("the optimiser state '{}step' is {}, out of "
+                                                   "range (0 to {})",
+                                                   at, steps, maxStep));
+        }
+        auto state = std::make_unique<torch::optim::AdamParamState>();
+        state->step(steps);
+        const torch::Tensor& p = parameters[i];
+        for (const char* moment : kMoments) {
+            const Record* r = container.find(at + moment);
+            if (r == nullptr) {
+                if (std::strcmp(moment, "max_exp_avg_sq") == 0) {
+                    continue;  // only AMSGrad keeps it
+                }
+                throw ModelFileError(
+                    path, fmt::format("the optimiser state '{}{}' is missing", at, moment));
+            }
+            const torch::Tensor value = toTensor(*r);
+            if (r->dtype != DType::Float32 || value.sizes() != p.sizes()) {
+                throw ModelFileError(
+                    path, fmt::format("the optimiser state '{}{}' has shape [{}], expected [{}]",
+                                      at, moment, fmt::join(value.sizes(), ", "),
+                                      fmt::join(p.sizes(), ", ")));
+            }
+            if (!torch::isfinite(value).all().item<bool>()) {
+                throw ModelFileError(path, fmt::format("the optimiser state '{}{}' holds NaN or "
+                                                       "infinite values",
+                                                       at, moment));
+            }
+            const torch::Tensor placed = value.to(p.device(), p.scalar_type());
+            if (std::strcmp(moment, "exp_avg") == 0) {
+                state->exp_avg(placed);
+            } else if (std::strcmp(moment, "exp_avg_sq") == 0) {
+                state->exp_avg_sq(placed);
+            } else {
+                state->max_exp_avg_sq(placed);
+            }
+        }
+        states.emplace_back(p, std::move(state));
+    }
+    auto& held = adam.state();
+    held.clear();
+    for (auto& [p, state] : states) {
+        held[stateKey<std::decay_t<decltype(held)>>(p)] = std::move(state);
     }
 }
 

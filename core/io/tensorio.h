@@ -35,9 +35,19 @@ void requireValueCount(const Container& container, const std::string& prefix, st
 const Record& requireRecord(const Container& container, const std::string& name, DType dtype,
                             const std::string& path);
 
-// Serialises anything with save(OutputArchive&) (an optimiser) to bytes, and back.
-std::string archiveBytes(const torch::optim::Optimizer& optimizer);
-void loadArchiveBytes(torch::optim::Optimizer& optimizer, const std::string& bytes,
-                      const torch::Device& device, const std::string& path);
+// An Adam optimiser's state as plain numbers: for the i-th parameter (in the optimiser's order)
+// that has a state, "<prefix>.<i>.step" (a whole number) and "<prefix>.<i>.exp_avg",
+// "<prefix>.<i>.exp_avg_sq" (the parameter's shape). Its settings (learning rate, betas) are the
+// run's configuration and are not stored here. Read back without LibTorch's archive loader, which
+// would parse and run TorchScript from the file.
+void storeAdamState(Container& container, const std::string& prefix,
+                    const torch::optim::Adam& adam);
+// Whether the container holds a state stored that way under `prefix`.
+bool hasAdamState(const Container& container, const std::string& prefix);
+// Replaces the optimiser's state with the stored one, every value checked against its parameter
+// (shape, finite, a step from 0 to `maxStep`) before anything changes. Throws ModelFileError naming
+// `path`.
+void loadAdamState(const Container& container, const std::string& prefix, torch::optim::Adam& adam,
+                   std::int64_t maxStep, const std::string& path);
 
 }  // namespace cattery

@@ -114,6 +114,9 @@ public:
     Generator trainingGenerator() const { return m_generator; }
     Discriminator discriminator() const { return m_discriminator; }
     int rollbacks() const { return m_rollbacksSinceGood; }
+    // The checkpoint this run resumed held its optimisers' states in the form of earlier
+    // versions, which is not read: both optimisers started afresh.
+    bool optimisersRestarted() const { return m_optimisersRestarted; }
     // Every score so far, and the best one's (step 0 and an infinite SWD before any).
     const std::vector<TrainScore>& scores() const { return m_scores; }
     TrainScore bestScore() const { return m_best.score; }
@@ -216,6 +219,7 @@ private:
     AugmentStrength m_strength{0.0, 1.0};  // p of the discriminator's augmentation
     std::string m_name;                    // display name stored in the files
     int m_rollbacksSinceGood = 0;
+    bool m_optimisersRestarted = false;
     bool m_injectNaN = false;
     Container m_lastGood;  // in-memory checkpoint for NaN rollback (taken at the start)
     std::unique_ptr<ScoreReference> m_scoreReference;  // null: the run is not scored

@@ -23,6 +23,9 @@ namespace {
 constexpr const char* kTrainingGenerator = "training_generator";
 // Checkpoint records of the best scored state's networks.
 const std::string kBestPrefix = "best.";
+// Checkpoint records of the optimisers' states.
+constexpr const char* kOptimiserG = "optimizer.generator";
+constexpr const char* kOptimiserD = "optimizer.discriminator";
 
 bool finiteAtLeastZero(double v) {
     return std::isfinite(v) && v >= 0;
@@ -91,16 +94,8 @@ Container Trainer::checkpoint() const {
         storeModule(c, kTrainingGenerator, *m_generator);
     }
     storeModule(c, "discriminator", *m_discriminator);
-    auto blob = [](const std::string& name, const std::string& bytes) {
-        Record r;
-        r.name = name;
-        r.dtype = DType::UInt8;
-        r.shape = {static_cast<std::int64_t>(bytes.size())};
-        r.bytes = bytes;
-        return r;
-    };
-    c.records.push_back(blob("optimizer.generator", archiveBytes(*m_optG)));
-    c.records.push_back(blob("optimizer.discriminator", archiveBytes(*m_optD)));
+    storeAdamState(c, kOptimiserG, *m_optG);
+    storeAdamState(c, kOptimiserD, *m_optD);
     for (const Record& r : m_best.weights.records) {
         Record copy = r;
         copy.name = kBestPrefix + r.name;
@@ -156,11 +151,19 @@ void Trainer::restore(const Container& c, const std::string& path) {
             loadModule(c, "generator", *m_generator, path);
         }
         loadModule(c, "discriminator", *m_discriminator, path);
-        loadArchiveBytes(*m_optG, requireRecord(c, "optimizer.generator", DType::UInt8, path).bytes,
-                         m_device, path);
-        loadArchiveBytes(*m_optD,
-                         requireRecord(c, "optimizer.discriminator", DType::UInt8, path).bytes,
-                         m_device, path);
+        // Checkpoints of earlier versions hold each optimiser's state as a LibTorch archive
+        // (one record under the prefix itself), which only LibTorch's TorchScript loader reads:
+        // never read, the optimisers start afresh instead.
+        m_optimisersRestarted = false;
+        for (const auto& [prefix, adam] :
+             {std::pair{kOptimiserG, m_optG.get()}, std::pair{kOptimiserD, m_optD.get()}}) {
+            if (hasAdamState(c, prefix)) {
+                loadAdamState(c, prefix, *adam, kMaxSteps, path);
+            } else {
+                adam->state().clear();
+                m_optimisersRestarted = m_optimisersRestarted || c.find(prefix) != nullptr;
+            }
+        }
         m_step = jsonField<std::int64_t>(t, "step");
         if (m_step < 0 || m_step > kMaxSteps) {
             throw ModelFileError(

@@ -26,6 +26,12 @@ StartedRun startRun(const RunRequest& request, const ImageLoader& loadImages) {
         }
         run.trainer = std::make_unique<Trainer>(
             Trainer::resume(request.resumeFrom, std::move(data), run.device));
+        if (run.trainer->optimisersRestarted()) {
+            run.warnings.push_back(
+                "the checkpoint was written by an earlier version of Cattery, whose optimiser "
+                "states are not read (their format can carry code): the optimisers start afresh, "
+                "so the first steps may move the networks more than usual");
+        }
         applyResumeChanges(*run.trainer, request.changes);
         run.description = describeResume(*run.trainer, request.resumeFrom);
     } else {
