@@ -335,6 +335,25 @@ void TestModelFile::hostileHeadersAreClearErrors() {
         const QString error = loadError(path("overlap.cattery"));
         QVERIFY2(error.contains(QStringLiteral("overlap")), qPrintable(error));
     }
+    // Sizes, offsets and shapes that are not whole numbers (6e60 would be cast out of range):
+    // refused as malformed.
+    for (const auto& [field, value] : std::vector<std::pair<std::string, nlohmann::json>>{
+             {"size", 6e60}, {"offset", 1.5}, {"shape", {4.5}}, {"shape", 7}, {"size", -4}}) {
+        nlohmann::json record = {
+            {"name", "r"}, {"dtype", "u8"}, {"shape", {4}}, {"offset", 0}, {"size", 4}};
+        record[field] = value;
+        const std::string header = nlohmann::json{
+            {"kind", "model"},
+            {"meta", nlohmann::json::object()},
+            {"records", {record}}}.dump();
+        spit(path("fields.cattery"), withHeader(header, "abcd"));
+        const QString error = loadError(path("fields.cattery"));
+        QVERIFY2(error.contains(QStringLiteral("malformed")) ||
+                     error.contains(QStringLiteral("impossible shape")),
+                 qPrintable(QStringLiteral("%1 %2: %3")
+                                .arg(QString::fromStdString(field),
+                                     QString::fromStdString(value.dump()), error)));
+    }
     // A header nested a million levels deep would overflow the stack: refused before parsing, by
     // the whole reader and by the header-only one that `cattery-cli info` uses.
     const std::string deep = path("deep.cattery");

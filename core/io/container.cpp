@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "core/io/jsonfield.h"
 
 namespace cattery {
 namespace {
@@ -369,9 +370,16 @@ Container decodeFrom(const ByteSource& src, const std::string& path) {
             if (!dtypeFromName(entry.at("dtype").get<std::string>(), r.dtype)) {
                 throw fail(fmt::format("record '{}' has an unknown element type", briefly(r.name)));
             }
-            r.shape = entry.at("shape").get<std::vector<std::int64_t>>();
-            const auto offset = entry.at("offset").get<std::uint64_t>();
-            const auto recordSize = entry.at("size").get<std::uint64_t>();
+            // Whole numbers only: 6e60 or 1.5 is refused, never cast.
+            const auto& shape = entry.at("shape");
+            if (!shape.is_array()) {
+                throw fail(fmt::format("record '{}' has an impossible shape", briefly(r.name)));
+            }
+            for (const auto& d : shape) {
+                r.shape.push_back(jsonValue<std::int64_t>(d, "shape"));
+            }
+            const auto offset = jsonValue<std::uint64_t>(entry.at("offset"), "offset");
+            const auto recordSize = jsonValue<std::uint64_t>(entry.at("size"), "size");
             std::uint64_t count = 1;
             for (auto d : r.shape) {
                 if (d < 0 || (d > 0 && count > (1ULL << 40) / static_cast<std::uint64_t>(d))) {
@@ -394,6 +402,8 @@ Container decodeFrom(const ByteSource& src, const std::string& path) {
             c.records.push_back(std::move(r));
         }
     } catch (const nlohmann::json::exception& e) {
+        throw fail(fmt::format("the file's header is malformed ({})", briefly(e.what())));
+    } catch (const ConfigError& e) {
         throw fail(fmt::format("the file's header is malformed ({})", briefly(e.what())));
     }
     // Every record is now known to lie inside the file and no two to share bytes, so what is
