@@ -27,16 +27,21 @@ case "${1:-}" in
     echo "A sheet of 25 random samples from the default model is at: $out"
     ;;
   test)
-    export CATTERY_WITH_FUZZ=1
+    export CATTERY_WITH_SANITIZERS=1
     setup_and_build -DCATTERY_BUILD_TESTS=ON
     (cd "$build_dir" && ctest --output-on-failure --timeout 1800)
-    # Each fuzz target for a minute (tests/fuzz/run.sh takes longer runs).
+    # The same suite built with AddressSanitizer and UndefinedBehaviorSanitizer (clang), then each
+    # fuzz target for a minute (tests/fuzz/run.sh takes longer runs).
+    cmake --preset sanitize
+    cmake --build --preset sanitize --parallel "$jobs"
+    ctest --preset sanitize
     tests/fuzz/run.sh "${CATTERY_FUZZ_SECONDS:-60}"
     ;;
   *)
     echo "usage: $0 run|test" >&2
     echo "  run   install what is missing, build, and open the window on the default model" >&2
-    echo "  test  install what is missing, build, run every test, and fuzz each reader for a minute" >&2
+    echo "  test  install what is missing, build, run every test (also under the sanitizers)," >&2
+    echo "        and fuzz each reader for a minute" >&2
     exit 2
     ;;
 esac

@@ -9,8 +9,8 @@ packages=(
   libopencv-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   xvfb xauth
 )
-# The test command also builds and runs the fuzz targets, which need clang and its sanitizers.
-if [[ ${CATTERY_WITH_FUZZ:-0} == 1 ]]; then
+# The test command also builds the suite and the fuzz targets with clang and its sanitizers.
+if [[ ${CATTERY_WITH_SANITIZERS:-0} == 1 ]]; then
   packages+=(clang libclang-rt-14-dev)
 fi
 if [[ ${CATTERY_WITH_PYTHON_REFERENCE:-0} == 1 ]]; then

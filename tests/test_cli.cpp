@@ -489,7 +489,7 @@ void TestCli::collapseIsReported() {
 
 void TestCli::startupHandsOpenMPAShortSpin() {
     // OpenMP prints the settings it started with (OMP_DISPLAY_ENV) as it loads, before main().
-    const auto spin = [this](const QProcessEnvironment& environment) {
+    const auto spin = [](const QProcessEnvironment& environment) {
         QProcessEnvironment e = environment;
         e.insert(QStringLiteral("OMP_DISPLAY_ENV"), QStringLiteral("verbose"));
         const Run r = cli({QStringLiteral("--version")}, 120000, {}, e);

@@ -8,6 +8,7 @@
 
 #include "core/errors.h"
 #include "core/io/container.h"
+#include "fuzzutil.h"
 
 using namespace cattery;
 
@@ -98,11 +99,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     decode(bytes);
     // The same bytes with a checksum that matches them, so that mutations reach the header and the
     // record table instead of stopping at the checksum.
-    if (size >= 4) {
-        std::string fixed = bytes;
-        const std::uint32_t crc = crc32(fixed.data(), size - 4);
-        std::memcpy(fixed.data() + size - 4, &crc, 4);
-        decode(fixed);
-    }
+    decode(fuzz::withMatchingChecksum(bytes));
     return 0;
 }

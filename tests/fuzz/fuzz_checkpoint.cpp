@@ -1,0 +1,94 @@
+// Checkpoints as `cattery-cli train --resume` and the Train view read them: any bytes give a run
+// that takes its next step, or an error naming the file; never a crash, a hang or an unbounded
+// allocation.
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "core/data/dataset.h"
+#include "core/errors.h"
+#include "core/train/resume.h"
+#include "core/train/trainer.h"
+#include "fuzzutil.h"
+
+using namespace cattery;
+
+namespace {
+
+// Eight images of `size`: grey squares of differing shades.
+Dataset images(int size) {
+    static std::map<int, Dataset> made;
+    Dataset& d = made[size];
+    if (!d.images.defined()) {
+        d.images = torch::full({8, 3, size, size}, 255, torch::kUInt8);
+        for (int i = 0; i < 8; ++i) {
+            d.images[i].narrow(1, size / 4, size / 2).narrow(2, size / 4, size / 2).fill_(i * 30);
+        }
+        d.source = "squares";
+        d.hash = imagesHash(d.images);
+    }
+    return d;
+}
+
+}  // namespace
+
+// With CATTERY_FUZZ_SEEDS set, writes small checkpoints there first, as training saves them: one
+// of each objective.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+    torch::set_num_threads(1);
+    const char* dir = fuzz::seedFolder();
+    if (dir == nullptr) {
+        return 0;
+    }
+    ArchConfig arch;
+    arch.imageSize = 32;
+    arch.latentDim = 4;
+    arch.nf = 1;
+    arch.ndf = 1;
+    arch.bottleneck = 2;
+    arch.repeats = 1;
+    for (const Objective objective : {Objective::Hinge, Objective::Began}) {
+        TrainConfig config;
+        config.objective = objective;
+        config.batchSize = 2;
+        config.scoreEvery = 0;
+        config.sampleCount = 1;
+        Trainer trainer(arch, config, images(32), torch::kCPU);
+        trainer.step();
+        trainer.saveCheckpoint(std::string(dir) + "/" +
+                               (objective == Objective::Hinge ? "hinge" : "began") +
+                               ".checkpoint.cattery");
+    }
+    return 0;
+}
+
+namespace {
+
+void resume(const std::string& bytes) {
+    const fuzz::MemoryFile file(bytes);
+    std::optional<Trainer> trainer;
+    try {
+        // As a run starts: the header first, then the images at its size, then the whole file.
+        const ResumePoint point = readResumePoint(file.path());
+        trainer.emplace(Trainer::resume(file.path(), images(point.arch.imageSize), torch::kCPU));
+    } catch (const Error& e) {
+        fuzz::requireNamed(e, file.path());
+        return;
+    }
+    try {
+        trainer->step();
+    } catch (const TrainingError&) {
+        // A run that cannot go on (its numbers are not finite) says so; that is an answer too.
+    }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string bytes(reinterpret_cast<const char*>(data), size);
+    resume(bytes);
+    resume(fuzz::withMatchingChecksum(bytes));
+    return 0;
+}

@@ -1,0 +1,62 @@
+// Model files as the window and `cattery-cli info`/`sample` load them: any bytes give a model that
+// draws a picture, or an error naming the file; never a crash, a hang or an unbounded allocation.
+#include <cstdint>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "core/errors.h"
+#include "core/io/modelfile.h"
+#include "fuzzutil.h"
+
+using namespace cattery;
+
+// With CATTERY_FUZZ_SEEDS set, writes a small model there first, as the program saves one.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+    torch::set_num_threads(1);
+    const char* dir = fuzz::seedFolder();
+    if (dir == nullptr) {
+        return 0;
+    }
+    ArchConfig arch;
+    arch.imageSize = 32;
+    arch.latentDim = 4;
+    arch.nf = 1;
+    arch.ndf = 1;
+    arch.bottleneck = 2;
+    arch.repeats = 1;
+    torch::manual_seed(1);
+    Provenance provenance;
+    provenance.name = "Seed";
+    provenance.steps = 10;
+    saveModel(std::string(dir) + "/model.cattery", arch, LatentSpace(arch.latentDim, 1), provenance,
+              Generator(arch));
+    return 0;
+}
+
+namespace {
+
+void load(const std::string& bytes) {
+    const fuzz::MemoryFile file(bytes);
+    try {
+        Model model = loadModel(file.path());
+        model.generator->eval();
+        torch::NoGradGuard noGrad;
+        const torch::Tensor z = model.latent.fromThree(torch::ones({1, 3}));
+        const torch::Tensor image = model.generator->forward(z);
+        if (image.size(2) != model.arch.imageSize || describeModel(model).empty()) {
+            std::abort();
+        }
+    } catch (const Error& e) {
+        fuzz::requireNamed(e, file.path());
+    }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string bytes(reinterpret_cast<const char*>(data), size);
+    load(bytes);
+    load(fuzz::withMatchingChecksum(bytes));
+    return 0;
+}
