@@ -42,13 +42,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     if (dir == nullptr) {
         return 0;
     }
-    ArchConfig arch;
-    arch.imageSize = 32;
-    arch.latentDim = 4;
-    arch.nf = 1;
-    arch.ndf = 1;
-    arch.bottleneck = 2;
-    arch.repeats = 1;
+    const ArchConfig arch = fuzz::smallestArch();
     for (const Objective objective : {Objective::Hinge, Objective::Began}) {
         TrainConfig config;
         config.objective = objective;

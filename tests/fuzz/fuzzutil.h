@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/io/container.h"
+#include "core/model/archconfig.h"
 
 namespace cattery::fuzz {
 
@@ -43,6 +44,18 @@ private:
     int m_fd;
     std::string m_path;
 };
+
+// The smallest networks a file may describe, for seeds small enough to mutate quickly.
+inline ArchConfig smallestArch() {
+    ArchConfig arch;
+    arch.imageSize = 32;
+    arch.latentDim = kLatentDimRange.lo + 1;
+    arch.nf = kNfRange.lo;
+    arch.ndf = kNdfRange.lo;
+    arch.bottleneck = 2;
+    arch.repeats = kRepeatsRange.lo;
+    return arch;
+}
 
 // The folder to write seeds in (CATTERY_FUZZ_SEEDS), or null.
 inline const char* seedFolder() {
