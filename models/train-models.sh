@@ -8,17 +8,21 @@ cli=${CATTERY_CLI:-build/app/cattery-cli}
 shared=${CATTERY_SHARED:-../shared}
 work=${CATTERY_WORK:-$(mktemp -d)}  # checkpoints stay out of models/
 log() { echo "== $*" >&2; }
+# Three and Chubby were trained with the recipe of earlier releases: BEGAN, no variety term, no
+# DiffAugment, unscored (so the last step is kept), the z map's cells repeated.
+earlier=(--objective began --variety 0 --diffaug none --score-every 0 --blocky-z-map)
 
 three() {
   log "Three: latent 3, 32x32 procedural cats"
   "$cli" train --cats 5000 --size 32 --latent 3 --seed 1 --steps 2500 --precision fp32 --gamma 1.0 \
-    --name Three --checkpoint "$work/three.checkpoint.cattery" --out models/three.cattery
+    "${earlier[@]}" --name Three --checkpoint "$work/three.checkpoint.cattery" \
+    --out models/three.cattery
 }
 emoji() {
-  log "Emoji: latent 100, 32x32 Twemoji"
+  log "Emoji: latent 100, 64x64 Twemoji, today's defaults"
   local data=$shared/datasets/twemoji64/images
-  "$cli" train --data "$data" --size 32 --seed 1 --steps 2500 --precision fp32 --gamma 1.0 \
-    --name Emoji --checkpoint "$work/emoji.checkpoint.cattery" --out models/emoji.cattery
+  "$cli" train --data "$data" --size 64 --seed 1 --steps 10000 --threads 1 --name Emoji \
+    --checkpoint "$work/emoji.checkpoint.cattery" --out models/emoji.cattery
 }
 chubby() {
   log "Chubby: latent 100, 64x64 procedural cats"
@@ -28,7 +32,7 @@ chubby() {
   # rather than 5,000 keep the game from collapsing (it did by step 4,000 on 5,000), so it can
   # run long enough for tails, paws and faces; the model card lists the scores along the way.
   "$cli" train --cats 50000 --size 64 --gamma 1.0 --bottleneck 128 --seed 1 --steps 20000 \
-    --precision bf16 --name Chubby --checkpoint "$work/chubby.checkpoint.cattery" \
+    --precision bf16 "${earlier[@]}" --name Chubby --checkpoint "$work/chubby.checkpoint.cattery" \
     --out models/chubby.cattery
 }
 sheets() {

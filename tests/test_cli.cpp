@@ -579,6 +579,9 @@ void TestCli::usageErrorsExitWithTwo_data() {
         QStringLiteral("train"),    QStringLiteral("--data"),    QStringLiteral("IMAGES"),
         QStringLiteral("--resume"), QStringLiteral("x.cattery"), QStringLiteral("--score-every"),
         QStringLiteral("100")};
+    QTest::newRow("architecture on resume") << QStringList{
+        QStringLiteral("train"),    QStringLiteral("--data"),    QStringLiteral("IMAGES"),
+        QStringLiteral("--resume"), QStringLiteral("x.cattery"), QStringLiteral("--blocky-z-map")};
     QTest::newRow("model to keep") << QStringList{
         QStringLiteral("train"), QStringLiteral("--data"),    QStringLiteral("IMAGES"),
         QStringLiteral("--out"), QStringLiteral("x.cattery"), QStringLiteral("--keep"),

@@ -99,6 +99,7 @@ private Q_SLOTS:
     void saveIsAtomic();
     void hostileHeadersAreClearErrors();
     void valueCountsMatchBuiltNetworks();
+    void olderFilesRepeatTheZMapCells();
     void hostileSizesClaimLittleMemory();
 
 private:
@@ -130,6 +131,7 @@ void TestModelFile::metadataRoundTrips() {
     ArchConfig arch = test::tinyArch(3);
     arch.separable = true;
     arch.zSkip = false;
+    arch.smoothZMap = false;
     arch.batchNorm = false;
     Provenance p;
     p.name = "Three";
@@ -386,6 +388,30 @@ void TestModelFile::hostileHeadersAreClearErrors() {
     QCOMPARE(readContainer(path("n.cattery")).meta["provenance"]["name"].get<std::string>(),
              std::string("caf\xef\xbf\xbd \xef\xbf\xbd"));
     QVERIFY(loadModel(path("n.cattery")).generator);
+}
+
+void TestModelFile::olderFilesRepeatTheZMapCells() {
+    // Files written before the smooth z map have no such field: they draw as they always did.
+    const ArchConfig arch = test::tinyArch();
+    QVERIFY(arch.smoothZMap);
+    saveModel(path("smooth.cattery"), arch, LatentSpace(arch.latentDim, 1), Provenance{},
+              test::tinyGenerator(arch));
+    Container c = readContainer(path("smooth.cattery"));
+    QVERIFY(c.meta["arch"].contains("smooth_z_map"));
+    c.meta["arch"].erase("smooth_z_map");
+    writeContainer(path("older.cattery"), c);
+    Model smooth = loadModel(path("smooth.cattery"));
+    Model older = loadModel(path("older.cattery"));
+    QVERIFY(smooth.arch.smoothZMap);
+    QVERIFY(!older.arch.smoothZMap);
+    // Same weights, another way up: the pictures differ.
+    const torch::Tensor z = sampleLatents(4, arch.latentDim, 3);
+    torch::NoGradGuard noGrad;
+    smooth.generator->eval();
+    older.generator->eval();
+    const double apart =
+        (smooth.generator->forward(z) - older.generator->forward(z)).abs().max().item<double>();
+    QVERIFY2(apart > 1e-3, qPrintable(QString::number(apart)));
 }
 
 void TestModelFile::valueCountsMatchBuiltNetworks() {

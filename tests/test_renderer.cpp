@@ -143,11 +143,14 @@ void TestRenderer::inferenceGeneratorMatchesTheGenerator_data() {
     QTest::addColumn<bool>("separable");
     QTest::addColumn<bool>("batchNorm");
     QTest::addColumn<bool>("zSkip");
-    QTest::newRow("default") << 32 << 1 << false << true << true;
-    QTest::newRow("two repeats, 48 px") << 48 << 2 << false << true << true;
-    QTest::newRow("separable") << 32 << 2 << true << true << true;
-    QTest::newRow("no batch norm") << 32 << 1 << false << false << true;
-    QTest::newRow("no z skip") << 32 << 1 << false << true << false;
+    QTest::addColumn<bool>("smoothZMap");
+    QTest::newRow("default") << 32 << 1 << false << true << true << true;
+    QTest::newRow("two repeats, 48 px") << 48 << 2 << false << true << true << true;
+    QTest::newRow("separable") << 32 << 2 << true << true << true << true;
+    QTest::newRow("no batch norm") << 32 << 1 << false << false << true << true;
+    QTest::newRow("no z skip") << 32 << 1 << false << true << false << true;
+    QTest::newRow("blocky z map") << 32 << 2 << false << true << true << false;
+    QTest::newRow("blocky z map, separable") << 32 << 1 << true << true << true << false;
 }
 
 void TestRenderer::inferenceGeneratorMatchesTheGenerator() {
@@ -156,12 +159,14 @@ void TestRenderer::inferenceGeneratorMatchesTheGenerator() {
     QFETCH(bool, separable);
     QFETCH(bool, batchNorm);
     QFETCH(bool, zSkip);
+    QFETCH(bool, smoothZMap);
     ArchConfig arch = test::tinyArch();
     arch.imageSize = size;
     arch.repeats = repeats;
     arch.separable = separable;
     arch.batchNorm = batchNorm;
     arch.zSkip = zSkip;
+    arch.smoothZMap = smoothZMap;
     Generator g = test::tinyGenerator(arch);
     {
         // Batch-norm scales and shifts far from 1 and 0, so that folding them is put to the test.

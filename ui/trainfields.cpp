@@ -194,6 +194,11 @@ std::vector<TrainField> makeFields() {
               Kind::Switch, 0, 1, &ArchConfig::separable),
         field("zSkip", QT_TR_NOOP("A map of z after each generator stage (the demo's z skip)"), "",
               Kind::Switch, 0, 1, &ArchConfig::zSkip),
+        field("smoothZMap",
+              QT_TR_NOOP("Smooth z map (off: its cells repeated, as in earlier versions)"),
+              QT_TR_NOOP("Upsample the map of z bilinearly between stages; repeated cells show as "
+                         "squares on 64x64 pictures"),
+              Kind::Switch, 0, 1, &ArchConfig::smoothZMap),
         changeable(field("flip", QT_TR_NOOP("Mirror images at random"), "", Kind::Switch, 0, 1,
                          &AugmentConfig::flip)),
         field("autoAugment",

@@ -1,4 +1,5 @@
-// cattery-cli train: a BEGAN trained on a folder of images, or a run continued from a checkpoint.
+// cattery-cli train: a generator trained on a folder of images, or a run continued from a
+// checkpoint.
 #include <unistd.h>
 
 #include <atomic>
@@ -48,6 +49,7 @@ struct TrainOptions {
     bool noFlip = false;
     bool noBatchNorm = false;
     bool noZSkip = false;
+    bool blockyZMap = false;
 };
 
 // The live one-line display: rewritten in place on a terminal, a line every few seconds otherwise.
@@ -171,13 +173,16 @@ void runTrain(TrainOptions& o, const CLI::App& command) {
     request.config.objective = objectiveFromName(o.objective);
     request.arch.batchNorm = !o.noBatchNorm;
     request.arch.zSkip = !o.noZSkip;
+    request.arch.smoothZMap = !o.blockyZMap;
     request.config.augment.flip = !o.noFlip;
     if (!request.resumeFrom.empty()) {
         // The length, the learning rates, the halving interval, the precision, the data
         // augmentation and the model kept may change on resume; everything else comes from the
         // checkpoint, and asking to change it is an error rather than silently ignored.
-        for (const char* option : {"--diffaug", "--augment-p", "--fixed-augment", "--score-every",
-                                   "--no-collapse-guard", "--objective", "--variety"}) {
+        for (const char* option :
+             {"--diffaug", "--augment-p", "--fixed-augment", "--score-every", "--no-collapse-guard",
+              "--objective", "--variety", "--size", "--latent", "--nf", "--ndf", "--bottleneck",
+              "--repeats", "--separable", "--no-batch-norm", "--no-z-skip", "--blocky-z-map"}) {
             if (given(option)) {
                 throw UsageError(fmt::format(
                     "{} cannot change on --resume: the run goes on as its checkpoint says",
@@ -270,6 +275,10 @@ void addArchOptions(CLI::App& command, TrainOptions& o) {
     command.add_flag("--separable", a.separable, "Depthwise-separable convolutions");
     command.add_flag("--no-batch-norm", o.noBatchNorm, "No batch norm in the generator");
     command.add_flag("--no-z-skip", o.noZSkip, "No z map concatenated after each generator stage");
+    command.add_flag(
+        "--blocky-z-map", o.blockyZMap,
+        "Upsample the z map by repeating its cells, as earlier versions did (they show "
+        "as squares), not bilinearly");
 }
 
 void addConfigOptions(CLI::App& command, TrainOptions& o) {
@@ -368,8 +377,8 @@ void addConfigOptions(CLI::App& command, TrainOptions& o) {
 
 Subcommand addTrain(CLI::App& app) {
     auto o = std::make_shared<TrainOptions>();
-    auto* command =
-        app.add_subcommand("train", "Train a BEGAN on a folder of images (Ctrl-C saves and stops)");
+    auto* command = app.add_subcommand(
+        "train", "Train a generator on a folder of images (Ctrl-C saves and stops)");
     addDataOptions(*command, o->data, "Folder of images, or a data set file from 'prepare'");
     command->add_option("--out,-o", o->out,
                         "Output model file (.cattery); a checkpoint goes beside it (default: "

@@ -31,7 +31,8 @@ nlohmann::json toJson(const ArchConfig& a) {
             {"repeats", a.repeats},
             {"separable", a.separable},
             {"batch_norm", a.batchNorm},
-            {"z_skip", a.zSkip}};
+            {"z_skip", a.zSkip},
+            {"smooth_z_map", a.smoothZMap}};
 }
 
 ArchConfig archFromJson(const nlohmann::json& j) {
@@ -47,6 +48,7 @@ ArchConfig archFromJson(const nlohmann::json& j) {
         a.separable = jsonField<bool>(j, "separable");
         a.batchNorm = jsonField<bool>(j, "batch_norm");
         a.zSkip = jsonField<bool>(j, "z_skip");
+        a.smoothZMap = jsonField<bool>(j, "smooth_z_map", false);  // older files: repeated cells
     } catch (const nlohmann::json::exception& e) {
         throw ConfigError(fmt::format("the architecture is incomplete ({})", briefly(e.what())));
     }

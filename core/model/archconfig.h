@@ -19,6 +19,9 @@ struct ArchConfig {
     bool separable = false;  // depthwise-separable 3x3 convolutions instead of full ones
     bool batchNorm = true;  // batch norm in the generator (the discriminator has none, as in BEGAN)
     bool zSkip = true;      // concatenate a one-channel map of z after each generator stage
+    // Upsample that map bilinearly between stages. Repeating its cells instead (files written
+    // before this field, which read as false) draws them as squares on 64x64 pictures.
+    bool smoothZMap = true;
 
     int baseGrid() const { return imageSize / 8; }
 };

@@ -9,27 +9,31 @@ namespace {
 
 constexpr int kStages = 4;
 
-torch::Tensor upsample2x(const torch::Tensor& x) {
+torch::Tensor upsample2x(const torch::Tensor& x, bool smooth = false) {
     namespace F = torch::nn::functional;
-    return F::interpolate(x, F::InterpolateFuncOptions()
-                                 .scale_factor(std::vector<double>{2.0, 2.0})
-                                 .mode(torch::kNearest));
+    auto options = F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0});
+    if (smooth) {
+        options.mode(torch::kBilinear).align_corners(false);
+    } else {
+        options.mode(torch::kNearest);
+    }
+    return F::interpolate(x, options);
 }
 
 // The generator's (and the decoder's) way up: each stage, then the skip map concatenated, then 2x
-// nearest-neighbour upsampling of both before the next stage.
+// nearest-neighbour upsampling before the next stage (of the skip map bilinear when smoothSkip).
 torch::Tensor upStages(std::vector<torch::nn::Sequential>& stages, torch::Tensor h,
-                       torch::Tensor skip) {
+                       torch::Tensor skip, bool smoothSkip) {
     for (size_t s = 0; s < stages.size(); ++s) {
         h = stages[s]->forward(h);
-        if (skip.defined()) {
-            h = torch::cat({h, skip}, 1);
-        }
         if (s + 1 < stages.size()) {
             h = upsample2x(h);
             if (skip.defined()) {
-                skip = upsample2x(skip);
+                skip = upsample2x(skip, smoothSkip);
+                h = torch::cat({h, skip}, 1);
             }
+        } else if (skip.defined()) {
+            h = torch::cat({h, skip}, 1);
         }
     }
     return h;
@@ -140,7 +144,7 @@ torch::Tensor GeneratorImpl::forward(const torch::Tensor& z) {
     if (m_zMap) {
         zMap = m_zMap->forward(z).view({n, 1, base, base});
     }
-    return torch::tanh(m_out->forward(upStages(m_stages, h, zMap)));
+    return torch::tanh(m_out->forward(upStages(m_stages, h, zMap, m_config.smoothZMap)));
 }
 
 void GeneratorImpl::setOutputMean(const torch::Tensor& mean) {
@@ -196,7 +200,7 @@ torch::Tensor DiscriminatorImpl::decode(const torch::Tensor& code) {
     if (m_codeMap) {
         codeMap = m_codeMap->forward(code).view({n, 1, base, base});
     }
-    return m_out->forward(upStages(m_up, h, codeMap));
+    return m_out->forward(upStages(m_up, h, codeMap, false));
 }
 
 void DiscriminatorImpl::addHead() {

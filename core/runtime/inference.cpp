@@ -67,6 +67,13 @@ torch::Tensor upsample2x(const torch::Tensor& x) {
     return torch::upsample_nearest2d(x, {2 * x.size(2), 2 * x.size(3)});
 }
 
+// The one-channel z map, bilinearly (as the Generator does), in float32 and back: it is small.
+torch::Tensor smoothUpsample2x(const torch::Tensor& map) {
+    return torch::upsample_bilinear2d(map.to(torch::kFloat32), {2 * map.size(2), 2 * map.size(3)},
+                                      false)
+        .to(map.scalar_type());
+}
+
 }  // namespace
 
 InferenceGenerator::InferenceGenerator(const Generator& generator, torch::Device device,
@@ -126,6 +133,13 @@ InferenceGenerator::InferenceGenerator(const Generator& generator, torch::Device
             Block block;
             block.upsampling = s > 0 && r == 0;
             block.outChannels = weight.size(0);
+            const bool splitSkip = block.upsampling && m_arch.zSkip && m_arch.smoothZMap &&
+                                   !child(blockModule, "depthwise");
+            if (splitSkip) {
+                const int64_t in = weight.size(1);
+                block.skipWeight = place(weight.narrow(1, in - 1, 1), kChannelsLast, m_dtype);
+                weight = weight.narrow(1, 0, in - 1);
+            }
             if (child(blockModule, "depthwise")) {
                 block.depthwise =
                     place(childAs<torch::nn::Conv2dImpl>(blockModule, "depthwise").weight,
@@ -145,9 +159,13 @@ InferenceGenerator::InferenceGenerator(const Generator& generator, torch::Device
     m_outBias = place(biasOrZeros(out.bias, out.weight));
 }
 
-torch::Tensor InferenceGenerator::runBlock(const Block& block, const torch::Tensor& x) const {
+torch::Tensor InferenceGenerator::runBlock(const Block& block, const torch::Tensor& x,
+                                           const torch::Tensor& skip) const {
     if (block.depthwise.defined()) {
         torch::Tensor in = block.upsampling ? upsample2x(x) : x;
+        if (skip.defined()) {
+            in = torch::cat({in, skip}, 1).contiguous(kChannelsLast);
+        }
         in = torch::conv2d(in, block.depthwise, {}, 1, 1, 1, in.size(1));
         return activate(torch::conv2d(in, block.weight, block.bias));
     }
@@ -161,6 +179,20 @@ torch::Tensor InferenceGenerator::runBlock(const Block& block, const torch::Tens
     const int64_t w = x.size(3);
     const int64_t out = block.outChannels;
     const torch::Tensor phases = torch::conv2d(x, block.weight, block.bias, 1, 1);
+    if (skip.defined()) {
+        // The smooth map's share at the full resolution, the phases added into it, then the
+        // activation in place.
+        torch::Tensor result =
+            torch::conv2d(skip, block.skipWeight, {}, 1, 1).contiguous(kChannelsLast);
+        const torch::Tensor grid = result.view({n, out, h, 2, w, 2});
+        for (int64_t a = 0; a < 2; ++a) {
+            for (int64_t b = 0; b < 2; ++b) {
+                grid.select(3, a).select(4, b).add_(
+                    phases.narrow(1, (2 * a + b) * out, out).narrow(2, a, h).narrow(3, b, w));
+            }
+        }
+        return torch::leaky_relu_(result, kLeakySlope);
+    }
     torch::Tensor result =
         torch::empty({n, out, 2 * h, 2 * w}, x.options().memory_format(kChannelsLast));
     const torch::Tensor grid = result.view({n, out, h, 2, w, 2});
@@ -189,13 +221,19 @@ torch::Tensor InferenceGenerator::forward(const torch::Tensor& latents) const {
     if (m_zMapWeight.defined()) {
         skip = torch::addmm(m_zMapBias, z, m_zMapWeight.t()).view({n, 1, base, base});
     }
+    // A smooth map is upsampled on its own and handed to the next stage's first block; a
+    // repeated one travels concatenated to h, upsampled with it inside that block.
+    const bool smooth = skip.defined() && m_arch.smoothZMap;
     for (size_t s = 0; s < m_stages.size(); ++s) {
-        for (const Block& block : m_stages[s]) {
-            h = runBlock(block, h);
+        for (size_t r = 0; r < m_stages[s].size(); ++r) {
+            h = runBlock(m_stages[s][r], h, smooth && s > 0 && r == 0 ? skip : torch::Tensor());
         }
-        if (skip.defined()) {
+        const bool last = s + 1 == m_stages.size();
+        if (smooth && !last) {
+            skip = smoothUpsample2x(skip);
+        } else if (skip.defined()) {
             h = torch::cat({h, skip}, 1).contiguous(kChannelsLast);
-            if (s + 1 < m_stages.size()) {
+            if (!last) {
                 skip = upsample2x(skip);
             }
         }

@@ -35,11 +35,17 @@ private:
         torch::Tensor depthwise;  // separable blocks: the 3x3 per-channel weights
         torch::Tensor weight;     // folded; for an upsampling full block, the four phases' weights
         torch::Tensor bias;
+        // A smooth z map's share of an upsampling full block's weight (out x 1 x 3 x 3): the map
+        // is upsampled bilinearly, so the phases above cover the other channels only.
+        torch::Tensor skipWeight;
         bool upsampling = false;  // the block's input is upsampled 2x first
         int64_t outChannels = 0;
     };
 
-    torch::Tensor runBlock(const Block& block, const torch::Tensor& x) const;
+    // x: the block's input at its own resolution. skip: the smooth z map, already upsampled, for
+    // the first block of a stage after the first when the map is smooth (x then lacks it).
+    torch::Tensor runBlock(const Block& block, const torch::Tensor& x,
+                           const torch::Tensor& skip = {}) const;
 
     ArchConfig m_arch;
     torch::Device m_device;
