@@ -166,6 +166,13 @@ void TestScore::folderRuleChoosesAugmentation() {
     QVERIFY2(text.find("chosen for 300 images") != std::string::npos, text.c_str());
     QVERIFY2(text.find("30 held-out images") != std::string::npos, text.c_str());
     QVERIFY2(text.find("best") != std::string::npos, text.c_str());
+    QVERIFY2(text.find("hinge objective) with a variety term of 1") != std::string::npos,
+             text.c_str());
+    TrainConfig began;
+    began.objective = Objective::Began;
+    began.varietyWeight = 0;
+    const std::string beganText = describeSafeguards(began, 300);
+    QVERIFY2(beganText.find("(BEGAN);") != std::string::npos, beganText.c_str());
     const std::string few = describeSafeguards(TrainConfig{}, 60);
     QVERIFY2(few.find("against the training images") != std::string::npos, few.c_str());
 }

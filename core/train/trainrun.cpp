@@ -48,12 +48,8 @@ StartedRun startRun(const RunRequest& request, const ImageLoader& loadImages) {
     }
     const Trainer& t = *run.trainer;
     const std::string what = fmt::format(
-        "training {} ({}{}) on {} images from {} on {}, {}", describe(t.arch()),
-        t.config().objective == Objective::Hinge ? "hinge objective" : "BEGAN",
-        t.config().varietyWeight > 0 ? fmt::format(", variety term {:g}", t.config().varietyWeight)
-                                     : std::string(),
-        t.dataset().count(), t.dataset().source, describeDevice(run.device),
-        precisionName(t.config().precision));
+        "training {} on {} images from {} on {}, {}", describe(t.arch()), t.dataset().count(),
+        t.dataset().source, describeDevice(run.device), precisionName(t.config().precision));
     // What the run does to keep its model good, as the data report says it before a run.
     TrainConfig asked = t.config();
     asked.autoAugment = request.resumeFrom.empty() && request.config.autoAugment;
