@@ -197,7 +197,22 @@ const torch::optim::AdamParamState* findState(const State& state, const torch::T
                : static_cast<const torch::optim::AdamParamState*>(found->second.get());
 }
 
-constexpr const char* kMoments[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+// Adam's moments as records: each one's name, whether every state holds it, and how to reach it.
+using AdamState = torch::optim::AdamParamState;
+struct Moment {
+    const char* name;
+    bool always;  // max_exp_avg_sq is kept only with AMSGrad
+    torch::Tensor (*get)(const AdamState&);
+    void (*set)(AdamState&, const torch::Tensor&);
+};
+constexpr Moment kMoments[] = {
+    {"exp_avg", true, [](const AdamState& s) { return s.exp_avg(); },
+     [](AdamState& s, const torch::Tensor& t) { s.exp_avg(t); }},
+    {"exp_avg_sq", true, [](const AdamState& s) { return s.exp_avg_sq(); },
+     [](AdamState& s, const torch::Tensor& t) { s.exp_avg_sq(t); }},
+    {"max_exp_avg_sq", false, [](const AdamState& s) { return s.max_exp_avg_sq(); },
+     [](AdamState& s, const torch::Tensor& t) { s.max_exp_avg_sq(t); }},
+};
 
 }  // namespace
 
@@ -211,10 +226,9 @@ void storeAdamState(Container& container, const std::string& prefix,
         }
         const std::string at = fmt::format("{}.{}.", prefix, i);
         container.records.push_back(toRecord(at + "step", torch::tensor(s->step())));
-        const torch::Tensor moments[] = {s->exp_avg(), s->exp_avg_sq(), s->max_exp_avg_sq()};
-        for (std::size_t m = 0; m < std::size(kMoments); ++m) {
-            if (moments[m].defined()) {
-                container.records.push_back(toRecord(at + kMoments[m], moments[m]));
+        for (const Moment& moment : kMoments) {
+            if (const torch::Tensor value = moment.get(*s); value.defined()) {
+                container.records.push_back(toRecord(at + moment.name, value));
             }
         }
     }
@@ -269,11 +283,12 @@ void loadAdamState(const Container& container, const std::string& prefix, torch:
         auto state = std::make_unique<torch::optim::AdamParamState>();
         state->step(steps);
         const torch::Tensor& p = parameters[i];
-        for (const char* moment : kMoments) {
+        for (const Moment& m : kMoments) {
+            const char* moment = m.name;
             const Record* r = container.find(at + moment);
             if (r == nullptr) {
-                if (std::strcmp(moment, "max_exp_avg_sq") == 0) {
-                    continue;  // only AMSGrad keeps it
+                if (!m.always) {
+                    continue;
                 }
                 throw ModelFileError(
                     path, fmt::format("the optimiser state '{}{}' is missing", at, moment));
@@ -290,14 +305,7 @@ void loadAdamState(const Container& container, const std::string& prefix, torch:
                                                        "infinite values",
                                                        at, moment));
             }
-            const torch::Tensor placed = value.to(p.device(), p.scalar_type());
-            if (std::strcmp(moment, "exp_avg") == 0) {
-                state->exp_avg(placed);
-            } else if (std::strcmp(moment, "exp_avg_sq") == 0) {
-                state->exp_avg_sq(placed);
-            } else {
-                state->max_exp_avg_sq(placed);
-            }
+            m.set(*state, value.to(p.device(), p.scalar_type()));
         }
         states.emplace_back(p, std::move(state));
     }

@@ -58,31 +58,16 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     return 0;
 }
 
-namespace {
-
-void resume(const std::string& bytes) {
-    const fuzz::MemoryFile file(bytes);
-    std::optional<Trainer> trainer;
-    try {
-        // As a run starts: the header first, then the images at its size, then the whole file.
-        const ResumePoint point = readResumePoint(file.path());
-        trainer.emplace(Trainer::resume(file.path(), images(point.arch.imageSize), torch::kCPU));
-    } catch (const Error& e) {
-        fuzz::requireNamed(e, file.path());
-        return;
-    }
-    try {
-        trainer->step();
-    } catch (const TrainingError&) {
-        // A run that cannot go on (its numbers are not finite) says so; that is an answer too.
-    }
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    const std::string bytes(reinterpret_cast<const char*>(data), size);
-    resume(bytes);
-    resume(fuzz::withMatchingChecksum(bytes));
+    fuzz::eachForm(data, size, fuzz::withMatchingChecksum, [](const std::string& path) {
+        // As a run starts: the header first, then the images at its size, then the whole file.
+        const ResumePoint point = readResumePoint(path);
+        Trainer trainer = Trainer::resume(path, images(point.arch.imageSize), torch::kCPU);
+        try {
+            trainer.step();
+        } catch (const TrainingError&) {
+            // A run that cannot go on (its numbers are not finite) says so; that is an answer too.
+        }
+    });
     return 0;
 }

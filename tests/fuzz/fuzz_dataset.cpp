@@ -28,27 +28,14 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     return 0;
 }
 
-namespace {
-
-void load(const std::string& bytes) {
-    const fuzz::MemoryFile file(bytes);
-    try {
-        const Dataset d = loadDataset(file.path());
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    fuzz::eachForm(data, size, fuzz::withMatchingChecksum, [](const std::string& path) {
+        const Dataset d = loadDataset(path);
         requireImages(d);
         if (d.images.scalar_type() != torch::kUInt8 || d.images.dim() != 4 ||
             imagesHash(d.images).empty()) {
             std::abort();
         }
-    } catch (const Error& e) {
-        fuzz::requireNamed(e, file.path());
-    }
-}
-
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    const std::string bytes(reinterpret_cast<const char*>(data), size);
-    load(bytes);
-    load(fuzz::withMatchingChecksum(bytes));
+    });
     return 0;
 }

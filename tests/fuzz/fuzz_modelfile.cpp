@@ -28,12 +28,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     return 0;
 }
 
-namespace {
-
-void load(const std::string& bytes) {
-    const fuzz::MemoryFile file(bytes);
-    try {
-        Model model = loadModel(file.path());
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    fuzz::eachForm(data, size, fuzz::withMatchingChecksum, [](const std::string& path) {
+        Model model = loadModel(path);
         model.generator->eval();
         torch::NoGradGuard noGrad;
         const torch::Tensor z = model.latent.fromThree(torch::ones({1, 3}));
@@ -41,16 +38,6 @@ void load(const std::string& bytes) {
         if (image.size(2) != model.arch.imageSize || describeModel(model).empty()) {
             std::abort();
         }
-    } catch (const Error& e) {
-        fuzz::requireNamed(e, file.path());
-    }
-}
-
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    const std::string bytes(reinterpret_cast<const char*>(data), size);
-    load(bytes);
-    load(fuzz::withMatchingChecksum(bytes));
+    });
     return 0;
 }

@@ -32,33 +32,18 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     return 0;
 }
 
-namespace {
-
-void read(const std::string& bytes) {
-    const fuzz::MemoryFile file(bytes);
-    try {
-        const SheetContents sheet = readSheet(file.path());
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    fuzz::eachForm(data, size, fuzz::withMatchingPngChunks, [](const std::string& path) {
+        const SheetContents sheet = readSheet(path);
         if (sheet.latents.dim() != 2 || !torch::isfinite(sheet.latents).all().item<bool>()) {
             std::abort();
         }
-    } catch (const Error& e) {
-        fuzz::requireNamed(e, file.path());
-    }
-    try {
-        const RgbImage image = readPng(file.path());
+    });
+    fuzz::eachForm(data, size, fuzz::withMatchingPngChunks, [](const std::string& path) {
+        const RgbImage image = readPng(path);
         if (image.pixels.size() != static_cast<std::size_t>(image.width) * image.height * 3) {
             std::abort();
         }
-    } catch (const Error& e) {
-        fuzz::requireNamed(e, file.path());
-    }
-}
-
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    const std::string bytes(reinterpret_cast<const char*>(data), size);
-    read(bytes);
-    read(fuzz::withMatchingPngChunks(bytes));
+    });
     return 0;
 }

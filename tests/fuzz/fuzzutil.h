@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/errors.h"
 #include "core/io/container.h"
 #include "core/model/archconfig.h"
 
@@ -104,6 +105,23 @@ inline std::string withMatchingPngChunks(std::string bytes) {
 inline void requireNamed(const std::exception& e, const std::string& path) {
     if (std::string_view(e.what()).find(path) == std::string_view::npos) {
         std::abort();
+    }
+}
+
+// The bytes as a file, then fixed(bytes) (checksums made to match) as another, each handed to
+// load(path): whatever load does with them must end in its own checks or in an Error that names
+// the file.
+template <typename Load>
+void eachForm(const std::uint8_t* data, std::size_t size, std::string (*fixed)(std::string),
+              Load load) {
+    const std::string bytes(reinterpret_cast<const char*>(data), size);
+    for (const std::string& form : {bytes, fixed(bytes)}) {
+        const MemoryFile file(form);
+        try {
+            load(file.path());
+        } catch (const Error& e) {
+            requireNamed(e, file.path());
+        }
     }
 }
 
