@@ -1,0 +1,288 @@
+#include <torch/torch.h>
+#include <QtTest/QtTest>
+
+#include <chrono>
+#include <future>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/errors.h"
+#include "core/train/distributed.h"
+
+using namespace cattery;
+using namespace std::chrono_literals;
+
+namespace {
+
+using Environment = std::map<std::string, std::string>;
+
+WorldSettings settingsFrom(const Environment& env) {
+    return worldFromEnvironment([&env](const char* name) -> const char* {
+        const auto found = env.find(name);
+        return found == env.end() ? nullptr : found->second.c_str();
+    });
+}
+
+// A socket listening on a port the system chose, on every address; 0 where none could be had.
+class Listener {
+public:
+    Listener() : m_fd(::socket(AF_INET, SOCK_STREAM, 0)) {
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_ANY);
+        socklen_t length = sizeof address;
+        if (m_fd >= 0 && ::bind(m_fd, reinterpret_cast<sockaddr*>(&address), length) == 0 &&
+            ::listen(m_fd, 1) == 0 &&
+            ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+            m_port = ntohs(address.sin_port);
+        }
+    }
+    ~Listener() {
+        if (m_fd >= 0) {
+            ::close(m_fd);
+        }
+    }
+    Listener(const Listener&) = delete;
+    Listener& operator=(const Listener&) = delete;
+    int port() const { return m_port; }
+
+private:
+    int m_fd;
+    int m_port = 0;
+};
+
+// A TCP port nobody listens on right now.
+int freePort() {
+    return Listener().port();
+}
+
+WorldSettings rankOf(int rank, int size, int port) {
+    WorldSettings w;
+    w.rank = rank;
+    w.size = size;
+    w.localRank = rank;
+    w.masterAddr = "127.0.0.1";
+    w.masterPort = port;
+    return w;
+}
+
+}  // namespace
+
+class TestDistributed : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { torch::set_num_threads(1); }
+    void oneProcessWithoutTheVariables();
+    void settingsFromTheEnvironment();
+    void badSettingsNameTheVariable_data();
+    void badSettingsNameTheVariable();
+    void twoRanksAverageAndAgree();
+    void aPortInUseIsNamed();
+    void aRankThatLeavesStopsTheOthers();
+    void aRankThatHangsIsNamed();
+};
+
+void TestDistributed::oneProcessWithoutTheVariables() {
+    const WorldSettings w = settingsFrom({});
+    QCOMPARE(w.size, 1);
+    QCOMPARE(w.rank, 0);
+    QVERIFY(!w.spread());
+    // torchrun with one process sets the variables too: still one process, no meeting point.
+    const WorldSettings one = settingsFrom({{"WORLD_SIZE", "1"}, {"RANK", "0"}});
+    QVERIFY(!one.spread());
+}
+
+void TestDistributed::settingsFromTheEnvironment() {
+    const WorldSettings w = settingsFrom({{"WORLD_SIZE", "4"},
+                                          {"RANK", "3"},
+                                          {"LOCAL_RANK", "1"},
+                                          {"MASTER_ADDR", "host-a"},
+                                          {"MASTER_PORT", "29511"}});
+    QVERIFY(w.spread());
+    QCOMPARE(w.size, 4);
+    QCOMPARE(w.rank, 3);
+    QCOMPARE(w.localRank, 1);
+    QCOMPARE(w.masterAddr, std::string("host-a"));
+    QCOMPARE(w.masterPort, 29511);
+    // Without LOCAL_RANK, the rank stands for it.
+    const WorldSettings noLocal = settingsFrom(
+        {{"WORLD_SIZE", "2"}, {"RANK", "1"}, {"MASTER_ADDR", "h"}, {"MASTER_PORT", "1"}});
+    QCOMPARE(noLocal.localRank, 1);
+}
+
+void TestDistributed::badSettingsNameTheVariable_data() {
+    QTest::addColumn<QStringList>("assignments");
+    QTest::addColumn<QString>("named");
+    QTest::newRow("no master address")
+        << QStringList{QStringLiteral("WORLD_SIZE=2"), QStringLiteral("RANK=0"),
+                       QStringLiteral("MASTER_PORT=29500")}
+        << QStringLiteral("MASTER_ADDR");
+    QTest::newRow("no master port")
+        << QStringList{QStringLiteral("WORLD_SIZE=2"), QStringLiteral("RANK=1"),
+                       QStringLiteral("MASTER_ADDR=localhost")}
+        << QStringLiteral("MASTER_PORT");
+    QTest::newRow("rank outside the world")
+        << QStringList{QStringLiteral("WORLD_SIZE=2"), QStringLiteral("RANK=2"),
+                       QStringLiteral("MASTER_ADDR=localhost"), QStringLiteral("MASTER_PORT=1")}
+        << QStringLiteral("RANK=2");
+    QTest::newRow("negative rank")
+        << QStringList{QStringLiteral("WORLD_SIZE=2"), QStringLiteral("RANK=-1"),
+                       QStringLiteral("MASTER_ADDR=localhost"), QStringLiteral("MASTER_PORT=1")}
+        << QStringLiteral("RANK=-1");
+    QTest::newRow("rank without a world")
+        << QStringList{QStringLiteral("RANK=0")} << QStringLiteral("WORLD_SIZE");
+    QTest::newRow("world without a rank")
+        << QStringList{QStringLiteral("WORLD_SIZE=3")} << QStringLiteral("RANK");
+    QTest::newRow("no world") << QStringList{QStringLiteral("WORLD_SIZE=0"),
+                                             QStringLiteral("RANK=0")}
+                              << QStringLiteral("WORLD_SIZE=0");
+    QTest::newRow("words for a number")
+        << QStringList{QStringLiteral("WORLD_SIZE=two"), QStringLiteral("RANK=0")}
+        << QStringLiteral("WORLD_SIZE=two");
+    QTest::newRow("port out of range")
+        << QStringList{QStringLiteral("WORLD_SIZE=2"), QStringLiteral("RANK=0"),
+                       QStringLiteral("MASTER_ADDR=localhost"), QStringLiteral("MASTER_PORT=70000")}
+        << QStringLiteral("MASTER_PORT=70000");
+    QTest::newRow("local rank outside the world")
+        << QStringList{QStringLiteral("WORLD_SIZE=2"), QStringLiteral("RANK=0"),
+                       QStringLiteral("LOCAL_RANK=5"), QStringLiteral("MASTER_ADDR=localhost"),
+                       QStringLiteral("MASTER_PORT=1")}
+        << QStringLiteral("LOCAL_RANK=5");
+}
+
+void TestDistributed::badSettingsNameTheVariable() {
+    QFETCH(QStringList, assignments);
+    QFETCH(QString, named);
+    Environment env;
+    for (const QString& a : assignments) {
+        const qsizetype eq = a.indexOf(QLatin1Char('='));
+        env[a.left(eq).toStdString()] = a.mid(eq + 1).toStdString();
+    }
+    try {
+        settingsFrom(env);
+        QFAIL("accepted");
+    } catch (const ConfigError& e) {
+        QVERIFY2(QString::fromUtf8(e.what()).contains(named), e.what());
+    }
+}
+
+void TestDistributed::twoRanksAverageAndAgree() {
+    const int port = freePort();
+    QVERIFY(port > 0);
+    // Rank 1 in a thread of its own; each rank holds different numbers.
+    auto other = std::async(std::launch::async, [port] {
+        World world(rankOf(1, 2, port), torch::kCPU, 20s);
+        std::vector<torch::Tensor> grads{torch::full({3, 2}, 4.0), torch::full({5}, 10.0),
+                                         torch::full({2}, 7.0, torch::kFloat64)};
+        world.average(grads);
+        torch::Tensor weights = torch::full({4}, -1.0);
+        world.broadcast({weights});
+        const std::vector<double> sums = world.sum({1.0, 2.5});
+        const double most = world.max(3.0);
+        world.checkEveryoneIsHere();
+        return std::make_tuple(grads, weights, sums, most);
+    });
+    World world(rankOf(0, 2, port), torch::kCPU, 20s);
+    QCOMPARE(world.rank(), 0);
+    QCOMPARE(world.size(), 2);
+    std::vector<torch::Tensor> grads{torch::full({3, 2}, 2.0), torch::full({5}, 0.0),
+                                     torch::full({2}, 1.0, torch::kFloat64)};
+    world.average(grads);
+    torch::Tensor weights = torch::arange(4, torch::kFloat32);
+    world.broadcast({weights});
+    const std::vector<double> sums = world.sum({0.5, 0.5});
+    const double most = world.max(-2.0);
+    world.checkEveryoneIsHere();
+    const auto [otherGrads, otherWeights, otherSums, otherMost] = other.get();
+
+    // Means, each tensor's own shape and type kept, alike on both ranks.
+    for (const auto& g : {grads, otherGrads}) {
+        QVERIFY(torch::equal(g[0], torch::full({3, 2}, 3.0)));
+        QVERIFY(torch::equal(g[1], torch::full({5}, 5.0)));
+        QCOMPARE(g[2].scalar_type(), torch::kFloat64);
+        QVERIFY(torch::equal(g[2], torch::full({2}, 4.0, torch::kFloat64)));
+    }
+    // Rank 0's weights everywhere.
+    QVERIFY(torch::equal(otherWeights, torch::arange(4, torch::kFloat32)));
+    QVERIFY(torch::equal(weights, torch::arange(4, torch::kFloat32)));
+    for (const auto& s : {sums, otherSums}) {
+        QCOMPARE(s.size(), size_t{2});
+        QCOMPARE(s[0], 1.5);
+        QCOMPARE(s[1], 3.0);
+    }
+    QCOMPARE(most, 3.0);
+    QCOMPARE(otherMost, 3.0);
+}
+
+void TestDistributed::aPortInUseIsNamed() {
+    const Listener squatter;
+    const int port = squatter.port();
+    QVERIFY(port > 0);
+    try {
+        World world(rankOf(0, 2, port), torch::kCPU, 5s);
+        QFAIL("served a port in use");
+    } catch (const ConfigError& e) {
+        const QString message = QString::fromUtf8(e.what());
+        QVERIFY2(
+            message.contains(QString::number(port)) && message.contains(QStringLiteral("in use")),
+            e.what());
+    }
+}
+
+void TestDistributed::aRankThatLeavesStopsTheOthers() {
+    const int port = freePort();
+    QVERIFY(port > 0);
+    auto other = std::async(std::launch::async, [port] {
+        World world(rankOf(1, 2, port), torch::kCPU, 5s);
+        world.broadcast({torch::zeros({1})});
+        // Gone before the next collective call.
+    });
+    World world(rankOf(0, 2, port), torch::kCPU, 5s);
+    world.broadcast({torch::zeros({1})});
+    other.get();
+    const auto start = std::chrono::steady_clock::now();
+    try {
+        world.average({torch::ones({8})});
+        QFAIL("gradients were averaged without rank 1");
+    } catch (const TrainingError& e) {
+        QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("rank 1 stopped answering")),
+                 e.what());
+    }
+    // Within the timeout, with a little room.
+    QVERIFY(std::chrono::steady_clock::now() - start < 15s);
+}
+
+void TestDistributed::aRankThatHangsIsNamed() {
+    const int port = freePort();
+    QVERIFY(port > 0);
+    std::promise<void> released;
+    auto other = std::async(std::launch::async, [port, done = released.get_future()] {
+        World world(rankOf(1, 2, port), torch::kCPU, 3s);
+        world.broadcast({torch::zeros({1})});
+        done.wait();  // alive, beating, but never at the next call
+    });
+    World world(rankOf(0, 2, port), torch::kCPU, 3s);
+    world.broadcast({torch::zeros({1})});
+    const auto start = std::chrono::steady_clock::now();
+    try {
+        world.sum({1.0});
+        QFAIL("numbers were summed without rank 1");
+    } catch (const TrainingError& e) {
+        QVERIFY2(QString::fromUtf8(e.what()).contains(
+                     QStringLiteral("rank 1 still answers but has not reached this call")),
+                 e.what());
+    }
+    QVERIFY(std::chrono::steady_clock::now() - start < 15s);
+    released.set_value();
+    other.get();
+}
+
+QTEST_GUILESS_MAIN(TestDistributed)
+#include "test_distributed.moc"
