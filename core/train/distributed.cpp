@@ -12,10 +12,14 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <torch/version.h>
+// LibTorch built with Gloo (Debian's, the official ones) trains across processes; another says so.
+#if defined(USE_C10D_GLOO) && __has_include(<gloo/algorithm.h>)
+#define CATTERY_WITH_C10D 1
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef USE_C10D_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 #endif
 
 #include "core/errors.h"
@@ -110,6 +114,8 @@ WorldSettings worldFromEnvironment(const EnvironmentLookup& lookup) {
 WorldSettings worldFromEnvironment() {
     return worldFromEnvironment([](const char* name) { return std::getenv(name); });
 }
+
+#ifdef CATTERY_WITH_C10D
 
 // The process groups' common base: a ProcessGroup in LibTorch 1.x, a Backend from 2.0 on.
 #if TORCH_VERSION_MAJOR >= 2
@@ -355,5 +361,33 @@ void World::checkEveryoneIsHere() {
                                         firstLine(e)));
     }
 }
+
+#else
+
+struct World::Group {};
+
+World::World(const WorldSettings& settings, torch::Device device, std::chrono::milliseconds timeout)
+    : m_settings(settings), m_device(device), m_timeout(timeout) {
+    throw ConfigError(
+        "this build of Cattery has no Gloo in its LibTorch, so it trains in one "
+        "process only");
+}
+World::~World() = default;
+// Never reached: no World is ever made.
+std::string World::whoStopped() const {
+    return {};
+}
+void World::finish(const c10::intrusive_ptr<c10d::Work>&, const char*) const {}
+void World::broadcast(const std::vector<torch::Tensor>&) {}
+void World::average(const std::vector<torch::Tensor>&) {}
+std::vector<double> World::sum(const std::vector<double>& values) {
+    return values;
+}
+double World::max(double value) {
+    return value;
+}
+void World::checkEveryoneIsHere() {}
+
+#endif
 
 }  // namespace cattery
