@@ -7,6 +7,9 @@
 #include <optional>
 #include <string>
 
+#include <csignal>
+#include <thread>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -14,6 +17,7 @@
 
 #include "core/errors.h"
 #include "core/train/distributed.h"
+#include "core/train/launcher.h"
 
 using namespace cattery;
 using namespace std::chrono_literals;
@@ -87,6 +91,11 @@ private Q_SLOTS:
     void aPortInUseIsNamed();
     void aRankThatLeavesStopsTheOthers();
     void aRankThatHangsIsNamed();
+    void launcherGivesEachRankItsPlace();
+    void launcherReturnsTheFailure();
+    void launcherRefusesWhatItCannotStart();
+    void launcherPassesOnATermination();
+    void eachProcessGetsAShareOfTheCores();
 };
 
 void TestDistributed::oneProcessWithoutTheVariables() {
@@ -282,6 +291,94 @@ void TestDistributed::aRankThatHangsIsNamed() {
     QVERIFY(std::chrono::steady_clock::now() - start < 15s);
     released.set_value();
     other.get();
+}
+
+void TestDistributed::launcherGivesEachRankItsPlace() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    // A variable left from an outer launcher must not reach the children.
+    qputenv("RANK", "9");
+    LocalLaunch launch;
+    launch.program = "/bin/sh";
+    launch.arguments = {"-c",
+                        "echo \"$RANK $LOCAL_RANK $WORLD_SIZE $LOCAL_WORLD_SIZE $MASTER_ADDR "
+                        "$MASTER_PORT\" > \"$0/$RANK\"",
+                        dir.path().toStdString()};
+    launch.count = 3;
+    const int status = runLocalWorld(launch);
+    qunsetenv("RANK");
+    QCOMPARE(status, 0);
+    QString port;
+    for (int rank = 0; rank < 3; ++rank) {
+        QFile file(dir.filePath(QString::number(rank)));
+        QVERIFY2(file.open(QIODevice::ReadOnly), qPrintable(file.fileName()));
+        const QStringList fields =
+            QString::fromUtf8(file.readAll()).trimmed().split(QLatin1Char(' '));
+        QCOMPARE(fields.size(), 6);
+        QCOMPARE(fields[0], QString::number(rank));
+        QCOMPARE(fields[1], QString::number(rank));
+        QCOMPARE(fields[2], QStringLiteral("3"));
+        QCOMPARE(fields[3], QStringLiteral("3"));
+        QCOMPARE(fields[4], QStringLiteral("127.0.0.1"));
+        QVERIFY(fields[5].toInt() > 0);
+        if (rank > 0) {
+            QCOMPARE(fields[5], port);  // one meeting point for all
+        }
+        port = fields[5];
+    }
+    QVERIFY(!QFile::exists(dir.filePath(QStringLiteral("9"))));
+}
+
+void TestDistributed::launcherReturnsTheFailure() {
+    LocalLaunch launch;
+    launch.program = "/bin/sh";
+    launch.arguments = {"-c", "exit $((RANK + 3))"};
+    QCOMPARE(runLocalWorld(launch), 3);
+    // A rank killed by a signal reads as the shell's 128 + the signal, the others' success aside.
+    launch.arguments = {"-c", "[ \"$RANK\" = 1 ] && kill -9 $$; exit 0"};
+    QCOMPARE(runLocalWorld(launch), 128 + 9);
+}
+
+void TestDistributed::launcherRefusesWhatItCannotStart() {
+    LocalLaunch launch;
+    launch.program = "/bin/true";
+    for (const int count : {1, 0, kMostLocalProcesses + 1}) {
+        launch.count = count;
+        QVERIFY_THROWS_EXCEPTION(ConfigError, runLocalWorld(launch));
+    }
+    launch.count = 2;
+    launch.program = "/nonexistent/cattery-cli";
+    try {
+        runLocalWorld(launch);
+        QFAIL("started a program that does not exist");
+    } catch (const ConfigError& e) {
+        QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("/nonexistent/cattery-cli")),
+                 e.what());
+    }
+}
+
+void TestDistributed::launcherPassesOnATermination() {
+    // SIGTERM sent to the launcher alone (as a service manager would) reaches every rank, which
+    // here leaves with 7; the launcher itself goes on to wait for them.
+    LocalLaunch launch;
+    launch.program = "/bin/sh";
+    launch.arguments = {"-c",
+                        "trap 'kill $! 2>/dev/null; exit 7' TERM; sleep 30 >/dev/null 2>&1 & wait"};
+    auto terminate = std::async(std::launch::async, [] {
+        std::this_thread::sleep_for(500ms);
+        ::kill(::getpid(), SIGTERM);
+    });
+    const auto start = std::chrono::steady_clock::now();
+    QCOMPARE(runLocalWorld(launch), 7);
+    QVERIFY(std::chrono::steady_clock::now() - start < 20s);
+    terminate.get();
+}
+
+void TestDistributed::eachProcessGetsAShareOfTheCores() {
+    QCOMPARE(threadsPerProcess(2, 2), 1);
+    QCOMPARE(threadsPerProcess(16, 3), 5);
+    QCOMPARE(threadsPerProcess(1, 4), 1);
+    QCOMPARE(threadsPerProcess(8, 1), 8);
 }
 
 QTEST_GUILESS_MAIN(TestDistributed)
