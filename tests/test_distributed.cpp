@@ -89,6 +89,7 @@ private Q_SLOTS:
     void badSettingsNameTheVariable();
     void twoRanksAverageAndAgree();
     void aPortInUseIsNamed();
+    void aRankThatNeverComesIsNamed();
     void aRankThatLeavesStopsTheOthers();
     void aRankThatHangsIsNamed();
     void launcherGivesEachRankItsPlace();
@@ -245,6 +246,20 @@ void TestDistributed::aPortInUseIsNamed() {
     }
 }
 
+void TestDistributed::aRankThatNeverComesIsNamed() {
+    const int port = freePort();
+    QVERIFY(port > 0);
+    const auto start = std::chrono::steady_clock::now();
+    try {
+        World world(rankOf(0, 2, port), torch::kCPU, 2s);
+        QFAIL("a world of two formed with one process");
+    } catch (const TrainingError& e) {
+        QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("rank 1 does not answer")),
+                 e.what());
+    }
+    QVERIFY(std::chrono::steady_clock::now() - start < 15s);
+}
+
 void TestDistributed::aRankThatLeavesStopsTheOthers() {
     const int port = freePort();
     QVERIFY(port > 0);
@@ -261,7 +276,7 @@ void TestDistributed::aRankThatLeavesStopsTheOthers() {
         world.average({torch::ones({8})});
         QFAIL("gradients were averaged without rank 1");
     } catch (const TrainingError& e) {
-        QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("rank 1 stopped answering")),
+        QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("rank 1 does not answer")),
                  e.what());
     }
     // Within the timeout, with a little room.

@@ -176,6 +176,23 @@ World::World(const WorldSettings& settings, torch::Device device, std::chrono::m
                                         settings.rank, settings.masterAddr, settings.masterPort,
                                         timeout.count() / 1000, firstLine(e)));
     }
+    // Beating before the group forms, so that a join that fails can tell who never came.
+    Group* g = m_group.get();
+    g->beat = std::thread([g, rank = settings.rank] {
+        std::unique_lock lock(g->mutex);
+        while (!g->wake.wait_for(lock, kBeat, [g] { return g->stopping; })) {
+            lock.unlock();
+            try {
+                g->beatStore->set(callsKey(rank), bytesOf(g->calls.load()));
+                g->beatStore->add(beatKey(rank), 1);
+            } catch (const std::exception&) {
+                // The meeting point is gone with rank 0: the next collective call fails, and
+                // whoStopped() says so. Nothing is left to count on.
+                return;
+            }
+            lock.lock();
+        }
+    });
     try {
         auto glooOptions = c10d::ProcessGroupGloo::Options::create(timeout);
         glooOptions->devices.push_back(
@@ -197,22 +214,6 @@ World::World(const WorldSettings& settings, torch::Device device, std::chrono::m
         throw TrainingError(fmt::format("rank {} could not join the {} processes: {}; {}",
                                         settings.rank, settings.size, firstLine(e), whoStopped()));
     }
-    Group* g = m_group.get();
-    g->beat = std::thread([g, rank = settings.rank] {
-        std::unique_lock lock(g->mutex);
-        while (!g->wake.wait_for(lock, kBeat, [g] { return g->stopping; })) {
-            lock.unlock();
-            try {
-                g->beatStore->set(callsKey(rank), bytesOf(g->calls.load()));
-                g->beatStore->add(beatKey(rank), 1);
-            } catch (const std::exception&) {
-                // The meeting point is gone with rank 0: the next collective call fails, and
-                // whoStopped() says so. Nothing is left to count on.
-                return;
-            }
-            lock.lock();
-        }
-    });
 }
 
 World::~World() = default;
@@ -252,7 +253,7 @@ std::string World::whoStopped() const {
             return fmt::format("{} {}", list.size() == 1 ? "rank" : "ranks", fmt::join(list, ", "));
         };
         if (!stopped.empty()) {
-            return ranks(stopped) + " stopped answering";
+            return ranks(stopped) + " does not answer";
         }
         if (!behind.empty()) {
             return ranks(behind) + " still answers but has not reached this call";

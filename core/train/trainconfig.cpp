@@ -126,19 +126,13 @@ std::string describeSafeguards(const TrainConfig& config, std::int64_t images) {
     const DiscriminatorAugment& d = c.diffAugment;
     // One objective for every folder: on 300 and 2,000 cats at 32x32 and on Twemoji at 64x64 the
     // hinge objective with the variety term beat BEGAN (tests/bench/RESULTS.md), so no size rule.
-    std::string out =
-        c.objective == Objective::Hinge
-            ? (c.varietyWeight > 0
-                   ? fmt::format("the generator learns against a real-or-fake judge (hinge "
-                                 "objective) with a variety term of {:g}; ",
-                                 c.varietyWeight)
-                   : std::string("the generator learns against a real-or-fake judge (hinge "
-                                 "objective); "))
-            : (c.varietyWeight > 0
-                   ? fmt::format("the generator learns against an autoencoder judge (BEGAN) "
-                                 "with a variety term of {:g}; ",
-                                 c.varietyWeight)
-                   : std::string("the generator learns against an autoencoder judge (BEGAN); "));
+    std::string out = c.objective == Objective::Hinge
+                          ? "the generator learns against a real-or-fake judge (hinge objective)"
+                          : "the generator learns against an autoencoder judge (BEGAN)";
+    if (c.varietyWeight > 0) {
+        out += fmt::format(" with a variety term of {:g}", c.varietyWeight);
+    }
+    out += "; ";
     if (d.any()) {
         std::vector<std::string> ops;
         for (const auto& [on, name] :
