@@ -21,19 +21,26 @@ torch::Tensor upsample2x(const torch::Tensor& x, bool smooth = false) {
 }
 
 // The generator's (and the decoder's) way up: each stage, then the skip map concatenated, then 2x
-// nearest-neighbour upsampling before the next stage (of the skip map bilinear when smoothSkip).
+// nearest-neighbour upsampling of both before the next stage. A smooth skip map is upsampled
+// bilinearly on its own and concatenated after.
 torch::Tensor upStages(std::vector<torch::nn::Sequential>& stages, torch::Tensor h,
                        torch::Tensor skip, bool smoothSkip) {
     for (size_t s = 0; s < stages.size(); ++s) {
         h = stages[s]->forward(h);
-        if (s + 1 < stages.size()) {
+        const bool last = s + 1 == stages.size();
+        if (skip.defined() && smoothSkip && !last) {
+            skip = upsample2x(skip, true);
+            h = torch::cat({upsample2x(h), skip}, 1);
+            continue;
+        }
+        if (skip.defined()) {
+            h = torch::cat({h, skip}, 1);
+        }
+        if (!last) {
             h = upsample2x(h);
             if (skip.defined()) {
-                skip = upsample2x(skip, smoothSkip);
-                h = torch::cat({h, skip}, 1);
+                skip = upsample2x(skip);
             }
-        } else if (skip.defined()) {
-            h = torch::cat({h, skip}, 1);
         }
     }
     return h;

@@ -127,6 +127,21 @@ int runLocalWorld(const LocalLaunch& launch) {
             waitFor(pid);
         }
     };
+    // In place before the first child starts, so that no signal meant for them is lost.
+    struct sigaction passOn {};
+    passOn.sa_sigaction = forward;
+    passOn.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&passOn.sa_mask);
+    struct sigaction oldInt {};
+    struct sigaction oldTerm {};
+    ::sigaction(SIGINT, &passOn, &oldInt);
+    ::sigaction(SIGTERM, &passOn, &oldTerm);
+    const auto restore = [&oldInt, &oldTerm] {
+        ::sigaction(SIGINT, &oldInt, nullptr);
+        ::sigaction(SIGTERM, &oldTerm, nullptr);
+        g_childCount = 0;
+    };
+
     for (int rank = 0; rank < launch.count; ++rank) {
         std::vector<std::string> env = common;
         env.push_back(fmt::format("RANK={}", rank));
@@ -141,24 +156,14 @@ int runLocalWorld(const LocalLaunch& launch) {
             ::posix_spawn(&pid, launch.program.c_str(), nullptr, nullptr, argv.data(), envp.data());
         if (error != 0) {
             stopAll();
+            restore();
             throw ConfigError(fmt::format("'{}': could not start rank {}: {}", launch.program, rank,
                                           std::strerror(error)));
         }
         children.push_back(pid);
+        g_children[static_cast<std::size_t>(rank)] = pid;
+        g_childCount = rank + 1;
     }
-
-    for (std::size_t i = 0; i < children.size(); ++i) {
-        g_children[i] = children[i];
-    }
-    g_childCount = static_cast<int>(children.size());
-    struct sigaction passOn {};
-    passOn.sa_sigaction = forward;
-    passOn.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&passOn.sa_mask);
-    struct sigaction oldInt {};
-    struct sigaction oldTerm {};
-    ::sigaction(SIGINT, &passOn, &oldInt);
-    ::sigaction(SIGTERM, &passOn, &oldTerm);
 
     int result = 0;
     for (const pid_t pid : children) {
@@ -168,9 +173,7 @@ int runLocalWorld(const LocalLaunch& launch) {
         }
     }
 
-    ::sigaction(SIGINT, &oldInt, nullptr);
-    ::sigaction(SIGTERM, &oldTerm, nullptr);
-    g_childCount = 0;
+    restore();
     return result;
 }
 

@@ -38,24 +38,20 @@ Dataset images(int size) {
 // of each objective.
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
     torch::set_num_threads(1);
-    const char* dir = fuzz::seedFolder();
-    if (dir == nullptr) {
-        return 0;
-    }
-    const ArchConfig arch = fuzz::smallestArch();
-    for (const Objective objective : {Objective::Hinge, Objective::Began}) {
-        TrainConfig config;
-        config.objective = objective;
-        config.batchSize = 2;
-        config.scoreEvery = 0;
-        config.sampleCount = 1;
-        Trainer trainer(arch, config, images(32), torch::kCPU);
-        trainer.step();
-        trainer.saveCheckpoint(std::string(dir) + "/" +
-                               (objective == Objective::Hinge ? "hinge" : "began") +
-                               ".checkpoint.cattery");
-    }
-    return 0;
+    return fuzz::writeSeeds([](const std::string& dir) {
+        const ArchConfig arch = fuzz::smallestArch();
+        for (const Objective objective : {Objective::Hinge, Objective::Began}) {
+            TrainConfig config;
+            config.objective = objective;
+            config.batchSize = 2;
+            config.scoreEvery = 0;
+            config.sampleCount = 1;
+            Trainer trainer(arch, config, images(32), torch::kCPU);
+            trainer.step();
+            trainer.saveCheckpoint(dir + "/" + (objective == Objective::Hinge ? "hinge" : "began") +
+                                   ".checkpoint.cattery");
+        }
+    });
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -14,18 +14,15 @@ using namespace cattery;
 // With CATTERY_FUZZ_SEEDS set, writes a small data set there first, as `prepare` saves one.
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
     torch::set_num_threads(1);
-    const char* dir = fuzz::seedFolder();
-    if (dir == nullptr) {
-        return 0;
-    }
-    Dataset d;
-    d.images = torch::randint(0, 256, {2, 3, 32, 32}, torch::kUInt8);
-    d.source = "seed";
-    d.hash = imagesHash(d.images);
-    d.report.used = {"a.png", "b.png"};
-    d.report.skipped = {{"c.txt", "not an image"}};
-    saveDataset(std::string(dir) + "/seed.data", d);
-    return 0;
+    return fuzz::writeSeeds([](const std::string& dir) {
+        Dataset d;
+        d.images = torch::randint(0, 256, {2, 3, 32, 32}, torch::kUInt8);
+        d.source = "seed";
+        d.hash = imagesHash(d.images);
+        d.report.used = {"a.png", "b.png"};
+        d.report.skipped = {{"c.txt", "not an image"}};
+        saveDataset(dir + "/seed.data", d);
+    });
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

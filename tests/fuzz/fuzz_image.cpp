@@ -17,34 +17,31 @@ using namespace cattery;
 // With CATTERY_FUZZ_SEEDS set, writes one small image there first in each format OpenCV writes:
 // 8- and 16-bit, grey, RGB and RGBA, square and elongated.
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-    const char* dir = fuzz::seedFolder();
-    if (dir == nullptr) {
-        return 0;
-    }
-    cv::Mat rgba(12, 20, CV_8UC4);
-    cv::randu(rgba, 0, 256);
-    cv::Mat rgba16;
-    rgba.convertTo(rgba16, CV_16UC4, 257);
-    cv::Mat bgr;
-    cv::cvtColor(rgba, bgr, cv::COLOR_BGRA2BGR);
-    cv::Mat grey;
-    cv::cvtColor(rgba, grey, cv::COLOR_BGRA2GRAY);
-    cv::Mat hdr;
-    bgr.convertTo(hdr, CV_32FC3, 1.0 / 255);
-    const std::vector<std::pair<std::string, const cv::Mat*>> seeds = {
-        {"rgba.png", &rgba}, {"rgba16.png", &rgba16}, {"grey.png", &grey}, {"a.jpg", &bgr},
-        {"a.bmp", &bgr},     {"a.webp", &rgba},       {"a.tif", &rgba16},  {"a.ppm", &bgr},
-        {"a.pgm", &grey},    {"a.hdr", &hdr},         {"a.ras", &bgr},
-    };
-    for (const auto& [name, image] : seeds) {
-        std::vector<std::uint8_t> bytes;
-        if (cv::imencode(name.substr(name.find('.')), *image, bytes)) {
-            fuzz::writeWhole(
-                std::string(dir) + "/" + name,
-                std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    return fuzz::writeSeeds([](const std::string& dir) {
+        cv::Mat rgba(12, 20, CV_8UC4);
+        cv::randu(rgba, 0, 256);
+        cv::Mat rgba16;
+        rgba.convertTo(rgba16, CV_16UC4, 257);
+        cv::Mat bgr;
+        cv::cvtColor(rgba, bgr, cv::COLOR_BGRA2BGR);
+        cv::Mat grey;
+        cv::cvtColor(rgba, grey, cv::COLOR_BGRA2GRAY);
+        cv::Mat hdr;
+        bgr.convertTo(hdr, CV_32FC3, 1.0 / 255);
+        const std::vector<std::pair<std::string, const cv::Mat*>> seeds = {
+            {"rgba.png", &rgba}, {"rgba16.png", &rgba16}, {"grey.png", &grey}, {"a.jpg", &bgr},
+            {"a.bmp", &bgr},     {"a.webp", &rgba},       {"a.tif", &rgba16},  {"a.ppm", &bgr},
+            {"a.pgm", &grey},    {"a.hdr", &hdr},         {"a.ras", &bgr},
+        };
+        for (const auto& [name, image] : seeds) {
+            std::vector<std::uint8_t> bytes;
+            if (cv::imencode(name.substr(name.find('.')), *image, bytes)) {
+                fuzz::writeWhole(
+                    dir + "/" + name,
+                    std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+            }
         }
-    }
-    return 0;
+    });
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -14,18 +14,15 @@ using namespace cattery;
 // With CATTERY_FUZZ_SEEDS set, writes a small model there first, as the program saves one.
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
     torch::set_num_threads(1);
-    const char* dir = fuzz::seedFolder();
-    if (dir == nullptr) {
-        return 0;
-    }
-    const ArchConfig arch = fuzz::smallestArch();
-    torch::manual_seed(1);
-    Provenance provenance;
-    provenance.name = "Seed";
-    provenance.steps = 10;
-    saveModel(std::string(dir) + "/model.cattery", arch, LatentSpace(arch.latentDim, 1), provenance,
-              Generator(arch));
-    return 0;
+    return fuzz::writeSeeds([](const std::string& dir) {
+        const ArchConfig arch = fuzz::smallestArch();
+        torch::manual_seed(1);
+        Provenance provenance;
+        provenance.name = "Seed";
+        provenance.steps = 10;
+        saveModel(dir + "/model.cattery", arch, LatentSpace(arch.latentDim, 1), provenance,
+                  Generator(arch));
+    });
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

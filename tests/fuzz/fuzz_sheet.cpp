@@ -14,22 +14,19 @@ using namespace cattery;
 // With CATTERY_FUZZ_SEEDS set, writes small sheets there first, as the program exports them.
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
     torch::set_num_threads(1);
-    const char* dir = fuzz::seedFolder();
-    if (dir == nullptr) {
-        return 0;
-    }
-    RgbImage cell;
-    cell.width = 8;
-    cell.height = 8;
-    cell.pixels.assign(8 * 8 * 3, 200);
-    SheetOptions options;
-    options.columns = 2;
-    options.padding = 1;
-    torch::manual_seed(1);
-    writeSheet(std::string(dir) + "/grid.png", {cell, cell, cell, cell}, options,
-               sheetMetadata("grid", "Seed", torch::randn({4, 5}), 2));
-    writeSheet(std::string(dir) + "/plain.png", {cell}, options);
-    return 0;
+    return fuzz::writeSeeds([](const std::string& dir) {
+        RgbImage cell;
+        cell.width = 8;
+        cell.height = 8;
+        cell.pixels.assign(8 * 8 * 3, 200);
+        SheetOptions options;
+        options.columns = 2;
+        options.padding = 1;
+        torch::manual_seed(1);
+        writeSheet(dir + "/grid.png", {cell, cell, cell, cell}, options,
+                   sheetMetadata("grid", "Seed", torch::randn({4, 5}), 2));
+        writeSheet(dir + "/plain.png", {cell}, options);
+    });
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -63,6 +63,15 @@ inline const char* seedFolder() {
     return std::getenv("CATTERY_FUZZ_SEEDS");
 }
 
+// LLVMFuzzerInitialize's answer: write(folder) writes the seeds when CATTERY_FUZZ_SEEDS names one.
+template <typename Write>
+int writeSeeds(Write write) {
+    if (const char* dir = seedFolder()) {
+        write(std::string(dir));
+    }
+    return 0;
+}
+
 inline std::string readWhole(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
