@@ -4,6 +4,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/data/dataset.h"
@@ -106,6 +108,8 @@ private Q_SLOTS:
     void sampleIsReproducible();
     void prepareTrainResumeSample();
     void interruptSavesACheckpoint();
+    void severalProcessesTrainAsOne();
+    void interruptingRankZeroStopsEveryProcess();
     void defaultOutputsNeverOverwrite();
     void proceduralCats();
     void evalScoresAModel();
@@ -319,6 +323,123 @@ void TestCli::interruptSavesACheckpoint() {
     QVERIFY(checkpoint.step >= 1);
     QVERIFY(QString::fromLocal8Bit(p.readAllStandardOutput())
                 .contains(QStringLiteral("stopped at step")));
+}
+
+namespace {
+
+// A run whose processes can match one process to float tolerance (no batch norm, variety or
+// augmentation of what the discriminator sees: each of those is measured within a share).
+QStringList matchableRun() {
+    return {QStringLiteral("--size"),
+            QStringLiteral("32"),
+            QStringLiteral("--nf"),
+            QStringLiteral("4"),
+            QStringLiteral("--ndf"),
+            QStringLiteral("8"),
+            QStringLiteral("--repeats"),
+            QStringLiteral("1"),
+            QStringLiteral("--latent"),
+            QStringLiteral("12"),
+            QStringLiteral("--no-batch-norm"),
+            QStringLiteral("--objective"),
+            QStringLiteral("began"),
+            QStringLiteral("--variety"),
+            QStringLiteral("0"),
+            QStringLiteral("--diffaug"),
+            QStringLiteral("none"),
+            QStringLiteral("--precision"),
+            QStringLiteral("fp32"),
+            QStringLiteral("--score-every"),
+            QStringLiteral("0"),
+            QStringLiteral("--seed"),
+            QStringLiteral("4"),
+            QStringLiteral("--threads"),
+            QStringLiteral("1")};
+}
+
+// The processes `parent` started, by rank (read from their environment).
+std::map<int, pid_t> ranksOf(qint64 parent) {
+    std::map<int, pid_t> ranks;
+    std::ifstream children(fmt::format("/proc/{}/task/{}/children", parent, parent));
+    for (pid_t child = 0; children >> child;) {
+        std::ifstream environment(fmt::format("/proc/{}/environ", child), std::ios::binary);
+        for (std::string entry; std::getline(environment, entry, '\0');) {
+            if (entry.rfind("RANK=", 0) == 0) {
+                ranks[std::stoi(entry.substr(5))] = child;
+            }
+        }
+    }
+    return ranks;
+}
+
+}  // namespace
+
+// `--nproc 2 --batch 4` trains the run `--batch 8` trains in one process, and says so.
+void TestCli::severalProcessesTrainAsOne() {
+    const QStringList common =
+        QStringList{QStringLiteral("train"), QStringLiteral("--data"), m_images,
+                    QStringLiteral("--steps"), QStringLiteral("30")} +
+        matchableRun();
+    const Run two = cli(common + QStringList{QStringLiteral("--nproc"), QStringLiteral("2"),
+                                             QStringLiteral("--batch"), QStringLiteral("4"),
+                                             QStringLiteral("--out"), path("two.cattery")});
+    QVERIFY2(two.code == 0, qPrintable(two.err + two.out));
+    QVERIFY2(two.err.contains(QStringLiteral("2 processes")) &&
+                 two.err.contains(QStringLiteral("a batch of 4 on each, 8 in all")),
+             qPrintable(two.err));
+    // Rank 0 alone reports: one plan, one last line.
+    QCOMPARE(two.err.count(QStringLiteral("training ")), 1);
+    QCOMPARE(two.out.count(QStringLiteral("finished at step 30")), 1);
+    const Run one = cli(common + QStringList{QStringLiteral("--batch"), QStringLiteral("8"),
+                                             QStringLiteral("--out"), path("one.cattery")});
+    QVERIFY2(one.code == 0, qPrintable(one.err + one.out));
+
+    const Model a = loadModel(path("two.cattery").toStdString());
+    const Model b = loadModel(path("one.cattery").toStdString());
+    QCOMPARE(a.provenance.processes, 2);
+    QCOMPARE(a.provenance.batch, std::int64_t{8});
+    QCOMPARE(b.provenance.processes, 1);
+    const auto pa = a.generator->named_parameters();
+    const auto pb = b.generator->named_parameters();
+    QCOMPARE(pa.size(), pb.size());
+    double most = 0.0;
+    for (const auto& item : pa) {
+        most = std::max(most, (item.value() - pb[item.key()]).abs().max().item<double>());
+    }
+    QVERIFY2(most < 1e-3, qPrintable(QString::number(most)));
+    const Run info = cli({QStringLiteral("info"), path("two.cattery")});
+    QVERIFY2(info.out.contains(QStringLiteral("30 steps of 8 images")) &&
+                 info.out.contains(QStringLiteral("in 2 processes")),
+             qPrintable(info.out));
+}
+
+// Ctrl-C reaches rank 0 alone (as on a host of its own): every process stops at the same step,
+// rank 0 saves, and all exit 0.
+void TestCli::interruptingRankZeroStopsEveryProcess() {
+    QProcess p;
+    p.start(QStringLiteral(CATTERY_CLI_PATH),
+            QStringList{QStringLiteral("train"), QStringLiteral("--data"), m_images,
+                        QStringLiteral("--out"), path("stop.cattery"), QStringLiteral("--steps"),
+                        QStringLiteral("100000"), QStringLiteral("--nproc"), QStringLiteral("2"),
+                        QStringLiteral("--batch"), QStringLiteral("2")} +
+                matchableRun());
+    QVERIFY(p.waitForStarted());
+    QString err;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (err += QString::fromLocal8Bit(p.readAllStandardError())).contains(QStringLiteral("step ")),
+        60000);
+    const std::map<int, pid_t> ranks = ranksOf(p.processId());
+    QCOMPARE(ranks.size(), std::size_t{2});
+    ::kill(ranks.at(0), SIGINT);
+    QVERIFY(p.waitForFinished(60000));
+    err += QString::fromLocal8Bit(p.readAllStandardError());
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QVERIFY2(p.exitCode() == 0, qPrintable(err));
+    QVERIFY(QString::fromLocal8Bit(p.readAllStandardOutput())
+                .contains(QStringLiteral("stopped at step")));
+    const Model checkpoint = loadModel(path("stop.checkpoint.cattery").toStdString());
+    QVERIFY(checkpoint.step >= 1);
+    QCOMPARE(checkpoint.provenance.processes, 2);
 }
 
 void TestCli::proceduralCats() {

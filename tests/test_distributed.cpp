@@ -16,8 +16,13 @@
 #include <unistd.h>
 
 #include "core/errors.h"
+#include "core/io/modelfile.h"
+#include "core/io/tensorio.h"
+#include "core/runtime/threads.h"
 #include "core/train/distributed.h"
 #include "core/train/launcher.h"
+#include "core/train/trainer.h"
+#include "testutil.h"
 
 using namespace cattery;
 using namespace std::chrono_literals;
@@ -76,6 +81,64 @@ WorldSettings rankOf(int rank, int size, int port) {
     return w;
 }
 
+// A run that two processes can match to float tolerance against one: fp32, BEGAN, no batch norm
+// (its statistics are each process's own), no variety term (measured within each share) and no
+// augmentation of what the discriminator sees.
+ArchConfig sharedArch() {
+    ArchConfig a = test::tinyArch(12);
+    a.batchNorm = false;
+    return a;
+}
+
+TrainConfig sharedConfig() {
+    TrainConfig c = test::plainConfig();
+    c.batchSize = 16;  // the whole batch: 8 on each of two processes
+    c.steps = 1000;
+    c.sampleEvery = 0;
+    c.sampleCount = 4;
+    c.seed = 21;
+    c.lrStallSteps = 0;
+    c.precision = Precision::Float32;
+    c.averageDecay = 0.9;
+    return c;
+}
+
+// What each step did, and the networks at the end.
+struct Trace {
+    std::vector<StepStats> steps;
+    Container state;
+};
+
+Trace trainFor(Trainer& trainer, int steps) {
+    Trace trace;
+    for (int i = 0; i < steps; ++i) {
+        trace.steps.push_back(trainer.step());
+    }
+    trace.state = trainer.checkpoint();
+    return trace;
+}
+
+// The largest difference between two records of the same name in two checkpoints, over the
+// networks' weights.
+double largestWeightDifference(const Container& a, const Container& b) {
+    double most = 0.0;
+    int compared = 0;
+    for (const Record& r : a.records) {
+        if (r.name.rfind("generator.", 0) != 0 && r.name.rfind("discriminator.", 0) != 0) {
+            continue;
+        }
+        const Record* other = b.find(r.name);
+        if (other == nullptr) {
+            return std::numeric_limits<double>::infinity();
+        }
+        const torch::Tensor x = toTensor(r).to(torch::kFloat64);
+        const torch::Tensor y = toTensor(*other).to(torch::kFloat64);
+        most = std::max(most, (x - y).abs().max().item<double>());
+        ++compared;
+    }
+    return compared > 0 ? most : std::numeric_limits<double>::infinity();
+}
+
 }  // namespace
 
 class TestDistributed : public QObject {
@@ -97,6 +160,9 @@ private Q_SLOTS:
     void launcherRefusesWhatItCannotStart();
     void launcherPassesOnATermination();
     void eachProcessGetsAShareOfTheCores();
+    void twoProcessesTrainAsOne();
+    void processesOfDifferentRunsAreRefused();
+    void aBatchThatDoesNotSplitIsRefused();
 };
 
 void TestDistributed::oneProcessWithoutTheVariables() {
@@ -394,6 +460,147 @@ void TestDistributed::eachProcessGetsAShareOfTheCores() {
     QCOMPARE(threadsPerProcess(16, 3), 5);
     QCOMPARE(threadsPerProcess(1, 4), 1);
     QCOMPARE(threadsPerProcess(8, 1), 8);
+}
+
+// Two processes with a batch of 8 each take the steps one process takes with 16: the same losses,
+// k_t and networks, to float tolerance, for 50 steps; a checkpoint they write halfway resumes on
+// one process and continues the same run.
+void TestDistributed::twoProcessesTrainAsOne() {
+    const Dataset data = test::blobDataset(40, 32);
+    // Built one after another: the networks' first weights come from LibTorch's one global stream.
+    Trainer alone(sharedArch(), sharedConfig(), data, torch::kCPU);
+    Trainer first(sharedArch(), sharedConfig(), data, torch::kCPU);
+    Trainer second(sharedArch(), sharedConfig(), data, torch::kCPU);
+    {
+        // Rank 1 starts from other weights: joining gives it rank 0's.
+        torch::NoGradGuard noGrad;
+        for (auto& p : second.trainingGenerator()->parameters()) {
+            p.add_(0.5);
+        }
+    }
+    const int port = freePort();
+    QVERIFY(port > 0);
+    auto other = std::async(std::launch::async, [&second, port] {
+        configureThreads(1);
+        World world(rankOf(1, 2, port), torch::kCPU, 60s);
+        second.joinWorld(world);
+        Trace trace = trainFor(second, 25);
+        trainFor(second, 25);
+        return trace;
+    });
+    World world(rankOf(0, 2, port), torch::kCPU, 60s);
+    first.joinWorld(world);
+    QCOMPARE(first.processes(), 2);
+    QCOMPARE(first.rank(), 0);
+    QCOMPARE(first.batchPerProcess(), 8);
+    const Trace half = trainFor(first, 25);
+    const Trace rest = trainFor(first, 25);
+    const Trace secondHalf = other.get();
+    const Trace whole = trainFor(alone, 50);
+
+    std::vector<StepStats> two = half.steps;
+    two.insert(two.end(), rest.steps.begin(), rest.steps.end());
+    double mostLoss = 0.0;
+    for (std::size_t i = 0; i < whole.steps.size(); ++i) {
+        const StepStats& a = whole.steps[i];
+        const StepStats& b = two[i];
+        QVERIFY(!a.rolledBack && !b.rolledBack);
+        mostLoss = std::max({mostLoss, std::abs(a.lossReal - b.lossReal),
+                             std::abs(a.lossFake - b.lossFake), std::abs(a.k - b.k)});
+        // Both processes saw the same numbers.
+        if (i < secondHalf.steps.size()) {
+            QCOMPARE(secondHalf.steps[i].lossReal, b.lossReal);
+            QCOMPARE(secondHalf.steps[i].k, b.k);
+        }
+    }
+    const double mostWeight = largestWeightDifference(whole.state, rest.state);
+    qInfo(
+        "two processes against one over 50 steps: losses and k_t within %.2g, weights within %.2g",
+        mostLoss, mostWeight);
+    QVERIFY2(mostLoss < 1e-5, qPrintable(QString::number(mostLoss)));
+    QVERIFY2(mostWeight < 1e-4, qPrintable(QString::number(mostWeight)));
+    // The losses moved: the comparison is of a run that learns, not of two idle ones.
+    QVERIFY(std::abs(whole.steps.front().lossReal - whole.steps.back().lossReal) > 1e-3);
+
+    // What the checkpoint says of how the run trained.
+    const Provenance p = provenanceFromJson(half.state.meta.at("provenance"));
+    QCOMPARE(p.processes, 2);
+    QCOMPARE(p.batch, std::int64_t{16});
+
+    // Resumed on one process, the checkpoint of two takes the steps the one process took.
+    Trainer resumed = Trainer::resume(half.state, "two processes' checkpoint", data, torch::kCPU);
+    QCOMPARE(resumed.stepCount(), std::int64_t{25});
+    QCOMPARE(resumed.batchPerProcess(), 16);
+    const Trace continued = trainFor(resumed, 25);
+    for (std::size_t i = 0; i < continued.steps.size(); ++i) {
+        QVERIFY(std::abs(continued.steps[i].lossReal - whole.steps[25 + i].lossReal) < 1e-4);
+        QVERIFY(std::abs(continued.steps[i].k - whole.steps[25 + i].k) < 1e-4);
+    }
+    QVERIFY(largestWeightDifference(whole.state, continued.state) < 1e-3);
+}
+
+void TestDistributed::processesOfDifferentRunsAreRefused() {
+    const Dataset data = test::blobDataset(16, 32);
+    ArchConfig wider = sharedArch();
+    wider.nf = 6;
+    Trainer first(sharedArch(), sharedConfig(), data, torch::kCPU);
+    Trainer second(wider, sharedConfig(), data, torch::kCPU);
+    const int port = freePort();
+    QVERIFY(port > 0);
+    auto other = std::async(std::launch::async, [&second, port]() -> std::string {
+        World world(rankOf(1, 2, port), torch::kCPU, 30s);
+        try {
+            second.joinWorld(world);
+        } catch (const ConfigError& e) {
+            return e.what();
+        }
+        return {};
+    });
+    World world(rankOf(0, 2, port), torch::kCPU, 30s);
+    QString message;
+    try {
+        first.joinWorld(world);
+    } catch (const ConfigError& e) {
+        message = QString::fromUtf8(e.what());
+    }
+    const QString otherMessage = QString::fromStdString(other.get());
+    // Both refuse, naming what differs and where.
+    for (const QString& m : {message, otherMessage}) {
+        QVERIFY2(m.contains(QStringLiteral("architecture")) && m.contains(QStringLiteral("nf")) &&
+                     m.contains(QStringLiteral("rank 1")),
+                 qPrintable(m));
+    }
+    QVERIFY(first.world() == nullptr);
+}
+
+void TestDistributed::aBatchThatDoesNotSplitIsRefused() {
+    const Dataset data = test::blobDataset(16, 32);
+    TrainConfig odd = sharedConfig();
+    odd.batchSize = 15;
+    Trainer first(sharedArch(), odd, data, torch::kCPU);
+    Trainer second(sharedArch(), odd, data, torch::kCPU);
+    const int port = freePort();
+    QVERIFY(port > 0);
+    auto other = std::async(std::launch::async, [&second, port]() -> std::string {
+        World world(rankOf(1, 2, port), torch::kCPU, 30s);
+        try {
+            second.joinWorld(world);
+        } catch (const ConfigError& e) {
+            return e.what();
+        }
+        return {};
+    });
+    World world(rankOf(0, 2, port), torch::kCPU, 30s);
+    QString message;
+    try {
+        first.joinWorld(world);
+    } catch (const ConfigError& e) {
+        message = QString::fromUtf8(e.what());
+    }
+    QVERIFY2(message.contains(QStringLiteral("batch of 15")) &&
+                 message.contains(QStringLiteral("2 processes")),
+             qPrintable(message));
+    QVERIFY(!other.get().empty());
 }
 
 QTEST_GUILESS_MAIN(TestDistributed)

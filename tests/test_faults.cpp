@@ -20,6 +20,7 @@
 #include "core/io/container.h"
 #include "core/io/modelfile.h"
 #include "core/io/sheet.h"
+#include "core/train/launcher.h"
 #include "core/train/resume.h"
 #include "core/train/trainer.h"
 #include "testutil.h"
@@ -32,20 +33,31 @@ namespace fs = std::filesystem;
 // never lost.
 namespace {
 
-// Starts `argv` (argv[0] is the program) with its output to `log`; returns the process id.
-pid_t spawn(const std::vector<std::string>& args, const std::string& log) {
+// Starts `argv` (argv[0] is the program) with its output to `log`, and `variables` ("NAME=value")
+// added to this process's environment; returns the process id.
+pid_t spawn(const std::vector<std::string>& args, const std::string& log,
+            const std::vector<std::string>& variables = {}) {
     std::vector<std::string> owned = args;
     std::vector<char*> argv;
     for (std::string& a : owned) {
         argv.push_back(a.data());
     }
     argv.push_back(nullptr);
+    std::vector<std::string> ownedEnv = variables;
+    std::vector<char*> env;
+    for (std::string& v : ownedEnv) {
+        env.push_back(v.data());
+    }
+    for (char** e = environ; *e != nullptr; ++e) {
+        env.push_back(*e);
+    }
+    env.push_back(nullptr);
     posix_spawn_file_actions_t files;
     posix_spawn_file_actions_init(&files);
     posix_spawn_file_actions_addopen(&files, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&files, 1, 2);
     pid_t pid = -1;
-    if (posix_spawnp(&pid, argv[0], &files, nullptr, argv.data(), environ) != 0) {
+    if (posix_spawnp(&pid, argv[0], &files, nullptr, argv.data(), env.data()) != 0) {
         pid = -1;
     }
     posix_spawn_file_actions_destroy(&files);
@@ -145,6 +157,7 @@ private Q_SLOTS:
     void fullDiskKeepsThePreviousCheckpoint();
     void tooLargeAFileKeepsThePreviousCheckpoint();
     void unwritableFolderFailsBeforeTraining();
+    void aKilledProcessStopsTheOthers();
 
 private:
     std::string path(const std::string& name) const {
@@ -363,6 +376,58 @@ void TestFaults::unwritableFolderFailsBeforeTraining() {
                      !out.contains(QStringLiteral("training ")),
                  qPrintable(out));
     }
+}
+
+// Two processes train one run, as two hosts would (started by hand with the variables torchrun
+// sets); one is killed: the other stops within its timeout, exits 1 naming the rank that went, and
+// the last checkpoint loads and resumes on one process.
+void TestFaults::aKilledProcessStopsTheOthers() {
+    const fs::path dir = path("ranks");
+    fs::create_directories(dir);
+    const std::string model = (dir / "m.cattery").string();
+    const std::string checkpoint = (dir / "m.checkpoint.cattery").string();
+    const int port = freeLocalPort();
+    const auto variables = [port](int rank) {
+        return std::vector<std::string>{
+            "WORLD_SIZE=2", "RANK=" + std::to_string(rank), "LOCAL_RANK=" + std::to_string(rank),
+            "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + std::to_string(port)};
+    };
+    const std::vector<std::string> args =
+        trainArgs(m_data, model) +
+        std::vector<std::string>{"--steps", "100000", "--checkpoint-every", "5", "--timeout", "20"};
+    const std::string log0 = path("rank0.log");
+    const std::string log1 = path("rank1.log");
+    const pid_t first = spawn(args, log0, variables(0));
+    const pid_t second = spawn(args, log1, variables(1));
+    QVERIFY(first > 0 && second > 0);
+    QTRY_VERIFY2_WITH_TIMEOUT(fs::exists(checkpoint), qPrintable(readLog(log0) + readLog(log1)),
+                              120000);
+    // Rank 1 alone never writes.
+    QVERIFY(!readLog(log1).contains(QStringLiteral("step ")));
+    ::kill(second, SIGKILL);
+    QCOMPARE(waitFor(second), -SIGKILL);
+    QElapsedTimer stopping;
+    stopping.start();
+    const int code = waitFor(first);
+    const QString out = readLog(log0);
+    QVERIFY2(code == 1, qPrintable(out));
+    QVERIFY2(stopping.elapsed() < 30000, qPrintable(out));
+    QVERIFY2(out.contains(QStringLiteral("rank 1 does not answer")) &&
+                 out.contains(QString::fromStdString(checkpoint)) &&
+                 out.contains(QStringLiteral("resumes the run")),
+             qPrintable(out));
+
+    const Model saved = loadModel(checkpoint);
+    QVERIFY(saved.checkpoint && saved.step >= 5);
+    QCOMPARE(saved.provenance.processes, 2);
+    QCOMPARE(saved.provenance.batch, std::int64_t{8});  // --batch 4 on each
+    const pid_t alone =
+        spawn(trainArgs(m_data, model, checkpoint) +
+                  std::vector<std::string>{"--steps", std::to_string(saved.step + 2)},
+              path("alone.log"));
+    QVERIFY2(waitFor(alone) == 0, qPrintable(readLog(path("alone.log"))));
+    QCOMPARE(loadModel(checkpoint).step, saved.step + 2);
+    QCOMPARE(loadModel(model).provenance.processes, 1);
 }
 
 QTEST_GUILESS_MAIN(TestFaults)

@@ -59,6 +59,7 @@ private Q_SLOTS:
     void optimiserStatesArePlainNumbers();
     void startRunBeginsOrContinues();
     void startRunChecksBeforeLoading();
+    void runRequestsReadBackAsWritten();
     void collapseIsWatchedOnce();
     void theLoopWarnsOfCollapse();
     void durationsAndPace();
@@ -497,6 +498,65 @@ void TestResume::names() {
     std::ofstream(checkpointPathFor(stem + "-2.cattery")) << "x";
     QCOMPARE(QString::fromStdString(unusedPath(stem, ".cattery", checkpointPathFor)),
              QString::fromStdString(stem + "-3.cattery"));
+}
+
+// The request the window hands the processes it starts reads back field for field, and a file
+// that is not one is refused with its name.
+void TestResume::runRequestsReadBackAsWritten() {
+    RunRequest request;
+    request.arch = test::tinyArch(9);
+    request.arch.smoothZMap = false;
+    request.config = quickConfig();
+    request.config.batchSize = 6;
+    request.config.diffAugment.cutout = true;
+    request.precision = "fp32";
+    request.device = "cpu";
+    request.resumeFrom = "runs/a checkpoint.cattery";
+    request.changes.steps = 900;
+    request.changes.keep = KeepModel::Last;
+    request.changes.precision = Precision::BFloat16;
+    request.changes.rotateDegrees = 2.5;
+    request.name = "Blobs";
+    request.outputs = {"out/m.cattery", "out/m.checkpoint.cattery"};
+    request.worldTimeout = std::chrono::seconds(42);
+    const std::string file = path("run.json").toStdString();
+    writeRunRequest(file, request, "images/folder");
+
+    std::string images;
+    const RunRequest back = readRunRequest(file, images);
+    QCOMPARE(images, std::string("images/folder"));
+    QVERIFY(back.arch == request.arch);
+    QCOMPARE(toJson(back.config), toJson(request.config));
+    QCOMPARE(back.precision, request.precision);
+    QCOMPARE(back.device, request.device);
+    QCOMPARE(back.resumeFrom, request.resumeFrom);
+    QCOMPARE(toJson(back.changes), toJson(request.changes));
+    QCOMPARE(*back.changes.steps, std::int64_t{900});
+    QVERIFY(!back.changes.learningRate);
+    QCOMPARE(back.name, request.name);
+    QCOMPARE(back.outputs, request.outputs);
+    QCOMPARE(back.worldTimeout.count(), std::int64_t{42});
+
+    const auto refused = [&](const std::string& text) {
+        std::ofstream(file, std::ios::trunc) << text;
+        try {
+            readRunRequest(file, images);
+        } catch (const ConfigError& e) {
+            return QString::fromUtf8(e.what()).contains(QString::fromStdString(file));
+        }
+        return false;
+    };
+    QVERIFY(refused("not json"));
+    QVERIFY(refused("{\"kind\": \"model\"}"));
+    QVERIFY(refused(std::string(100, '[')));
+    // A request that is one but asks for what no run may do.
+    writeRunRequest(file, request, "images/folder");
+    nlohmann::json j = nlohmann::json::parse(std::ifstream(file));
+    j["config"]["batch_size"] = -3;
+    QVERIFY(refused(j.dump()));
+    j["config"]["batch_size"] = 6;
+    j["outputs"] = {"only-one"};
+    QVERIFY(refused(j.dump()));
 }
 
 QTEST_GUILESS_MAIN(TestResume)

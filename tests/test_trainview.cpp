@@ -50,6 +50,7 @@ private Q_SLOTS:
     void resumeTakesTheFormsChanges();
     void formHoldsOnlyValidSettings();
     void badCheckpointIsRefused();
+    void severalProcessesTrainAsOneView();
 
 private:
     QString path(const char* name) const { return m_dir.filePath(QString::fromLatin1(name)); }
@@ -128,6 +129,11 @@ void TestTrainView::deviceThreadsAndPrecisionAreRemembered() {
     QCOMPARE(m_window->trainView()->settings().threads, 0);
     threadCount->setValue(1);
     QCOMPARE(m_window->trainView()->settings().threads, 1);
+    auto* processes = m_window->trainView()->findChild<QSpinBox*>(QStringLiteral("processes"));
+    QVERIFY(processes);
+    QCOMPARE(m_window->trainView()->settings().processes, 1);
+    processes->setValue(3);
+    QCOMPARE(m_window->trainView()->settings().processes, 3);
     // The next window starts with the same choices.
     m_window = std::make_unique<MainWindow>(m_model);
     precision = m_window->trainView()->findChild<QComboBox*>(QStringLiteral("precision"));
@@ -135,6 +141,7 @@ void TestTrainView::deviceThreadsAndPrecisionAreRemembered() {
     device = m_window->trainView()->findChild<QComboBox*>(QStringLiteral("device"));
     QCOMPARE(device->currentData().toString(), QStringLiteral("cpu"));
     QCOMPARE(m_window->trainView()->findChild<QSpinBox*>(QStringLiteral("threads"))->value(), 1);
+    QCOMPARE(m_window->trainView()->findChild<QSpinBox*>(QStringLiteral("processes"))->value(), 3);
 }
 
 void TestTrainView::trainPauseResumeStopAndExplore() {
@@ -220,7 +227,6 @@ void TestTrainView::trainPauseResumeStopAndExplore() {
     QCOMPARE(m_window->model().latentDim, 8);
 }
 
-QTEST_MAIN(TestTrainView)
 void TestTrainView::resumeTakesTheFormsChanges() {
     // A checkpoint of a run on other pictures than the folder chosen here.
     const QString checkpoint = path("resume/run.checkpoint.cattery");
@@ -352,4 +358,50 @@ void TestTrainView::badCheckpointIsRefused() {
     QVERIFY(!view->prepareResume(m_model));  // a finished model holds nothing to resume
 }
 
+// Two processes: this one shows the run live, a cattery-cli started for it trains beside it; pause
+// holds both, stop ends both, and the files say two processes trained.
+void TestTrainView::severalProcessesTrainAsOneView() {
+    qputenv("CATTERY_CLI", CATTERY_CLI_PATH);
+    TrainView* view = m_window->trainView();
+    view->outputEdit()->setText(path("two/blobs.cattery"));
+    setKnob("nf", 4);
+    setKnob("ndf", 8);
+    setKnob("batch", 2);
+    setKnob("latent", 8);
+    setKnob("sampleEvery", 5);
+    setKnob("checkpointEvery", 10);
+    setKnob("processes", 2);
+    setKnob("threads", 1);
+    view->stepsBox()->setValue(1000000);
+    view->setFolder(path("good"));
+    QTRY_VERIFY_WITH_TIMEOUT(view->startButton()->isEnabled(), kWait);
+    QTest::mouseClick(view->startButton(), Qt::LeftButton);
+    QVERIFY(view->running());
+    QTRY_VERIFY_WITH_TIMEOUT(view->lastStep() > 12, kWait);
+
+    QTest::mouseClick(view->pauseButton(), Qt::LeftButton);
+    QTest::qWait(300);
+    const qint64 pausedAt = view->lastStep();
+    QTest::qWait(800);
+    QCOMPARE(view->lastStep(), pausedAt);
+    QTest::mouseClick(view->pauseButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(view->lastStep() > pausedAt, kWait);
+
+    QTest::mouseClick(view->stopButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!view->running(), kWait);
+    QStringList warnings;
+    for (int i = 0; i < view->warnings()->count(); ++i) {
+        warnings << view->warnings()->item(i)->text();
+    }
+    // Nothing went wrong between the processes.
+    QVERIFY2(!warnings.join(QLatin1Char('\n')).contains(QStringLiteral("rank")),
+             qPrintable(warnings.join(QLatin1Char('\n'))));
+    const Model checkpoint = loadModel(path("two/blobs.checkpoint.cattery").toStdString());
+    QCOMPARE(checkpoint.provenance.processes, 2);
+    QCOMPARE(checkpoint.provenance.batch, std::int64_t{4});
+    QCOMPARE(loadModel(path("two/blobs.cattery").toStdString()).provenance.processes, 2);
+    qunsetenv("CATTERY_CLI");
+}
+
+QTEST_MAIN(TestTrainView)
 #include "test_trainview.moc"

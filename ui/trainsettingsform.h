@@ -24,7 +24,8 @@ class TrainSettingsForm : public QWidget {
 public:
     explicit TrainSettingsForm(QWidget* parent = nullptr);
 
-    // Sets the architecture, training settings, device, precision and threads of `settings`.
+    // Sets the architecture, training settings, device, precision, threads and processes of
+    // `settings`.
     void fill(TrainSettings& settings) const;
     // Shows a checkpoint's settings: its own locked, those a resumed run may change open.
     void showCheckpoint(const ResumePoint& point);
@@ -57,6 +58,7 @@ private:
     QComboBox* m_device;
     QComboBox* m_precision;
     QSpinBox* m_threads;
+    QSpinBox* m_processes;
     QHash<QString, QWidget*> m_fields;  // by TrainField::key
 };
 

@@ -2,11 +2,14 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 
 #include <fmt/format.h>
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
+#include <QTemporaryDir>
 
 #include "core/data/dataset.h"
 #include "core/data/imagefolder.h"
@@ -14,8 +17,11 @@
 #include "core/io/naming.h"
 #include "core/latent/rng.h"
 #include "core/runtime/device.h"
+#include "core/runtime/paths.h"
 #include "core/runtime/renderer.h"
 #include "core/runtime/threads.h"
+#include "core/train/distributed.h"
+#include "core/train/launcher.h"
 #include "core/train/progress.h"
 #include "core/train/trainloop.h"
 #include "core/train/trainrun.h"
@@ -132,7 +138,51 @@ void TrainWorker::runTrain() {
     std::filesystem::create_directories(
         std::filesystem::path(s.modelPath.toStdString()).parent_path(), ec);
     request.outputs = {s.modelPath.toStdString(), checkpointPathFor(s.modelPath.toStdString())};
-    StartedRun run = startRun(request, [&s](int size) { return loadImages(s.folder, size); });
+    int threads = s.threads;
+    // The other processes, when there are any: cattery-cli with this very request. Declared before
+    // the run, so that they are stopped after this process has left their world.
+    QTemporaryDir helperFolder;
+    std::optional<LocalHelpers> helpers;
+    if (s.processes > 1) {
+        if (!helperFolder.isValid()) {
+            throw FileError(QDir::tempPath().toStdString(),
+                            "no folder could be made here for the other processes' settings");
+        }
+        if (threads == 0) {
+            threads = threadsPerProcess(usableCpus(), s.processes);
+        }
+        request.world.size = s.processes;
+        request.world.masterAddr = "127.0.0.1";
+        request.world.masterPort = freeLocalPort();
+        const std::string file = helperFolder.filePath(QStringLiteral("run.json")).toStdString();
+        writeRunRequest(file, request, s.folder.toStdString());
+        LocalLaunch launch;
+        launch.program = cliProgramPath(QCoreApplication::applicationDirPath().toStdString());
+        launch.arguments = {"train", "--run", file, "--threads", std::to_string(threads)};
+        launch.count = s.processes;
+        helpers.emplace(launch, request.world.masterPort, helperFolder.path().toStdString());
+        configureThreads(threads);
+    }
+    // A failure of this process's share is told with what the others said.
+    const auto withTheOthers = [&helpers, &s](const std::string& what) {
+        std::string message = what;
+        if (helpers) {
+            helpers->stop();
+            for (int rank = 1; rank < s.processes; ++rank) {
+                if (const std::string words = helpers->lastWords(rank); !words.empty()) {
+                    message += fmt::format("\n\nrank {}: {}", rank, words);
+                }
+            }
+        }
+        return message;
+    };
+    std::optional<StartedRun> begun;
+    try {
+        begun.emplace(startRun(request, [&s](int size) { return loadImages(s.folder, size); }));
+    } catch (const WorldError& e) {
+        throw WorldError(withTheOthers(e.what()));
+    }
+    StartedRun& run = *begun;
     for (const std::string& w : run.warnings) {
         Q_EMIT warning(QString::fromStdString(w));
     }
@@ -140,7 +190,7 @@ void TrainWorker::runTrain() {
     LoopOptions options;
     options.modelPath = s.modelPath.toStdString();
     options.checkpointPath = checkpointPathFor(options.modelPath);
-    options.threads = s.threads;
+    options.threads = threads;
 
     auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
     ProgressMeter meter(trainer->config().steps, trainer->config().batchSize);
@@ -185,9 +235,22 @@ void TrainWorker::runTrain() {
         Q_EMIT checkpointSaved(QString::fromStdString(path), step, lastM);
     };
     callbacks.onWarning = [&](const std::string& w) { Q_EMIT warning(QString::fromStdString(w)); };
-    Q_EMIT started(QString::fromStdString(describeDevice(run.device)), trainer->stepCount());
+    const std::string device = describeDevice(run.device);
+    Q_EMIT started(
+        QString::fromStdString(trainer->processes() > 1 ? fmt::format("{} processes, {} each",
+                                                                      trainer->processes(), device)
+                                                        : device),
+        trainer->stepCount());
     const TrainingShare share;  // drawing keeps to one thread meanwhile
-    const LoopEnd end = runTraining(*trainer, options, callbacks, m_stop, &m_pause);
+    LoopEnd end = LoopEnd::Finished;
+    try {
+        end = runTraining(*trainer, options, callbacks, m_stop, &m_pause);
+    } catch (const WorldError& e) {
+        throw WorldError(withTheOthers(e.what()));
+    }
+    if (helpers) {
+        helpers->wait();  // they end with this process's last step
+    }
     Q_EMIT finished(end != LoopEnd::Finished, s.modelPath,
                     QString::fromStdString(describeKept(*trainer)));
 }

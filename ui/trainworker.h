@@ -31,6 +31,9 @@ struct TrainSettings {
     QString device = QStringLiteral("auto");     // auto, cpu or cuda
     QString precision = QStringLiteral("auto");  // auto (decided by the device), fp32 or bf16
     int threads = 0;  // CPU threads (0: automatic, fewer while other programs keep cores busy)
+    // Processes training together on this computer: this one (rank 0, the live view) and as many
+    // more cattery-cli processes less one, each with its share of the CPUs (threads: each one's).
+    int processes = 1;
     ArchConfig arch;
     TrainConfig train;  // its precision is set from `precision` when the run starts
 };

@@ -68,6 +68,18 @@ const CLI::Validator& seedValidator() {
     return seed;
 }
 
+namespace {
+std::vector<std::string> g_commandLine;
+}
+
+void keepCommandLine(int argc, const char* const* argv) {
+    g_commandLine.assign(argv, argv + argc);
+}
+
+const std::vector<std::string>& commandLine() {
+    return g_commandLine;
+}
+
 void addThreadsOption(CLI::App& command, int& threads) {
     command
         .add_option("--threads", threads,
@@ -118,7 +130,7 @@ void addDataOptions(CLI::App& command, DataChoice& choice, const std::string& da
         ->check(CLI::IsMember({"pad", "crop"}));
 }
 
-Dataset loadData(const DataChoice& choice, int size, std::uint64_t seed) {
+Dataset loadData(const DataChoice& choice, int size, std::uint64_t seed, bool report) {
     if ((choice.cats > 0) == !choice.source.empty()) {
         throw UsageError(
             "give either --data (a folder or data set file) or --cats (procedural cats)");
@@ -131,6 +143,10 @@ Dataset loadData(const DataChoice& choice, int size, std::uint64_t seed) {
     options.recursive = choice.recursive;
     options.fit = choice.fit == "crop" ? Fit::Crop : Fit::Pad;
     Dataset d = readImages(choice.source, options);
+    if (!report) {
+        requireImages(d);
+        return d;
+    }
     std::cout << fmt::format("{}: {} images used, {} skipped\n", d.source, d.count(),
                              d.report.skipped.size());
     for (const auto& s : d.report.skipped) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <torch/torch.h>
 #include <CLI/CLI.hpp>
@@ -25,6 +26,22 @@ class UsageError : public Error {
 public:
     using Error::Error;
 };
+
+// A subcommand's exit status when it is not 0 and the reason was told already (by the processes
+// it started): main returns it and says nothing more.
+class ExitStatus : public std::exception {
+public:
+    explicit ExitStatus(int status) : m_status(status) {}
+    int status() const { return m_status; }
+    const char* what() const noexcept override { return "exit status"; }
+
+private:
+    int m_status;
+};
+
+// The command line as given, kept by main for subcommands that start copies of the program.
+void keepCommandLine(int argc, const char* const* argv);
+const std::vector<std::string>& commandLine();
 
 // Checks every value given on the command line that reads as a number: it must be finite
 // ("nan" or "inf" is refused). Added to every option of every subcommand.
@@ -72,9 +89,10 @@ struct DataChoice {
 };
 // --data (with this help), --cats, --recursive and --fit.
 void addDataOptions(CLI::App& command, DataChoice& choice, const std::string& dataHelp);
-// Reads them at `size` (the cats drawn with `seed`), printing what was skipped; DataError when
-// nothing is usable, UsageError when neither or both of --data and --cats were given.
-Dataset loadData(const DataChoice& choice, int size, std::uint64_t seed);
+// Reads them at `size` (the cats drawn with `seed`), printing what was skipped unless not to
+// `report`; DataError when nothing is usable, UsageError when neither or both of --data and --cats
+// were given.
+Dataset loadData(const DataChoice& choice, int size, std::uint64_t seed, bool report = true);
 
 // How a sheet is laid out: --scale and --padding.
 struct SheetLayout {

@@ -1,11 +1,14 @@
 // cattery-cli: every file-making job of Cattery, headless. Each subcommand lives in its own file;
 // this one only parses and turns errors into exit codes.
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <new>
+#include <string_view>
 #include <vector>
 
 #include <c10/util/Exception.h>
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include "app/cli/common.h"
@@ -30,6 +33,13 @@ int main(int argc, char** argv) {
         cli::addInfo(app), cli::addSample(app),  cli::addGrid(app), cli::addArith(app),
         cli::addCats(app), cli::addPrepare(app), cli::addEval(app), cli::addTrain(app)};
     cli::checkNumbers(app);
+    cli::keepCommandLine(argc, argv);
+    // One of several processes training together says which it is in what it prints.
+    const char* rank = std::getenv("RANK");
+    const std::string name =
+        rank != nullptr && std::string_view(rank) != "0" && std::getenv("WORLD_SIZE") != nullptr
+            ? fmt::format("cattery-cli (rank {})", briefly(rank, 8))
+            : std::string("cattery-cli");
 
     try {
         app.parse(argc, argv);
@@ -50,23 +60,27 @@ int main(int argc, char** argv) {
                 s.run();
             }
         }
+    } catch (const cli::ExitStatus& e) {
+        return e.status();
     } catch (const cli::UsageError& e) {
-        std::cerr << "cattery-cli: " << e.what() << "\nRun with --help for more information.\n";
+        std::cerr << name << ": " << e.what() << "\nRun with --help for more information.\n";
         return kExitUsage;
     } catch (const ConfigError& e) {
-        std::cerr << "cattery-cli: " << e.what() << "\n";
+        std::cerr << name << ": " << e.what() << "\n";
         return kExitUsage;
     } catch (const Error& e) {
-        std::cerr << "\ncattery-cli: " << e.what() << "\n";
+        std::cerr << "\n" << name << ": " << e.what() << "\n";
         return kExitBadInput;
     } catch (const std::filesystem::filesystem_error& e) {
-        std::cerr << "\ncattery-cli: " << e.what() << "\n";
+        std::cerr << "\n" << name << ": " << e.what() << "\n";
         return kExitBadInput;
     } catch (const c10::Error& e) {
-        std::cerr << "\ncattery-cli: the model failed: " << e.what_without_backtrace() << "\n";
+        std::cerr << "\n" << name << ": the model failed: " << e.what_without_backtrace() << "\n";
         return kExitBadInput;
     } catch (const std::bad_alloc&) {
-        std::cerr << "\ncattery-cli: out of memory: the job needs more memory than this machine "
+        std::cerr << "\n"
+                  << name
+                  << ": out of memory: the job needs more memory than this machine "
                      "can give it\n";
         return kExitBadInput;
     }

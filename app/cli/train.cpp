@@ -6,6 +6,7 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -19,6 +20,8 @@
 #include "core/runtime/device.h"
 #include "core/runtime/renderer.h"
 #include "core/runtime/threads.h"
+#include "core/train/distributed.h"
+#include "core/train/launcher.h"
 #include "core/train/progress.h"
 #include "core/train/trainloop.h"
 #include "core/train/trainrun.h"
@@ -41,6 +44,9 @@ struct TrainOptions {
     std::string samplesDir;
     std::string checkpoint;
     int threads = 0;
+    int processes = 1;         // --nproc: processes this one starts on this machine
+    int timeoutSeconds = 300;  // how long processes wait for each other
+    std::string runFile;       // --run: every setting from this file
     std::string diffAugment = "auto";
     std::string keep = "best";
     std::string objective = objectiveName(TrainConfig{}.objective);
@@ -149,11 +155,37 @@ DiscriminatorAugment parseDiffAugment(const std::string& text, DiscriminatorAugm
     return policy;
 }
 
-void runTrain(TrainOptions& o, const CLI::App& command) {
+// --nproc: the same command started as that many processes on this machine, each with its
+// share of the cores, which then train as one run; returns when all have ended.
+void runLocalProcesses(const TrainOptions& o, bool threadsGiven) {
+    if (std::getenv("WORLD_SIZE") != nullptr) {
+        throw UsageError(
+            "--nproc starts the processes itself, but WORLD_SIZE says this process is one of "
+            "several already: give one or the other");
+    }
+    LocalLaunch launch;
+    launch.program = "/proc/self/exe";
+    launch.count = o.processes;
+    const std::vector<std::string>& line = commandLine();
+    for (std::size_t i = 1; i < line.size(); ++i) {
+        if (line[i] == "--nproc") {
+            ++i;  // and its value
+        } else if (line[i].rfind("--nproc=", 0) != 0) {
+            launch.arguments.push_back(line[i]);
+        }
+    }
+    if (!threadsGiven) {
+        launch.arguments.push_back("--threads");
+        launch.arguments.push_back(std::to_string(threadsPerProcess(usableCpus(), o.processes)));
+    }
+    if (const int status = runLocalWorld(launch); status != 0) {
+        throw ExitStatus(status);
+    }
+}
+
+// The run's settings from the options given.
+void settingsFromOptions(TrainOptions& o, const std::function<bool(const char*)>& given) {
     RunRequest& request = o.run;
-    const auto given = [&command](const char* option) {
-        return command.get_option(option)->count() > 0;
-    };
     request.config.autoAugment = o.diffAugment == "auto";
     if (request.config.autoAugment) {
         for (const char* option : {"--augment-p", "--fixed-augment"}) {
@@ -210,6 +242,43 @@ void runTrain(TrainOptions& o, const CLI::App& command) {
             changes.precision = choosePrecision(request.precision, chooseDevice(request.device));
         }
     }
+}
+
+// --run: every setting from a file written by the window for the processes it starts.
+void settingsFromFile(TrainOptions& o, const std::function<bool(const char*)>& given) {
+    for (const char* option : {"--data", "--cats", "--resume", "--out", "--checkpoint"}) {
+        if (given(option)) {
+            throw UsageError(fmt::format(
+                "--run holds every setting of the run: {} cannot be given with it", option));
+        }
+    }
+    const WorldSettings world = o.run.world;
+    o.run = readRunRequest(o.runFile, o.data.source);
+    o.run.world = world;
+    o.out = o.run.outputs.at(0);
+    o.checkpoint = o.run.outputs.at(1);
+}
+
+void runTrain(TrainOptions& o, const CLI::App& command) {
+    RunRequest& request = o.run;
+    const std::function<bool(const char*)> given = [&command](const char* option) {
+        return command.get_option(option)->count() > 0;
+    };
+    if (o.processes > 1) {
+        runLocalProcesses(o, given("--threads"));
+        return;
+    }
+    request.world = worldFromEnvironment();
+    if (o.runFile.empty()) {
+        settingsFromOptions(o, given);
+    } else {
+        settingsFromFile(o, given);
+    }
+    if (o.runFile.empty() || given("--timeout")) {
+        request.worldTimeout = std::chrono::seconds(o.timeoutSeconds);
+    }
+    // With several processes, rank 0 speaks for the run; the others say only what goes wrong.
+    const bool lead = request.world.rank == 0;
     LoopOptions options;
     options.modelPath = o.out;
     if (options.modelPath.empty()) {
@@ -217,20 +286,29 @@ void runTrain(TrainOptions& o, const CLI::App& command) {
                                  : !o.data.source.empty()    ? stemOf(o.data.source)
                                                              : std::string("procedural-cats");
         options.modelPath = unusedPath(stem, ".cattery", checkpointPathFor);
-        std::cout << fmt::format("the model will be written to {}\n", options.modelPath);
+        if (lead) {
+            std::cout << fmt::format("the model will be written to {}\n", options.modelPath);
+        }
     }
     options.checkpointPath =
         o.checkpoint.empty() ? checkpointPathFor(options.modelPath) : o.checkpoint;
     request.outputs = {options.modelPath, options.checkpointPath};
     configureThreads(o.threads);
-    StartedRun run = startRun(
-        request, [&o, &request](int size) { return loadData(o.data, size, request.config.seed); });
+    StartedRun run = startRun(request, [&o, &request, lead](int size) {
+        return loadData(o.data, size, request.config.seed, lead);
+    });
     Trainer& trainer = *run.trainer;
+    options.threads = o.threads;
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+    if (!lead) {
+        runTraining(trainer, options, LoopCallbacks{}, g_stop);
+        return;
+    }
     std::cerr << run.description << "\n";
     for (const std::string& w : run.warnings) {
         std::cerr << "warning: " << w << "\n";
     }
-    options.threads = o.threads;
     ProgressLine progress(trainer);
     LoopCallbacks callbacks;
     callbacks.onStep = [&progress](const StepStats& s) {
@@ -246,8 +324,6 @@ void runTrain(TrainOptions& o, const CLI::App& command) {
             writeSheet(samplesSheetPath(o.samplesDir, step), toImages(images), SheetOptions{});
         };
     }
-    std::signal(SIGINT, onInterrupt);
-    std::signal(SIGTERM, onInterrupt);
     const LoopEnd end = runTraining(trainer, options, callbacks, g_stop);
     progress.finish();
     std::cout << fmt::format("{} at step {}: wrote {} ({}) and {}\n",
@@ -284,7 +360,10 @@ void addArchOptions(CLI::App& command, TrainOptions& o) {
 void addConfigOptions(CLI::App& command, TrainOptions& o) {
     TrainConfig& c = o.run.config;
     command.add_option("--steps", c.steps, "Steps in all")->capture_default_str();
-    command.add_option("--batch", c.batchSize, "Batch size")->capture_default_str();
+    command
+        .add_option("--batch", c.batchSize,
+                    "Batch size of each process (with several, the run's batch is their sum)")
+        ->capture_default_str();
     command.add_option("--lr", c.learningRate, "Learning rate")->capture_default_str();
     command
         .add_option("--lr-d-scale", c.discriminatorLrScale,
@@ -378,7 +457,10 @@ void addConfigOptions(CLI::App& command, TrainOptions& o) {
 Subcommand addTrain(CLI::App& app) {
     auto o = std::make_shared<TrainOptions>();
     auto* command = app.add_subcommand(
-        "train", "Train a generator on a folder of images (Ctrl-C saves and stops)");
+        "train",
+        "Train a generator on a folder of images (Ctrl-C saves and stops). Started with RANK, "
+        "WORLD_SIZE, MASTER_ADDR and MASTER_PORT set (as torchrun sets them), it trains as one of "
+        "several processes, on this machine or others, with rank 0 writing the files.");
     addDataOptions(*command, o->data, "Folder of images, or a data set file from 'prepare'");
     command->add_option("--out,-o", o->out,
                         "Output model file (.cattery); a checkpoint goes beside it (default: "
@@ -387,9 +469,24 @@ Subcommand addTrain(CLI::App& app) {
     command->add_option("--device", o->run.device, "auto, cpu or cuda")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
     addThreadsOption(*command, o->threads);
+    command
+        ->add_option("--nproc", o->processes,
+                     "Train on this many processes on this machine, each with its share of the "
+                     "CPUs (as torchrun --nproc_per_node would start them)")
+        ->check(CLI::Range(1, kMostLocalProcesses))
+        ->capture_default_str();
+    command
+        ->add_option("--timeout", o->timeoutSeconds,
+                     "With several processes: how long, in seconds, each waits for the others "
+                     "before it stops and names the one missing")
+        ->check(CLI::Range(1, 86400))
+        ->capture_default_str();
     command->add_option("--samples", o->samplesDir,
                         "Folder for sample sheets written as training goes");
     command->add_option("--checkpoint", o->checkpoint, "Checkpoint file (default: beside --out)");
+    command->add_option("--run", o->runFile,
+                        "Take every setting of the run from this file, as the window writes it "
+                        "for the processes it starts");
     command->add_option("--name", o->run.name,
                         "Display name stored in the model (default: the file name)");
     addArchOptions(*command, *o);

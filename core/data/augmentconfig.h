@@ -1,6 +1,20 @@
 #pragma once
 
+#include <cstdint>
+
 namespace cattery {
+
+// Which pictures of a batch this process takes when several train together: `count` from `first`
+// of a batch of `total`. Every process draws the random choices of the whole batch from the same
+// stream and makes only its own share, so that N processes see the pictures one process would.
+struct BatchShare {
+    std::int64_t first = 0;
+    std::int64_t count = 0;
+    std::int64_t total = 0;
+
+    // The whole batch of `n`.
+    static BatchShare whole(std::int64_t n) { return {0, n, n}; }
+};
 
 // Random changes applied to every training batch, each switchable (the demo's augmentation).
 // Free of LibTorch, so that the window's settings can carry it.

@@ -104,18 +104,27 @@ torch::Tensor toUnitRange(const torch::Tensor& images) {
 }
 
 torch::Tensor augment(const torch::Tensor& batch, const AugmentConfig& config, Rng& rng) {
+    return augment(batch, config, rng, BatchShare::whole(batch.size(0)));
+}
+
+torch::Tensor augment(const torch::Tensor& batch, const AugmentConfig& config, Rng& rng,
+                      const BatchShare& share) {
     const bool geometric = config.rotateDegrees > 0 || config.scaleJitter > 0 || config.shift > 0;
     if (!geometric && !config.flip) {
         return batch;
     }
     const int64_t n = batch.size(0);
     std::vector<float> theta(static_cast<size_t>(n) * 6);
-    for (int64_t i = 0; i < n; ++i) {
+    for (int64_t at = 0; at < share.total; ++at) {
+        const int64_t i = at - share.first;
         const double flip = config.flip && rng.uniform() < 0.5 ? -1.0 : 1.0;
         const double angle = config.rotateDegrees * M_PI / 180.0 * rng.uniform(-1, 1);
         const double scale = 1.0 + config.scaleJitter * rng.uniform(-1, 1);
         const double tx = config.shift * 2.0 * rng.uniform(-1, 1);
         const double ty = config.shift * 2.0 * rng.uniform(-1, 1);
+        if (i < 0 || i >= n) {
+            continue;  // another process's picture: its draws are taken all the same
+        }
         const double c = std::cos(angle) / scale;
         const double s = std::sin(angle) / scale;
         float* t = theta.data() + i * 6;
@@ -148,13 +157,19 @@ torch::Tensor augment(const torch::Tensor& batch, const AugmentConfig& config, R
 
 torch::Tensor augmentedBatch(const torch::Tensor& images, int batchSize,
                              const AugmentConfig& config, Rng& rng) {
-    std::vector<int64_t> index(static_cast<size_t>(batchSize));
+    return augmentedBatch(images, BatchShare::whole(batchSize), config, rng);
+}
+
+torch::Tensor augmentedBatch(const torch::Tensor& images, const BatchShare& share,
+                             const AugmentConfig& config, Rng& rng) {
+    std::vector<int64_t> index(static_cast<size_t>(share.total));
     const auto n = static_cast<std::uint64_t>(images.size(0));
     for (auto& i : index) {
         i = static_cast<int64_t>(rng.below(n));
     }
-    const torch::Tensor idx = torch::tensor(index, torch::kInt64).to(images.device());
-    return augment(toUnitRange(images.index_select(0, idx)), config, rng);
+    const torch::Tensor idx =
+        torch::tensor(index, torch::kInt64).narrow(0, share.first, share.count).to(images.device());
+    return augment(toUnitRange(images.index_select(0, idx)), config, rng, share);
 }
 
 void requireImages(const Dataset& d) {

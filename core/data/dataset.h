@@ -55,7 +55,15 @@ torch::Tensor toUnitRange(const torch::Tensor& images);
 // A random batch: indices drawn from rng, augmented on the images' device, float in [-1, 1].
 torch::Tensor augmentedBatch(const torch::Tensor& images, int batchSize,
                              const AugmentConfig& config, Rng& rng);
+// The share `share` of a batch of share.total drawn so: the same pictures, and the same draws
+// from rng, as those places of the whole batch.
+torch::Tensor augmentedBatch(const torch::Tensor& images, const BatchShare& share,
+                             const AugmentConfig& config, Rng& rng);
 // Flips, rotates, scales and shifts float images in [-1, 1]; uncovered areas become white.
 torch::Tensor augment(const torch::Tensor& batch, const AugmentConfig& config, Rng& rng);
+// The same for the share `share` of a batch (batch holds share.count pictures): the random
+// choices of all share.total are drawn, and those of the share applied.
+torch::Tensor augment(const torch::Tensor& batch, const AugmentConfig& config, Rng& rng,
+                      const BatchShare& share);
 
 }  // namespace cattery

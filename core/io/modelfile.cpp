@@ -67,6 +67,10 @@ nlohmann::json toJson(const Provenance& p) {
                         {"seed", p.seed},
                         {"date", p.date},
                         {"program_version", p.programVersion}};
+    if (p.batch > 0) {
+        j["processes"] = p.processes;
+        j["batch"] = p.batch;
+    }
     if (!p.kept.empty()) {
         j["kept"] = {{"which", p.kept}, {"step", p.keptStep}};
         if (p.swd >= 0) {
@@ -89,6 +93,13 @@ Provenance provenanceFromJson(const nlohmann::json& j) {
     p.seed = jsonField<std::uint64_t>(j, "seed", std::uint64_t{0});
     p.date = jsonField<std::string>(j, "date", std::string(""));
     p.programVersion = jsonField<std::string>(j, "program_version", std::string(""));
+    // Only shown: what makes no sense is dropped rather than refused.
+    p.processes = jsonField<int>(j, "processes", 1);
+    p.batch = jsonField<std::int64_t>(j, "batch", std::int64_t{0});
+    if (p.processes < 1 || p.batch < 0) {
+        p.processes = 1;
+        p.batch = 0;
+    }
     if (const auto kept = j.find("kept"); kept != j.end() && kept->is_object()) {
         p.kept = kept->value("which", "");
         p.keptStep = kept->value("step", std::int64_t{0});
@@ -181,8 +192,11 @@ std::string describeModel(const Model& m) {
     out += fmt::format("  trained on:    {} ({} images, hash {})\n",
                        p.dataset.empty() ? "unknown" : p.dataset, p.imageCount,
                        p.datasetHash.empty() ? "-" : p.datasetHash);
-    out += fmt::format("  training:      {} steps, {:.0f} s on {}, seed {}\n", p.steps,
-                       p.wallSeconds, p.device.empty() ? "unknown device" : p.device, p.seed);
+    out += fmt::format(
+        "  training:      {} steps{}, {:.0f} s on {}{}, seed {}\n", p.steps,
+        p.batch > 0 ? fmt::format(" of {} images", p.batch) : std::string(), p.wallSeconds,
+        p.device.empty() ? "unknown device" : p.device,
+        p.processes > 1 ? fmt::format(", in {} processes", p.processes) : std::string(), p.seed);
     if (!p.kept.empty()) {
         out += fmt::format("  kept:          the {} generator, step {}{}\n",
                            p.kept == "best" ? "best-scoring" : "last step's", p.keptStep,

@@ -31,6 +31,10 @@ struct Provenance {
     std::int64_t keptStep = 0;  // the step that generator comes from
     double swd = -1.0;          // its score while training, SWD x 1e3 (negative: not scored)
     double diversity = -1.0;    // and its variety over the held-out images'
+    // How it trained: on how many processes together, and the whole batch of each step (the sum
+    // of theirs); 0 in files written before runs recorded it.
+    int processes = 1;
+    std::int64_t batch = 0;
 };
 
 // A generator ready to render, with everything the file said about it.

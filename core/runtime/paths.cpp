@@ -4,6 +4,10 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include <unistd.h>
+
+#include "core/errors.h"
+
 namespace cattery {
 namespace {
 
@@ -63,6 +67,20 @@ std::optional<std::string> defaultModelPath(const std::string& programDir) {
         return models.front();
     }
     return std::nullopt;
+}
+
+std::string cliProgramPath(const std::string& programDir) {
+    const char* env = std::getenv("CATTERY_CLI");
+    const std::string path = env != nullptr && *env != '\0'
+                                 ? std::string(env)
+                                 : (fs::path(programDir) / "cattery-cli").string();
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec) || ::access(path.c_str(), X_OK) != 0) {
+        throw FileError(path,
+                        "cattery-cli is not there (or cannot be run), and training on "
+                        "several processes starts it for the others");
+    }
+    return path;
 }
 
 }  // namespace cattery

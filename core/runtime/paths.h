@@ -14,4 +14,8 @@ std::optional<std::string> defaultModelPath(const std::string& programDir);
 // Every .cattery model file in the search folders, without checkpoints, sorted by name.
 std::vector<std::string> shippedModels(const std::string& programDir);
 
+// cattery-cli, which the window starts for the other processes of a training: $CATTERY_CLI when
+// set, else the one beside the program. Throws FileError when it is not an executable file.
+std::string cliProgramPath(const std::string& programDir);
+
 }  // namespace cattery

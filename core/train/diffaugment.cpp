@@ -11,22 +11,23 @@ constexpr double kWhite = 1.0;
 constexpr int kTranslationDivisor = 8;  // moves of up to 1/8 of the size
 constexpr int kCutoutDivisor = 2;       // squares of half the size
 
-// B uniform numbers in [0, 1) from the run's stream, as float32 on the CPU.
-torch::Tensor uniform(std::int64_t count, Rng& rng) {
+// Uniform numbers in [0, 1) from the run's stream, one for each picture of the share, as float32
+// on the CPU: those of its places in the whole batch.
+torch::Tensor uniform(const BatchShare& share, Rng& rng) {
     const auto gen = torch::make_generator<at::CPUGeneratorImpl>(rng.next());
-    return torch::rand({count}, gen, torch::kFloat32);
+    return torch::rand({share.total}, gen, torch::kFloat32).narrow(0, share.first, share.count);
 }
 
 // Which images are augmented: 1 with probability p, else 0; B x 1 x 1 x 1.
-torch::Tensor chosen(std::int64_t count, double p, Rng& rng) {
-    return uniform(count, rng).lt(p).to(torch::kFloat32).view({count, 1, 1, 1});
+torch::Tensor chosen(const BatchShare& share, double p, Rng& rng) {
+    return uniform(share, rng).lt(p).to(torch::kFloat32).view({share.count, 1, 1, 1});
 }
 
-torch::Tensor color(const torch::Tensor& x, const torch::Tensor& on, Rng& rng,
-                    const torch::Device& device) {
+torch::Tensor color(const torch::Tensor& x, const torch::Tensor& on, const BatchShare& share,
+                    Rng& rng, const torch::Device& device) {
     const std::int64_t b = x.size(0);
     const auto draw = [&](double scale, double offset) {
-        return (uniform(b, rng).mul(scale).add(offset)).view({b, 1, 1, 1});
+        return (uniform(share, rng).mul(scale).add(offset)).view({b, 1, 1, 1});
     };
     // Brightness: plus up to half either way. Saturation: 0 to 2 times. Contrast: 0.5 to 1.5 times.
     const torch::Tensor brightness = (draw(1.0, -0.5) * on).to(device);
@@ -39,15 +40,15 @@ torch::Tensor color(const torch::Tensor& x, const torch::Tensor& on, Rng& rng,
     return (y - mean) * contrast + mean;
 }
 
-torch::Tensor translation(const torch::Tensor& x, const torch::Tensor& on, Rng& rng,
-                          const torch::Device& device) {
+torch::Tensor translation(const torch::Tensor& x, const torch::Tensor& on, const BatchShare& share,
+                          Rng& rng, const torch::Device& device) {
     const std::int64_t b = x.size(0);
     const std::int64_t c = x.size(1);
     const std::int64_t s = x.size(2);
     const std::int64_t r = std::max<std::int64_t>(1, s / kTranslationDivisor);
     const auto shift = [&] {
         // Integers in [-r, r], 0 for the images left alone.
-        return (uniform(b, rng).mul(2 * r + 1).floor().sub(r) * on.view({b})).to(torch::kLong);
+        return (uniform(share, rng).mul(2 * r + 1).floor().sub(r) * on.view({b})).to(torch::kLong);
     };
     const torch::Tensor dx = shift();
     const torch::Tensor dy = shift();
@@ -64,14 +65,14 @@ torch::Tensor translation(const torch::Tensor& x, const torch::Tensor& on, Rng& 
     return picked.gather(3, colIndex);
 }
 
-torch::Tensor cutout(const torch::Tensor& x, const torch::Tensor& on, Rng& rng,
-                     const torch::Device& device) {
+torch::Tensor cutout(const torch::Tensor& x, const torch::Tensor& on, const BatchShare& share,
+                     Rng& rng, const torch::Device& device) {
     const std::int64_t b = x.size(0);
     const std::int64_t s = x.size(2);
     const std::int64_t half = s / kCutoutDivisor;
     // The square's centre anywhere on the image; the square may reach past its edges.
-    const torch::Tensor cx = uniform(b, rng).mul(s).floor().to(torch::kLong);
-    const torch::Tensor cy = uniform(b, rng).mul(s).floor().to(torch::kLong);
+    const torch::Tensor cx = uniform(share, rng).mul(s).floor().to(torch::kLong);
+    const torch::Tensor cy = uniform(share, rng).mul(s).floor().to(torch::kLong);
     const torch::Tensor grid = torch::arange(s, torch::kLong);
     const auto inside = [&](const torch::Tensor& centre) {
         const torch::Tensor d = grid.view({1, s}) - centre.view({b, 1}) + half / 2;
@@ -87,21 +88,25 @@ torch::Tensor cutout(const torch::Tensor& x, const torch::Tensor& on, Rng& rng,
 
 torch::Tensor diffAugment(const torch::Tensor& images, const DiscriminatorAugment& policy, double p,
                           Rng& rng) {
+    return diffAugment(images, policy, p, rng, BatchShare::whole(images.size(0)));
+}
+
+torch::Tensor diffAugment(const torch::Tensor& images, const DiscriminatorAugment& policy, double p,
+                          Rng& rng, const BatchShare& share) {
     if (p <= 0.0 || !policy.any()) {
         return images;
     }
-    const std::int64_t b = images.size(0);
     const torch::Device device = images.device();
     torch::Tensor x = images;
     // Each operation draws its own images to change, as each of ADA's does.
     if (policy.color) {
-        x = color(x, chosen(b, p, rng), rng, device);
+        x = color(x, chosen(share, p, rng), share, rng, device);
     }
     if (policy.translation) {
-        x = translation(x, chosen(b, p, rng), rng, device);
+        x = translation(x, chosen(share, p, rng), share, rng, device);
     }
     if (policy.cutout) {
-        x = cutout(x, chosen(b, p, rng), rng, device);
+        x = cutout(x, chosen(share, p, rng), share, rng, device);
     }
     return x;
 }

@@ -17,6 +17,10 @@ class Rng;
 // exactly) and stay fixed for the call.
 torch::Tensor diffAugment(const torch::Tensor& images, const DiscriminatorAugment& policy, double p,
                           Rng& rng);
+// The same for the share `share` of a batch (images holds share.count pictures): the random
+// choices of the whole batch are drawn, and those of the share applied.
+torch::Tensor diffAugment(const torch::Tensor& images, const DiscriminatorAugment& policy, double p,
+                          Rng& rng, const BatchShare& share);
 
 // The adaptive strength: every kAdjustEvery steps, p moves up while the overfitting signal is above
 // the target and down while below, at a pace that takes it from 0 to 1 in kStepsToFull steps.

@@ -172,9 +172,9 @@ World::World(const WorldSettings& settings, torch::Device device, std::chrono::m
                             "the port in use?): {}",
                             settings.masterAddr, settings.masterPort, firstLine(e)));
         }
-        throw TrainingError(fmt::format("rank {} could not reach rank 0 at {}:{} within {} s: {}",
-                                        settings.rank, settings.masterAddr, settings.masterPort,
-                                        timeout.count() / 1000, firstLine(e)));
+        throw WorldError(fmt::format("rank {} could not reach rank 0 at {}:{} within {} s: {}",
+                                     settings.rank, settings.masterAddr, settings.masterPort,
+                                     timeout.count() / 1000, firstLine(e)));
     }
     // Beating before the group forms, so that a join that fails can tell who never came.
     Group* g = m_group.get();
@@ -211,8 +211,8 @@ World::World(const WorldSettings& settings, torch::Device device, std::chrono::m
         }
 #endif
     } catch (const std::exception& e) {
-        throw TrainingError(fmt::format("rank {} could not join the {} processes: {}; {}",
-                                        settings.rank, settings.size, firstLine(e), whoStopped()));
+        throw WorldError(fmt::format("rank {} could not join the {} processes: {}; {}",
+                                     settings.rank, settings.size, firstLine(e), whoStopped()));
     }
 }
 
@@ -272,8 +272,8 @@ void World::finish(const c10::intrusive_ptr<c10d::Work>& work, const char* what)
     try {
         work->wait();
     } catch (const std::exception& e) {
-        throw TrainingError(fmt::format("rank {}: {} across the {} processes failed: {} ({})",
-                                        rank(), what, size(), whoStopped(), firstLine(e)));
+        throw WorldError(fmt::format("rank {}: {} across the {} processes failed: {} ({})", rank(),
+                                     what, size(), whoStopped(), firstLine(e)));
     }
 }
 
@@ -357,10 +357,55 @@ void World::checkEveryoneIsHere() {
     try {
         m_group->gloo->monitoredBarrier(options, /*waitAllRanks=*/true);
     } catch (const std::exception& e) {
-        throw TrainingError(fmt::format("rank {}: not every process answered within {} s: {} ({})",
-                                        rank(), m_timeout.count() / 1000, whoStopped(),
-                                        firstLine(e)));
+        throw WorldError(fmt::format("rank {}: not every process answered within {} s: {} ({})",
+                                     rank(), m_timeout.count() / 1000, whoStopped(), firstLine(e)));
     }
+}
+
+std::vector<std::string> World::gather(const std::string& value) {
+    ++m_group->calls;
+    const int call = m_gathers++;
+    const auto key = [call](int r) { return fmt::format("cattery/gather/{}/{}", call, r); };
+    std::vector<std::string> values;
+    std::string failure;
+    try {
+        c10d::Store& store = *m_group->store;
+        store.set(key(rank()), std::vector<std::uint8_t>(value.begin(), value.end()));
+        // Each value waited for while its rank beats: one that has gone (it failed to read its
+        // images, say) is named within seconds, not at the end of the timeout.
+        const auto deadline = std::chrono::steady_clock::now() + m_timeout;
+        for (int r = 0; r < size() && failure.empty(); ++r) {
+            std::int64_t beats = store.add(beatKey(r), 0);
+            auto lastBeat = std::chrono::steady_clock::now();
+            while (!store.check({key(r)})) {
+                const auto now = std::chrono::steady_clock::now();
+                if (const std::int64_t b = store.add(beatKey(r), 0); b != beats) {
+                    beats = b;
+                    lastBeat = now;
+                } else if (now - lastBeat > 4 * kBeat) {
+                    failure = fmt::format("rank {} does not answer", r);
+                    break;
+                }
+                if (now > deadline) {
+                    failure = fmt::format("rank {} did not get there within {} s", r,
+                                          m_timeout.count() / 1000);
+                    break;
+                }
+                std::this_thread::sleep_for(kBeat / 5);
+            }
+            if (failure.empty()) {
+                const std::vector<std::uint8_t> bytes = store.get(key(r));
+                values.emplace_back(bytes.begin(), bytes.end());
+            }
+        }
+    } catch (const std::exception& e) {
+        failure = fmt::format("{} ({})", whoStopped(), firstLine(e));
+    }
+    if (!failure.empty()) {
+        throw WorldError(
+            fmt::format("rank {}: comparing the processes' settings failed: {}", rank(), failure));
+    }
+    return values;
 }
 
 #else
@@ -388,6 +433,9 @@ double World::max(double value) {
     return value;
 }
 void World::checkEveryoneIsHere() {}
+std::vector<std::string> World::gather(const std::string& value) {
+    return {value};
+}
 
 #endif
 

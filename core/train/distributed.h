@@ -8,11 +8,20 @@
 
 #include <torch/torch.h>
 
+#include "core/errors.h"
+
 namespace c10d {
 class Work;
 }
 
 namespace cattery {
+
+// A process of the run stopped answering, or the network between them failed: the run cannot go
+// on, and no collective call can be made any more.
+class WorldError : public TrainingError {
+public:
+    using TrainingError::TrainingError;
+};
 
 // Where this process stands in a run spread over several processes, as torchrun and
 // `cattery-cli train --nproc` say it in the environment: RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR
@@ -38,11 +47,11 @@ WorldSettings worldFromEnvironment();
 // The processes of one run, joined through PyTorch's c10d: a TCP store that rank 0 serves at
 // MASTER_ADDR:MASTER_PORT, and a Gloo process group over it (NCCL for CUDA tensors where LibTorch
 // has it). Every call is collective: each rank makes the same calls in the same order. A rank
-// that has gone away makes the others' calls throw TrainingError within the timeout.
+// that has gone away makes the others' calls throw WorldError within the timeout.
 class World {
 public:
     // Joins the group; throws ConfigError when the port cannot be served (in use) and
-    // TrainingError when the others do not all arrive within `timeout`.
+    // WorldError when the others do not all arrive within `timeout`.
     World(const WorldSettings& settings, torch::Device device, std::chrono::milliseconds timeout);
     ~World();
     World(const World&) = delete;
@@ -62,6 +71,9 @@ public:
     double max(double value);
     // A barrier that names the ranks that did not reach it within the timeout.
     void checkEveryoneIsHere();
+    // Every rank's `value`, by rank (through the meeting point: for a few settings to compare,
+    // not for tensors).
+    std::vector<std::string> gather(const std::string& value);
 
     static constexpr std::int64_t kBucketBytes = 16 << 20;
 
@@ -69,13 +81,14 @@ private:
     struct Group;
     // Which ranks stopped answering (their heartbeats stood still for a moment), in words.
     std::string whoStopped() const;
-    // Waits for a collective call; a failure becomes a TrainingError that names who stopped.
+    // Waits for a collective call; a failure becomes a WorldError that names who stopped.
     void finish(const c10::intrusive_ptr<c10d::Work>& work, const char* what) const;
 
     WorldSettings m_settings;
     torch::Device m_device;
     std::chrono::milliseconds m_timeout;
     std::unique_ptr<Group> m_group;
+    int m_gathers = 0;  // gather() calls so far: each uses keys of its own
 };
 
 }  // namespace cattery

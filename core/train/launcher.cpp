@@ -3,9 +3,14 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <thread>
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <spawn.h>
@@ -63,6 +68,51 @@ int waitFor(pid_t pid) {
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
 }
 
+// This process's environment without a launcher's variables, with those of a world of `count`
+// meeting at 127.0.0.1:port.
+std::vector<std::string> worldEnvironment(int count, int port) {
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) {
+        if (!launcherVariable(*e)) {
+            env.emplace_back(*e);
+        }
+    }
+    env.push_back(fmt::format("WORLD_SIZE={}", count));
+    env.push_back(fmt::format("LOCAL_WORLD_SIZE={}", count));
+    env.emplace_back("MASTER_ADDR=127.0.0.1");
+    env.push_back(fmt::format("MASTER_PORT={}", port));
+    return env;
+}
+
+// Starts rank `rank` of `launch` with `common` and its own place in its environment (and `files`
+// applied to its descriptors when given); returns its process id, or throws ConfigError.
+pid_t startRank(const LocalLaunch& launch, const std::vector<std::string>& common, int rank,
+                const posix_spawn_file_actions_t* files) {
+    std::vector<std::string> argStrings{launch.program};
+    argStrings.insert(argStrings.end(), launch.arguments.begin(), launch.arguments.end());
+    std::vector<char*> argv;
+    for (std::string& a : argStrings) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    std::vector<std::string> env = common;
+    env.push_back(fmt::format("RANK={}", rank));
+    env.push_back(fmt::format("LOCAL_RANK={}", rank));
+    std::vector<char*> envp;
+    for (std::string& e : env) {
+        envp.push_back(e.data());
+    }
+    envp.push_back(nullptr);
+    pid_t pid = 0;
+    const int error =
+        ::posix_spawn(&pid, launch.program.c_str(), files, nullptr, argv.data(), envp.data());
+    if (error != 0) {
+        throw ConfigError(fmt::format("'{}': could not start rank {}: {}", launch.program, rank,
+                                      std::strerror(error)));
+    }
+    return pid;
+}
+
 }  // namespace
 
 int threadsPerProcess(int cores, int count) {
@@ -98,25 +148,7 @@ int runLocalWorld(const LocalLaunch& launch) {
         throw ConfigError(
             fmt::format("{} processes: choose 2 to {}", launch.count, kMostLocalProcesses));
     }
-    const int port = freeLocalPort();
-    std::vector<std::string> common;
-    for (char** e = environ; *e != nullptr; ++e) {
-        if (!launcherVariable(*e)) {
-            common.emplace_back(*e);
-        }
-    }
-    common.push_back(fmt::format("WORLD_SIZE={}", launch.count));
-    common.push_back(fmt::format("LOCAL_WORLD_SIZE={}", launch.count));
-    common.emplace_back("MASTER_ADDR=127.0.0.1");
-    common.push_back(fmt::format("MASTER_PORT={}", port));
-
-    std::vector<std::string> argStrings{launch.program};
-    argStrings.insert(argStrings.end(), launch.arguments.begin(), launch.arguments.end());
-    std::vector<char*> argv;
-    for (std::string& a : argStrings) {
-        argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
+    const std::vector<std::string> common = worldEnvironment(launch.count, freeLocalPort());
 
     std::vector<pid_t> children;
     const auto stopAll = [&children] {
@@ -143,22 +175,13 @@ int runLocalWorld(const LocalLaunch& launch) {
     };
 
     for (int rank = 0; rank < launch.count; ++rank) {
-        std::vector<std::string> env = common;
-        env.push_back(fmt::format("RANK={}", rank));
-        env.push_back(fmt::format("LOCAL_RANK={}", rank));
-        std::vector<char*> envp;
-        for (std::string& e : env) {
-            envp.push_back(e.data());
-        }
-        envp.push_back(nullptr);
         pid_t pid = 0;
-        const int error =
-            ::posix_spawn(&pid, launch.program.c_str(), nullptr, nullptr, argv.data(), envp.data());
-        if (error != 0) {
+        try {
+            pid = startRank(launch, common, rank, nullptr);
+        } catch (const ConfigError&) {
             stopAll();
             restore();
-            throw ConfigError(fmt::format("'{}': could not start rank {}: {}", launch.program, rank,
-                                          std::strerror(error)));
+            throw;
         }
         children.push_back(pid);
         g_children[static_cast<std::size_t>(rank)] = pid;
@@ -175,6 +198,85 @@ int runLocalWorld(const LocalLaunch& launch) {
 
     restore();
     return result;
+}
+
+LocalHelpers::LocalHelpers(const LocalLaunch& launch, int port, const std::string& logFolder)
+    : m_logFolder(logFolder) {
+    if (launch.count < 2 || launch.count > kMostLocalProcesses) {
+        throw ConfigError(
+            fmt::format("{} processes: choose 2 to {}", launch.count, kMostLocalProcesses));
+    }
+    const std::vector<std::string> common = worldEnvironment(launch.count, port);
+    for (int rank = 1; rank < launch.count; ++rank) {
+        const std::string log = logPath(rank);
+        posix_spawn_file_actions_t files;
+        posix_spawn_file_actions_init(&files);
+        posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, log.c_str(),
+                                         O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        posix_spawn_file_actions_adddup2(&files, STDOUT_FILENO, STDERR_FILENO);
+        posix_spawn_file_actions_addopen(&files, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        try {
+            m_pids.push_back(startRank(launch, common, rank, &files));
+        } catch (const ConfigError&) {
+            posix_spawn_file_actions_destroy(&files);
+            stop();
+            throw;
+        }
+        posix_spawn_file_actions_destroy(&files);
+    }
+}
+
+LocalHelpers::~LocalHelpers() {
+    stop();
+}
+
+std::string LocalHelpers::logPath(int rank) const {
+    return fmt::format("{}/rank-{}.log", m_logFolder, rank);
+}
+
+void LocalHelpers::stop() {
+    for (const int pid : m_pids) {
+        ::kill(pid, SIGTERM);
+    }
+    // A process still meeting the others takes no notice of SIGTERM until it trains: after a
+    // moment to save, it is killed.
+    const auto deadline = std::chrono::steady_clock::now() + kStopGrace;
+    for (const int pid : m_pids) {
+        while (::waitpid(pid, nullptr, WNOHANG) == 0) {
+            if (std::chrono::steady_clock::now() > deadline) {
+                ::kill(pid, SIGKILL);
+                ::waitpid(pid, nullptr, 0);
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    }
+    m_pids.clear();
+}
+
+int LocalHelpers::wait() {
+    for (const int pid : m_pids) {
+        const int status = waitFor(pid);
+        if (m_status == 0) {
+            m_status = status;
+        }
+    }
+    m_pids.clear();
+    return m_status;
+}
+
+std::string LocalHelpers::lastWords(int rank) const {
+    // The end of the log: an error is the last thing a process says.
+    std::ifstream in(logPath(rank), std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    constexpr std::size_t kMost = 600;
+    if (text.size() > kMost) {
+        text = text.substr(text.size() - kMost);
+    }
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
+        text.pop_back();
+    }
+    return text;
 }
 
 }  // namespace cattery

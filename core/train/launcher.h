@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -30,5 +31,33 @@ int freeLocalPort();
 // wait. Throws ConfigError when the count is out of range or the program cannot be started; any
 // processes already started are then stopped and waited for.
 int runLocalWorld(const LocalLaunch& launch);
+
+// The other processes of a world whose rank 0 is this process (the window training on several):
+// ranks 1 to count - 1 of `launch`, meeting at 127.0.0.1:`port`, each with its output written to
+// `logFolder`/rank-N.log. Throws ConfigError as runLocalWorld does; stops any still running
+// (SIGTERM, then waits) when destroyed.
+class LocalHelpers {
+public:
+    LocalHelpers(const LocalLaunch& launch, int port, const std::string& logFolder);
+    ~LocalHelpers();
+    LocalHelpers(const LocalHelpers&) = delete;
+    LocalHelpers& operator=(const LocalHelpers&) = delete;
+
+    // Waits for every one; the first non-zero exit status (128 + a signal), or 0.
+    int wait();
+    // Asks every one still running to stop (SIGTERM), and kills those not gone within
+    // kStopGrace.
+    void stop();
+    static constexpr std::chrono::seconds kStopGrace{10};
+    // The end of what rank `rank` wrote, for a message when it failed.
+    std::string lastWords(int rank) const;
+
+private:
+    std::string logPath(int rank) const;
+
+    std::vector<int> m_pids;
+    std::string m_logFolder;
+    int m_status = 0;
+};
 
 }  // namespace cattery

@@ -51,6 +51,63 @@ ResumePoint readResumePoint(const std::string& path) {
     return resumePoint(readContainerHeader(path), path);
 }
 
+nlohmann::json toJson(const ResumeChanges& c) {
+    nlohmann::json j = nlohmann::json::object();
+    const auto put = [&j](const char* key, const auto& value) {
+        if (value) {
+            j[key] = *value;
+        }
+    };
+    put("steps", c.steps);
+    put("learning_rate", c.learningRate);
+    put("discriminator_lr_scale", c.discriminatorLrScale);
+    put("lr_halve_every", c.lrHalveEvery);
+    put("flip", c.flip);
+    put("rotate_degrees", c.rotateDegrees);
+    put("scale_jitter", c.scaleJitter);
+    put("shift", c.shift);
+    if (c.precision) {
+        j["precision"] = precisionName(*c.precision);
+    }
+    if (c.keep) {
+        j["keep"] = *c.keep == KeepModel::Best ? "best" : "last";
+    }
+    return j;
+}
+
+ResumeChanges resumeChangesFromJson(const nlohmann::json& j) {
+    if (!j.is_object()) {
+        throw ConfigError("the resume changes are not a set of named values");
+    }
+    ResumeChanges c;
+    const auto get = [&j](const char* key, auto& field) {
+        using T = typename std::decay_t<decltype(field)>::value_type;
+        if (const auto found = j.find(key); found != j.end()) {
+            field = jsonValue<T>(*found, key);
+        }
+    };
+    get("steps", c.steps);
+    get("learning_rate", c.learningRate);
+    get("discriminator_lr_scale", c.discriminatorLrScale);
+    get("lr_halve_every", c.lrHalveEvery);
+    get("flip", c.flip);
+    get("rotate_degrees", c.rotateDegrees);
+    get("scale_jitter", c.scaleJitter);
+    get("shift", c.shift);
+    if (const auto p = j.find("precision"); p != j.end()) {
+        c.precision = precisionFromName(jsonValue<std::string>(*p, "precision"));
+    }
+    if (const auto k = j.find("keep"); k != j.end()) {
+        const std::string keep = jsonValue<std::string>(*k, "keep");
+        if (keep != "best" && keep != "last") {
+            throw ConfigError(
+                fmt::format("keep \"{}\" is neither best nor last", briefly(keep, 20)));
+        }
+        c.keep = keep == "best" ? KeepModel::Best : KeepModel::Last;
+    }
+    return c;
+}
+
 void change(ResumeChanges& changes, ResumeSetting setting, const TrainConfig& wanted) {
     switch (setting) {
         case ResumeSetting::Steps:

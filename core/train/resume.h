@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "core/io/container.h"
 #include "core/model/archconfig.h"
 #include "core/runtime/precision.h"
@@ -30,6 +32,10 @@ struct ResumeChanges {
     std::optional<double> shift;
     std::optional<KeepModel> keep;  // which generator the model file gets
 };
+
+// The set fields alone, by name; read back with each value checked for its type (ConfigError).
+nlohmann::json toJson(const ResumeChanges& changes);
+ResumeChanges resumeChangesFromJson(const nlohmann::json& json);
 
 // The settings above by name, for both front ends to map their own fields onto (the precision,
 // whose "auto" each resolves in its own way, apart).

@@ -14,6 +14,7 @@
 #include "core/runtime/autocast.h"
 #include "core/runtime/device.h"
 #include "core/runtime/renderer.h"
+#include "core/train/distributed.h"
 #include "core/train/resume.h"
 
 namespace cattery {
@@ -51,6 +52,20 @@ void blendWeights(const torch::nn::Module& from, torch::nn::Module& to, double s
     };
     blend(from.parameters(), to.parameters());
     blend(from.buffers(), to.buffers());
+}
+
+// Where rank `rank`'s `mine` differs from rank 0's `first` (JSON objects of settings), in words:
+// "image_size is 64 on rank 0 and 32 on rank 1".
+std::string difference(const nlohmann::json& first, const nlohmann::json& mine, int rank) {
+    for (const auto& [key, value] : first.items()) {
+        const auto other = mine.find(key);
+        if (other == mine.end() || *other != value) {
+            return fmt::format(
+                "{} is {} on rank 0 and {} on rank {}", key, briefly(value.dump(), 60),
+                other == mine.end() ? std::string("missing") : briefly(other->dump(), 60), rank);
+        }
+    }
+    return fmt::format("rank {} has settings rank 0 does not", rank);
 }
 
 // The betas; the step sizes are set by Trainer::setLearningRates.
@@ -177,19 +192,116 @@ void Trainer::setLearningRates(double lr, double discriminatorScale) {
     }
 }
 
+int Trainer::rank() const {
+    return m_world != nullptr ? m_world->rank() : 0;
+}
+
+int Trainer::processes() const {
+    return m_world != nullptr ? m_world->size() : 1;
+}
+
+BatchShare Trainer::shareOf(std::int64_t count) const {
+    return {rank() * count, count, processes() * count};
+}
+
+std::vector<double> Trainer::meanAcrossProcesses(const std::vector<double>& values) {
+    if (m_world == nullptr) {
+        return values;
+    }
+    // A NaN on any process makes the mean NaN: every process rolls back together.
+    std::vector<double> mean = m_world->sum(values);
+    for (double& v : mean) {
+        v /= m_world->size();
+    }
+    return mean;
+}
+
+void Trainer::averageGradients() {
+    if (m_world == nullptr) {
+        return;
+    }
+    std::vector<torch::Tensor> grads;
+    for (const auto* net : {static_cast<torch::nn::Module*>(m_discriminator.get()),
+                            static_cast<torch::nn::Module*>(m_generator.get())}) {
+        for (const torch::Tensor& p : net->parameters()) {
+            grads.push_back(p.grad());
+        }
+    }
+    m_world->average(grads);
+}
+
+void Trainer::joinWorld(World& world) {
+    // Every process must be the same run: the settings, the images and the state it starts from
+    // (a resumed run's step and random stream) are compared, with the first difference named.
+    const auto rng = m_rng.state();
+    const std::pair<const char*, nlohmann::json> facets[] = {
+        {"architecture", toJson(m_arch)},
+        {"training settings", toJson(m_config)},
+        {"images", {{"count", m_dataset.count()}, {"hash", m_dataset.hash}}},
+        {"state",
+         {{"step", m_step},
+          {"learning_rate", m_lr},
+          {"rng",
+           {std::to_string(rng[0]), std::to_string(rng[1]), std::to_string(rng[2]),
+            std::to_string(rng[3])}}}}};
+    for (const auto& [what, mine] : facets) {
+        const std::vector<std::string> all = world.gather(mine.dump());
+        const nlohmann::json first = nlohmann::json::parse(all.front());
+        for (int r = 1; r < world.size(); ++r) {
+            if (all[static_cast<std::size_t>(r)] != all.front()) {
+                throw ConfigError(fmt::format(
+                    "the processes are not training the same run: their {} differ ({})", what,
+                    difference(first, nlohmann::json::parse(all[static_cast<std::size_t>(r)]), r)));
+            }
+        }
+    }
+    if (m_config.batchSize % world.size() != 0) {
+        throw ConfigError(fmt::format(
+            "the run's batch of {} pictures does not split evenly over {} processes: use a "
+            "number of processes that divides it",
+            m_config.batchSize, world.size()));
+    }
+    // Rank 0's networks for all: a new run's other processes drew their own.
+    std::vector<torch::Tensor> state;
+    std::vector<torch::nn::Module*> nets = {m_generator.get(), m_discriminator.get()};
+    if (m_average) {
+        nets.push_back(m_average.get());
+    }
+    for (const torch::nn::Module* net : nets) {
+        for (const torch::Tensor& t : net->parameters()) {
+            state.push_back(t);
+        }
+        for (const torch::Tensor& t : net->buffers()) {
+            state.push_back(t);
+        }
+    }
+    world.broadcast(state);
+    m_world = &world;
+    if (m_step == 0 && !m_best.scored && m_scoreReference && m_config.collapseGuard) {
+        keepBest(m_best.score);  // the start the guard goes back to is now rank 0's
+        m_best.scored = false;
+    }
+    m_lastGood = checkpoint();
+}
+
 StepStats Trainer::step() {
     const torch::Tensor batch =
-        augmentedBatch(m_images, m_config.batchSize, m_config.augment, m_rng);
+        augmentedBatch(m_images, shareOf(batchPerProcess()), m_config.augment, m_rng);
     return step(batch);
 }
 
 StepStats Trainer::step(const torch::Tensor& realBatch) {
+    // Drawn for the whole batch of all processes, so that each takes the latents one process
+    // would give those places.
+    const BatchShare share = shareOf(realBatch.size(0));
     return step(realBatch,
-                sampleLatents(static_cast<int>(realBatch.size(0)), m_arch.latentDim, m_rng.next()));
+                sampleLatents(static_cast<int>(share.total), m_arch.latentDim, m_rng.next())
+                    .narrow(0, share.first, share.count));
 }
 
 StepStats Trainer::step(const torch::Tensor& realBatch, const torch::Tensor& latents) {
     const auto start = std::chrono::steady_clock::now();
+    m_share = shareOf(realBatch.size(0));
     const torch::Tensor x = m_device.is_cpu()
                                 ? realBatch.contiguous(torch::MemoryFormat::ChannelsLast)
                                 : realBatch.to(m_device);
@@ -249,7 +361,9 @@ StepStats Trainer::step(const torch::Tensor& realBatch, const torch::Tensor& lat
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     m_wallSeconds += seconds;
-    stats.imagesPerSecond = seconds > 0 ? static_cast<double>(realBatch.size(0)) / seconds : 0.0;
+    // Of all the processes together.
+    stats.imagesPerSecond =
+        seconds > 0 ? static_cast<double>(realBatch.size(0) * processes()) / seconds : 0.0;
 
     if (m_scoreReference && m_step % m_config.scoreEvery == 0) {
         const auto scoreStart = std::chrono::steady_clock::now();
@@ -322,8 +436,10 @@ Trainer::Losses Trainer::beganUpdate(const torch::Tensor& x, const torch::Tensor
     });
     lossReal = poisoned(lossReal);
     Losses l;
-    l.real = lossReal.item<double>();
-    l.fake = lossFake.item<double>();
+    const std::vector<double> mean =
+        meanAcrossProcesses({lossReal.item<double>(), lossFake.item<double>()});
+    l.real = mean[0];
+    l.fake = mean[1];
     l.finite = std::isfinite(l.real) && std::isfinite(l.fake);
     if (!l.finite) {
         return l;
@@ -346,6 +462,7 @@ Trainer::Losses Trainer::beganUpdate(const torch::Tensor& x, const torch::Tensor
     for (size_t i = 0; i < paramsG.size(); ++i) {
         paramsG[i].mutable_grad() = gradsG[i];
     }
+    averageGradients();
     m_optD->step();
     m_optG->step();
     return l;
@@ -371,10 +488,13 @@ Trainer::Losses Trainer::hingeUpdate(const torch::Tensor& x, const torch::Tensor
     const torch::Tensor lossFakeD = torch::relu(1.0 + fakeScore).mean();
     const torch::Tensor lossG = -fakeScore.mean();
     Losses l;
-    l.real = rebuild.item<double>();
-    l.fake = lossFakeD.item<double>();
-    l.d = lossRealD.item<double>() + l.fake;
-    l.g = lossG.item<double>();
+    const std::vector<double> mean =
+        meanAcrossProcesses({rebuild.item<double>(), lossFakeD.item<double>(),
+                             lossRealD.item<double>(), lossG.item<double>()});
+    l.real = mean[0];
+    l.fake = mean[1];
+    l.d = mean[2] + l.fake;
+    l.g = mean[3];
     l.finite = std::isfinite(l.real) && std::isfinite(l.d) && std::isfinite(l.g);
     if (!l.finite) {
         return l;
@@ -403,6 +523,7 @@ Trainer::Losses Trainer::hingeUpdate(const torch::Tensor& x, const torch::Tensor
     for (size_t i = 0; i < paramsG.size(); ++i) {
         paramsG[i].mutable_grad() = gradsG[i];
     }
+    averageGradients();
     m_optD->step();
     m_optG->step();
     return l;
@@ -420,9 +541,20 @@ torch::Tensor Trainer::withVariety(const torch::Tensor& gradFake, const torch::T
 }
 
 TrainScore Trainer::measure() {
-    const ImageScore s =
-        m_scoreReference->score(generateBytes(generator(), m_scoreLatents, m_device));
-    return {m_step, s.swd.average, s.diversity};
+    // Rank 0 scores; the others wait for its numbers, so that every process keeps the same best.
+    TrainScore score{m_step, 0.0, 0.0};
+    if (rank() == 0) {
+        const ImageScore s =
+            m_scoreReference->score(generateBytes(generator(), m_scoreLatents, m_device));
+        score.swd = s.swd.average;
+        score.diversity = s.diversity;
+    }
+    if (m_world != nullptr) {
+        const std::vector<double> shared = m_world->sum({score.swd, score.diversity});
+        score.swd = shared[0];
+        score.diversity = shared[1];
+    }
+    return score;
 }
 
 bool Trainer::scoreNow() {
@@ -541,23 +673,23 @@ torch::Tensor Trainer::forDiscriminator(const torch::Tensor& images) {
     if (!policy.any() || m_strength.p() <= 0) {
         return images;
     }
-    const torch::Tensor out = diffAugment(images, policy, m_strength.p(), m_rng);
+    const torch::Tensor out = diffAugment(images, policy, m_strength.p(), m_rng, m_share);
     return m_device.is_cpu() ? out.contiguous(torch::MemoryFormat::ChannelsLast) : out;
 }
 
 double Trainer::heldOutError() {
     torch::NoGradGuard noGrad;
     // Drawn and augmented exactly as a training batch, so the two errors compare like with like.
+    m_share = shareOf(batchPerProcess());
     const torch::Tensor batch =
-        forDiscriminator(augmentedBatch(m_heldOut, m_config.batchSize, m_config.augment, m_rng));
+        forDiscriminator(augmentedBatch(m_heldOut, m_share, m_config.augment, m_rng));
     std::optional<Bf16Autocast> autocast;
     if (m_config.precision == Precision::BFloat16) {
         autocast.emplace(m_device);
     }
-    return (m_discriminator->forward(batch).to(torch::kFloat32) - batch)
-        .abs()
-        .mean()
-        .item<double>();
+    const double error =
+        (m_discriminator->forward(batch).to(torch::kFloat32) - batch).abs().mean().item<double>();
+    return meanAcrossProcesses({error})[0];
 }
 
 void Trainer::rollBack() {

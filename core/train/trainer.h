@@ -22,6 +22,8 @@
 
 namespace cattery {
 
+class World;
+
 // A score of the generator during training (ScoreReference against the held-out images).
 struct TrainScore {
     std::int64_t step = 0;
@@ -86,6 +88,21 @@ public:
     void saveModel(const std::string& path) const;
     // The same with the best-scoring or the last step's generator, whatever the run keeps.
     void saveModel(const std::string& path, KeepModel which) const;
+
+    // Makes this trainer one of the world's processes, which then train one run together (data
+    // parallel): each takes its share of every batch (config().batchSize is the whole batch, the
+    // sum of the shares), the gradients are averaged before each update, and every number that
+    // decides the run's path (the losses, k_t, NaN, the score) is agreed on, so that N processes
+    // take the steps one process would with the whole batch. Throws ConfigError when the
+    // processes' settings, images or step differ, or the batch does not split evenly; then starts
+    // every process from rank 0's networks. The world must outlive the trainer's use of it.
+    void joinWorld(World& world);
+    World* world() const { return m_world; }
+    // This process's place among those training the run (0 of 1 alone); rank 0 writes the files.
+    int rank() const;
+    int processes() const;
+    // The pictures of each batch this process takes.
+    int batchPerProcess() const { return m_config.batchSize / processes(); }
 
     // The model's display name, kept in every file it writes (empty: the file name).
     void setName(std::string name) { m_name = std::move(name); }
@@ -176,6 +193,12 @@ private:
     // The loss, made NaN when injectNaN() asked for it.
     torch::Tensor poisoned(const torch::Tensor& loss);
     TrainScore measure();
+    // This process's share of a batch of which it holds `count` pictures.
+    BatchShare shareOf(std::int64_t count) const;
+    // The means over the processes of a few numbers (the values themselves alone).
+    std::vector<double> meanAcrossProcesses(const std::vector<double>& values);
+    // Both networks' gradients averaged over the processes (nothing alone).
+    void averageGradients();
     // Adds a score to the record, and keeps the state now when it is the best varied one so far
     // (true then).
     bool record(const TrainScore& score);
@@ -229,6 +252,8 @@ private:
     double m_scoreSeconds = 0.0;
     int m_guardRollbacks = 0;
     bool m_gaveUp = false;
+    World* m_world = nullptr;  // the processes training together (null: this one alone)
+    BatchShare m_share;        // this process's share of the batch in hand
 };
 
 }  // namespace cattery

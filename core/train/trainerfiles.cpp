@@ -70,6 +70,8 @@ Provenance Trainer::provenanceOf(bool best) const {
     p.seed = m_config.seed;
     p.date = utcNow();
     p.programVersion = CATTERY_VERSION;
+    p.processes = processes();
+    p.batch = m_config.batchSize;
     if (best) {
         p.kept = "best";
         p.keptStep = m_best.score.step;

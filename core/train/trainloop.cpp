@@ -10,19 +10,31 @@
 #include "core/errors.h"
 #include "core/runtime/threads.h"
 #include "core/train/collapsewatch.h"
+#include "core/train/distributed.h"
 
 namespace cattery {
+namespace {
 
-LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCallbacks& callbacks,
-                    const std::atomic<bool>& stop, const std::atomic<bool>* pause) {
+// runTraining's steps; `savedStep` is the step of the last checkpoint written (-1: none yet).
+LoopEnd runSteps(Trainer& trainer, const LoopOptions& options, const LoopCallbacks& callbacks,
+                 const std::atomic<bool>& stop, const std::atomic<bool>* pause,
+                 std::int64_t& savedStep) {
     const TrainConfig& config = trainer.config();
+    // With several processes, rank 0 alone writes and reports samples; every one takes part in
+    // scoring.
+    const bool writer = trainer.rank() == 0;
+    World* world = trainer.world();
     // `last`: the run ends here, so its last step is scored for the model file to keep the best.
     auto saveAll = [&](bool last) {
         if (last && !options.modelPath.empty()) {
             trainer.scoreNow();
         }
+        if (!writer) {
+            return;
+        }
         if (!options.checkpointPath.empty()) {
             trainer.saveCheckpoint(options.checkpointPath);
+            savedStep = trainer.stepCount();
             if (callbacks.onCheckpoint) {
                 callbacks.onCheckpoint(options.checkpointPath, trainer.stepCount());
             }
@@ -34,7 +46,7 @@ LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCall
     // The folders the files go to, made now: a path that cannot be made fails before any step.
     for (const std::string& file : {options.modelPath, options.checkpointPath}) {
         const std::filesystem::path folder = std::filesystem::path(file).parent_path();
-        if (!file.empty() && !folder.empty()) {
+        if (writer && !file.empty() && !folder.empty()) {
             std::filesystem::create_directories(folder);
         }
     }
@@ -50,17 +62,28 @@ LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCall
         if (governor) {
             governor->update();
         }
-        if (stop.load()) {
+        bool stopping = stop.load();
+        bool pausing = pause != nullptr && pause->load();
+        if (world != nullptr) {
+            // A stop or pause asked of any process (Ctrl-C on rank 0) holds for all at this step.
+            const std::vector<double> asked =
+                world->sum({stopping ? 1.0 : 0.0, pausing ? 1.0 : 0.0});
+            stopping = asked[0] > 0;
+            pausing = asked[1] > 0;
+        }
+        if (stopping) {
             saveAll(true);
             return LoopEnd::Stopped;
         }
-        if (pause != nullptr && pause->load()) {
+        if (pausing) {
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
             continue;
         }
         StepStats stats;
         try {
             stats = trainer.step();
+        } catch (const WorldError&) {
+            throw;  // the processes cannot agree on anything more: the last checkpoint stands
         } catch (const TrainingError& e) {
             // The trainer went back to its last good state before giving up: keep that.
             saveAll(true);
@@ -101,7 +124,7 @@ LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCall
         if (stats.rolledBack) {
             continue;
         }
-        if ((callbacks.onSamples || callbacks.onWarning) && config.sampleEvery > 0 &&
+        if (writer && (callbacks.onSamples || callbacks.onWarning) && config.sampleEvery > 0 &&
             stats.step % config.sampleEvery == 0) {
             const torch::Tensor samples = trainer.samples();
             if (callbacks.onSamples) {
@@ -120,6 +143,27 @@ LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCall
     }
     saveAll(true);
     return LoopEnd::Finished;
+}
+
+}  // namespace
+
+LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCallbacks& callbacks,
+                    const std::atomic<bool>& stop, const std::atomic<bool>* pause) {
+    std::int64_t savedStep = -1;
+    try {
+        return runSteps(trainer, options, callbacks, stop, pause, savedStep);
+    } catch (const WorldError& e) {
+        if (trainer.rank() != 0 || options.checkpointPath.empty()) {
+            throw;
+        }
+        throw WorldError(fmt::format(
+            "{}; {}", e.what(),
+            savedStep >= 0
+                ? fmt::format("the checkpoint {} (step {}) resumes the run, on any number of "
+                              "processes that divides its batch",
+                              options.checkpointPath, savedStep)
+                : std::string("this run had written no checkpoint yet")));
+    }
 }
 
 }  // namespace cattery

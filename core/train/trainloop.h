@@ -33,6 +33,9 @@ enum class LoopEnd { Finished, Stopped, GaveUp };
 // Steps the trainer until config().steps or until `stop` is set, checking `stop` and `pause`
 // between steps. Always leaves a valid checkpoint and model behind, including after a stop; a
 // scored run scores its last step first, so that the model file keeps the best of them all.
+// With several processes (Trainer::joinWorld), a stop or pause asked of any one holds for all at
+// the same step, and rank 0 alone writes the files and reports samples; when a process is lost,
+// the others throw WorldError, rank 0's naming the last checkpoint written.
 LoopEnd runTraining(Trainer& trainer, const LoopOptions& options, const LoopCallbacks& callbacks,
                     const std::atomic<bool>& stop, const std::atomic<bool>* pause = nullptr);
 

@@ -5,17 +5,32 @@
 #include "core/data/dataset.h"
 #include "core/errors.h"
 #include "core/io/container.h"
+#include "core/io/jsonfield.h"
+#include "core/io/modelfile.h"
 #include "core/runtime/device.h"
 #include "core/runtime/precision.h"
 
 namespace cattery {
 
 StartedRun startRun(const RunRequest& request, const ImageLoader& loadImages) {
-    for (const std::string& path : request.outputs) {
-        checkWritable(path);
+    const WorldSettings& world = request.world;
+    if (world.rank == 0) {  // rank 0 alone writes
+        for (const std::string& path : request.outputs) {
+            checkWritable(path);
+        }
     }
     StartedRun run;
     run.device = chooseDevice(request.device);
+    if (world.spread()) {
+        if (request.config.batchSize > kMaxBatchSize / world.size) {
+            throw ConfigError(fmt::format(
+                "a batch of {} on each of {} processes is more than the {} images a step may take",
+                request.config.batchSize, world.size, kMaxBatchSize));
+        }
+        run.world = std::make_unique<World>(
+            world, run.device,
+            std::chrono::duration_cast<std::chrono::milliseconds>(request.worldTimeout));
+    }
     if (!request.resumeFrom.empty()) {
         // The header alone says the size to load the images at; nothing large is read before.
         const ResumePoint point = readResumePoint(request.resumeFrom);
@@ -36,6 +51,7 @@ StartedRun startRun(const RunRequest& request, const ImageLoader& loadImages) {
         run.description = describeResume(*run.trainer, request.resumeFrom);
     } else {
         TrainConfig config = request.config;
+        config.batchSize *= world.size;  // the whole batch, every process's share in it
         config.precision = choosePrecision(request.precision, run.device);
         validate(request.arch);
         validate(config);
@@ -46,10 +62,18 @@ StartedRun startRun(const RunRequest& request, const ImageLoader& loadImages) {
     if (!request.name.empty()) {
         run.trainer->setName(request.name);
     }
+    if (run.world) {
+        run.trainer->joinWorld(*run.world);
+    }
     const Trainer& t = *run.trainer;
+    const std::string where =
+        t.processes() > 1
+            ? fmt::format("{} processes ({} each, a batch of {} on each, {} in all)", t.processes(),
+                          describeDevice(run.device), t.batchPerProcess(), t.config().batchSize)
+            : describeDevice(run.device);
     const std::string what = fmt::format(
         "training {} on {} images from {} on {}, {}", describe(t.arch()), t.dataset().count(),
-        t.dataset().source, describeDevice(run.device), precisionName(t.config().precision));
+        t.dataset().source, where, precisionName(t.config().precision));
     // What the run does to keep its model good, as the data report says it before a run.
     TrainConfig asked = t.config();
     asked.autoAugment = request.resumeFrom.empty() && request.config.autoAugment;
@@ -72,6 +96,65 @@ StartedRun startRun(const RunRequest& request, const ImageLoader& loadImages) {
             "than fp32");
     }
     return run;
+}
+
+namespace {
+
+constexpr std::uint64_t kMostRunRequestBytes = 1 << 20;
+constexpr const char* kRunRequestKind = "cattery-run-request";
+
+}  // namespace
+
+void writeRunRequest(const std::string& path, const RunRequest& r, const std::string& images) {
+    const nlohmann::json j = {{"kind", kRunRequestKind},
+                              {"arch", toJson(r.arch)},
+                              {"config", toJson(r.config)},
+                              {"precision", r.precision},
+                              {"device", r.device},
+                              {"resume_from", r.resumeFrom},
+                              {"changes", toJson(r.changes)},
+                              {"name", r.name},
+                              {"outputs", r.outputs},
+                              {"images", images},
+                              {"timeout_seconds", r.worldTimeout.count()}};
+    writeFileAtomically(path, dumpFileJson(j, false));
+}
+
+RunRequest readRunRequest(const std::string& path, std::string& images) {
+    RunRequest r;
+    try {
+        const nlohmann::json j = parseFileJson(readWholeFile(path, kMostRunRequestBytes));
+        if (!j.is_object() || j.value("kind", "") != kRunRequestKind) {
+            throw ConfigError("it is not a run request written by Cattery");
+        }
+        r.arch = archFromJson(j.at("arch"));
+        r.config = trainConfigFromJson(j.at("config"));
+        r.precision = jsonField<std::string>(j, "precision");
+        r.device = jsonField<std::string>(j, "device");
+        r.resumeFrom = jsonField<std::string>(j, "resume_from");
+        r.changes = resumeChangesFromJson(j.at("changes"));
+        r.name = jsonField<std::string>(j, "name");
+        for (const auto& output : j.at("outputs")) {
+            r.outputs.push_back(jsonValue<std::string>(output, "outputs"));
+        }
+        if (r.outputs.size() != 2) {
+            throw ConfigError("it names other than a model file and a checkpoint to write");
+        }
+        images = jsonField<std::string>(j, "images");
+        const auto seconds = jsonField<std::int64_t>(j, "timeout_seconds");
+        if (seconds < 1 || seconds > 86400) {
+            throw ConfigError("its timeout is out of range (1 to 86400 seconds)");
+        }
+        r.worldTimeout = std::chrono::seconds(seconds);
+        validate(r.arch);
+        validate(r.config);
+    } catch (const nlohmann::json::exception& e) {
+        throw ConfigError(
+            fmt::format("{}: the run request is malformed ({})", path, briefly(e.what())));
+    } catch (const ConfigError& e) {
+        throw ConfigError(fmt::format("{}: {}", path, e.what()));
+    }
+    return r;
 }
 
 std::string describeKept(const Trainer& t) {
