@@ -28,6 +28,7 @@
 #include "core/train/trainer.h"
 #include "tests/bench/benchutil.h"
 #include "tests/bench/loadbench.h"
+#include "tests/bench/worldbench.h"
 
 namespace fs = std::filesystem;
 using namespace cattery;
@@ -64,6 +65,18 @@ int main(int argc, char** argv) {
     }
     if (mode == "--window-child" && argc > 2) {
         return windowChild(std::atoi(argv[2]) != 0);
+    }
+    if (mode == "--world-child" && argc > 2) {
+        return worldChild(argv[2]);
+    }
+    if (mode == "--processes") {
+        std::vector<Row> rows;
+        for (const auto& [what, value, comparison] :
+             worldRows(fs::read_symlink("/proc/self/exe").string())) {
+            rows.push_back({what, value, comparison});
+        }
+        printRows(rows);
+        return 0;
     }
     const bool loadOnly = mode == "--load";
     const std::string python = argc > 1 && !loadOnly ? argv[1] : "/usr/bin/python3";
@@ -266,6 +279,11 @@ int main(int argc, char** argv) {
     // The busy machine: training beside other processes, and beside the window's drawing.
     for (const auto& [what, value, comparison] :
          loadRows(fs::read_symlink("/proc/self/exe").string())) {
+        rows.push_back({what, value, comparison});
+    }
+    // Training in several processes against one.
+    for (const auto& [what, value, comparison] :
+         worldRows(fs::read_symlink("/proc/self/exe").string())) {
         rows.push_back({what, value, comparison});
     }
     printRows(rows);
