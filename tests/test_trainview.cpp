@@ -59,6 +59,19 @@ private:
         QVERIFY(box != nullptr);
         box->setValue(value);
     }
+    // A tiny run on the good folder that goes on until stopped.
+    void setUpEndlessRun(const char* model, int batch, int checkpointEvery) {
+        TrainView* view = m_window->trainView();
+        view->outputEdit()->setText(path(model));
+        setKnob("nf", 4);
+        setKnob("ndf", 8);
+        setKnob("batch", batch);
+        setKnob("latent", 8);
+        setKnob("sampleEvery", 5);
+        setKnob("checkpointEvery", checkpointEvery);
+        view->stepsBox()->setValue(1000000);
+        view->setFolder(path("good"));
+    }
     QTemporaryDir m_dir;
     QString m_model;
     std::unique_ptr<MainWindow> m_window;
@@ -146,15 +159,7 @@ void TestTrainView::deviceThreadsAndPrecisionAreRemembered() {
 
 void TestTrainView::trainPauseResumeStopAndExplore() {
     TrainView* view = m_window->trainView();
-    view->outputEdit()->setText(path("out/blobs.cattery"));
-    setKnob("nf", 4);
-    setKnob("ndf", 8);
-    setKnob("batch", 4);
-    setKnob("latent", 8);
-    setKnob("sampleEvery", 5);
-    setKnob("checkpointEvery", 25);
-    view->stepsBox()->setValue(1000000);
-    view->setFolder(path("good"));
+    setUpEndlessRun("out/blobs.cattery", 4, 25);
     QTRY_VERIFY_WITH_TIMEOUT(view->startButton()->isEnabled(), kWait);
     QVERIFY(view->reportLabel()->text().contains(QStringLiteral("32")));
     // The report says what a run will do for this folder, and follows the form.
@@ -363,17 +368,9 @@ void TestTrainView::badCheckpointIsRefused() {
 void TestTrainView::severalProcessesTrainAsOneView() {
     qputenv("CATTERY_CLI", CATTERY_CLI_PATH);
     TrainView* view = m_window->trainView();
-    view->outputEdit()->setText(path("two/blobs.cattery"));
-    setKnob("nf", 4);
-    setKnob("ndf", 8);
-    setKnob("batch", 2);
-    setKnob("latent", 8);
-    setKnob("sampleEvery", 5);
-    setKnob("checkpointEvery", 10);
+    setUpEndlessRun("two/blobs.cattery", 2, 10);
     setKnob("processes", 2);
     setKnob("threads", 1);
-    view->stepsBox()->setValue(1000000);
-    view->setFolder(path("good"));
     QTRY_VERIFY_WITH_TIMEOUT(view->startButton()->isEnabled(), kWait);
     QTest::mouseClick(view->startButton(), Qt::LeftButton);
     QVERIFY(view->running());

@@ -362,40 +362,58 @@ void World::checkEveryoneIsHere() {
     }
 }
 
+std::string World::awaitKey(const std::string& key, int r,
+                            std::chrono::steady_clock::time_point deadline) const {
+    // Waited for while rank r beats: one that has gone (it failed to read its images, say) is
+    // named within seconds, not at the end of the timeout.
+    c10d::Store& store = *m_group->store;
+    std::int64_t beats = store.add(beatKey(r), 0);
+    auto lastBeat = std::chrono::steady_clock::now();
+    while (!store.check({key})) {
+        const auto now = std::chrono::steady_clock::now();
+        if (const std::int64_t b = store.add(beatKey(r), 0); b != beats) {
+            beats = b;
+            lastBeat = now;
+        } else if (now - lastBeat > 4 * kBeat) {
+            return fmt::format("rank {} does not answer", r);
+        }
+        if (now > deadline) {
+            return fmt::format("rank {} did not get there within {} s", r,
+                               m_timeout.count() / 1000);
+        }
+        std::this_thread::sleep_for(kBeat / 5);
+    }
+    return {};
+}
+
 std::vector<std::string> World::gather(const std::string& value) {
     ++m_group->calls;
     const int call = m_gathers++;
     const auto key = [call](int r) { return fmt::format("cattery/gather/{}/{}", call, r); };
+    const auto readKey = [call](int r) {
+        return fmt::format("cattery/gather/{}/{}/read", call, r);
+    };
     std::vector<std::string> values;
     std::string failure;
     try {
         c10d::Store& store = *m_group->store;
         store.set(key(rank()), std::vector<std::uint8_t>(value.begin(), value.end()));
-        // Each value waited for while its rank beats: one that has gone (it failed to read its
-        // images, say) is named within seconds, not at the end of the timeout.
         const auto deadline = std::chrono::steady_clock::now() + m_timeout;
         for (int r = 0; r < size() && failure.empty(); ++r) {
-            std::int64_t beats = store.add(beatKey(r), 0);
-            auto lastBeat = std::chrono::steady_clock::now();
-            while (!store.check({key(r)})) {
-                const auto now = std::chrono::steady_clock::now();
-                if (const std::int64_t b = store.add(beatKey(r), 0); b != beats) {
-                    beats = b;
-                    lastBeat = now;
-                } else if (now - lastBeat > 4 * kBeat) {
-                    failure = fmt::format("rank {} does not answer", r);
-                    break;
-                }
-                if (now > deadline) {
-                    failure = fmt::format("rank {} did not get there within {} s", r,
-                                          m_timeout.count() / 1000);
-                    break;
-                }
-                std::this_thread::sleep_for(kBeat / 5);
-            }
+            failure = awaitKey(key(r), r, deadline);
             if (failure.empty()) {
                 const std::vector<std::uint8_t> bytes = store.get(key(r));
                 values.emplace_back(bytes.begin(), bytes.end());
+            }
+        }
+        // Rank 0 serves the values: it stays until every rank has read them, so that a run that
+        // stops on what they show (settings that differ) stops with the same words everywhere.
+        if (failure.empty() && rank() > 0) {
+            store.set(readKey(rank()), bytesOf(1));
+        }
+        for (int r = 1; failure.empty() && rank() == 0 && r < size(); ++r) {
+            if (!awaitKey(readKey(r), r, deadline).empty()) {
+                break;  // gone after all: the next call names it
             }
         }
     } catch (const std::exception& e) {
@@ -411,6 +429,9 @@ std::vector<std::string> World::gather(const std::string& value) {
 #else
 
 struct World::Group {};
+std::string World::awaitKey(const std::string&, int, std::chrono::steady_clock::time_point) const {
+    return {};
+}
 
 World::World(const WorldSettings& settings, torch::Device device, std::chrono::milliseconds timeout)
     : m_settings(settings), m_device(device), m_timeout(timeout) {

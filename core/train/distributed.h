@@ -81,6 +81,10 @@ private:
     struct Group;
     // Which ranks stopped answering (their heartbeats stood still for a moment), in words.
     std::string whoStopped() const;
+    // Waits until `key` is in the store, while rank `r` beats and before `deadline`; "" then,
+    // else why not in words.
+    std::string awaitKey(const std::string& key, int r,
+                         std::chrono::steady_clock::time_point deadline) const;
     // Waits for a collective call; a failure becomes a WorldError that names who stopped.
     void finish(const c10::intrusive_ptr<c10d::Work>& work, const char* what) const;
 

@@ -51,21 +51,31 @@ ResumePoint readResumePoint(const std::string& path) {
     return resumePoint(readContainerHeader(path), path);
 }
 
+namespace {
+
+// Calls visit(name, field) for each plain field of `changes` (the precision and the model kept,
+// which are not numbers, apart): the one list both ways through JSON follow.
+template <typename Changes, typename Visit>
+void eachPlainField(Changes& c, Visit&& visit) {
+    visit("steps", c.steps);
+    visit("learning_rate", c.learningRate);
+    visit("discriminator_lr_scale", c.discriminatorLrScale);
+    visit("lr_halve_every", c.lrHalveEvery);
+    visit("flip", c.flip);
+    visit("rotate_degrees", c.rotateDegrees);
+    visit("scale_jitter", c.scaleJitter);
+    visit("shift", c.shift);
+}
+
+}  // namespace
+
 nlohmann::json toJson(const ResumeChanges& c) {
     nlohmann::json j = nlohmann::json::object();
-    const auto put = [&j](const char* key, const auto& value) {
+    eachPlainField(c, [&j](const char* key, const auto& value) {
         if (value) {
             j[key] = *value;
         }
-    };
-    put("steps", c.steps);
-    put("learning_rate", c.learningRate);
-    put("discriminator_lr_scale", c.discriminatorLrScale);
-    put("lr_halve_every", c.lrHalveEvery);
-    put("flip", c.flip);
-    put("rotate_degrees", c.rotateDegrees);
-    put("scale_jitter", c.scaleJitter);
-    put("shift", c.shift);
+    });
     if (c.precision) {
         j["precision"] = precisionName(*c.precision);
     }
@@ -80,20 +90,12 @@ ResumeChanges resumeChangesFromJson(const nlohmann::json& j) {
         throw ConfigError("the resume changes are not a set of named values");
     }
     ResumeChanges c;
-    const auto get = [&j](const char* key, auto& field) {
+    eachPlainField(c, [&j](const char* key, auto& field) {
         using T = typename std::decay_t<decltype(field)>::value_type;
         if (const auto found = j.find(key); found != j.end()) {
             field = jsonValue<T>(*found, key);
         }
-    };
-    get("steps", c.steps);
-    get("learning_rate", c.learningRate);
-    get("discriminator_lr_scale", c.discriminatorLrScale);
-    get("lr_halve_every", c.lrHalveEvery);
-    get("flip", c.flip);
-    get("rotate_degrees", c.rotateDegrees);
-    get("scale_jitter", c.scaleJitter);
-    get("shift", c.shift);
+    });
     if (const auto p = j.find("precision"); p != j.end()) {
         c.precision = precisionFromName(jsonValue<std::string>(*p, "precision"));
     }
