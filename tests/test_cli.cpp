@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <tuple>
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/videoio.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -112,6 +114,7 @@ private Q_SLOTS:
     void interruptingRankZeroStopsEveryProcess();
     void defaultOutputsNeverOverwrite();
     void proceduralCats();
+    void moviesLoopThroughTheirPoints();
     void evalScoresAModel();
     void threadsOnEverySubcommand();
     void deviceOnEverySubcommand();
@@ -442,6 +445,38 @@ void TestCli::interruptingRankZeroStopsEveryProcess() {
     QCOMPARE(checkpoint.provenance.processes, 2);
 }
 
+// A movie has a frame for each step of each leg, at the model's size times the scale, and loops.
+void TestCli::moviesLoopThroughTheirPoints() {
+    const Run corners = cli({QStringLiteral("movie"), m_model, QStringLiteral("--frames"),
+                             QStringLiteral("5"), QStringLiteral("--scale"), QStringLiteral("2"),
+                             QStringLiteral("--out"), path("loop.mp4")});
+    QVERIFY2(corners.code == 0, qPrintable(corners.err + corners.out));
+    QVERIFY2(corners.out.contains(QStringLiteral("20 frames of 64x64")), qPrintable(corners.out));
+    const Run points =
+        cli({QStringLiteral("movie"), m_model, QStringLiteral("--path"),
+             QStringLiteral("0,0,0;1,1,1;-1,0,1"), QStringLiteral("--frames"), QStringLiteral("4"),
+             QStringLiteral("--slerp"), QStringLiteral("--out"), path("path.mp4")});
+    QVERIFY2(points.code == 0, qPrintable(points.err + points.out));
+    for (const auto& [file, frames, side] :
+         {std::tuple{path("loop.mp4"), 20, 64}, std::tuple{path("path.mp4"), 12, 32}}) {
+        cv::VideoCapture video(file.toStdString());
+        QVERIFY(video.isOpened());
+        int read = 0;
+        cv::Mat frame;
+        while (video.read(frame)) {
+            QCOMPARE(frame.cols, side);
+            QCOMPARE(frame.rows, side);
+            ++read;
+        }
+        QCOMPARE(read, frames);
+    }
+    // Nothing is left behind by a movie that cannot be written.
+    const Run unwritable =
+        cli({QStringLiteral("movie"), m_model, QStringLiteral("--out"), path("none/x.mp4")});
+    QCOMPARE(unwritable.code, 1);
+    QVERIFY2(unwritable.err.contains(path("none/x.mp4")), qPrintable(unwritable.err));
+}
+
 void TestCli::proceduralCats() {
     const Run r = cli({QStringLiteral("cats"), QStringLiteral("-n"), QStringLiteral("5"),
                        QStringLiteral("--size"), QStringLiteral("48"), QStringLiteral("-o"),
@@ -641,6 +676,17 @@ void TestCli::usageErrorsExitWithTwo_data() {
     QTest::newRow("unknown option") << QStringList{
         QStringLiteral("sample"), QStringLiteral("MODEL"), QStringLiteral("--colour"),
         QStringLiteral("red"),    QStringLiteral("-o"),    QStringLiteral("x.png")};
+    QTest::newRow("movie of no frames")
+        << QStringList{QStringLiteral("movie"), QStringLiteral("MODEL"), QStringLiteral("--frames"),
+                       QStringLiteral("0"),     QStringLiteral("-o"),    QStringLiteral("x.png")};
+    QTest::newRow("movie path of one point")
+        << QStringList{QStringLiteral("movie"), QStringLiteral("MODEL"), QStringLiteral("--path"),
+                       QStringLiteral("1,2,3"), QStringLiteral("-o"),    QStringLiteral("x.png")};
+    QTest::newRow("movie of corners and a path")
+        << QStringList{QStringLiteral("movie"),     QStringLiteral("MODEL"),
+                       QStringLiteral("--path"),    QStringLiteral("1,2,3;0,0,0"),
+                       QStringLiteral("--corners"), QStringLiteral("0,0,0;1,1,1;2,2,2;3,3,3"),
+                       QStringLiteral("-o"),        QStringLiteral("x.png")};
     QTest::newRow("zero count") << QStringList{QStringLiteral("sample"), QStringLiteral("MODEL"),
                                                QStringLiteral("-n"),     QStringLiteral("0"),
                                                QStringLiteral("-o"),     QStringLiteral("x.png")};

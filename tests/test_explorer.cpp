@@ -1,6 +1,8 @@
 #include <torch/torch.h>
 #include <QtTest/QtTest>
 
+#include <opencv2/videoio.hpp>
+
 #include <fstream>
 
 #include <QApplication>
@@ -25,6 +27,7 @@
 #include "ui/latentmath.h"
 #include "ui/mainwindow.h"
 #include "ui/morphview.h"
+#include "ui/moviejob.h"
 #include "ui/renderworker.h"
 #include "ui/threeeditor.h"
 
@@ -95,6 +98,7 @@ private Q_SLOTS:
     void sameSeedSameBatch();
     void truncationIsOffOrALimit();
     void exportedSheetReopens();
+    void movieLoopsAroundTheCorners();
     void undoRestoresThePreviousCorner();
     void rapidSliderChangesCoalesce();
     void corruptModelKeepsThePreviousOne();
@@ -295,6 +299,33 @@ void TestExplorer::exportedSheetReopens() {
     // Not a sheet: a clear error, nothing changes.
     std::ofstream(path("plain.png").toStdString()) << "not a png";
     QVERIFY(!m_window->openSheet(path("plain.png")));
+}
+
+// File > Export Movie: a frame for each step around the four corners, written off the UI thread,
+// and a cancelled one leaves nothing behind.
+void TestExplorer::movieLoopsAroundTheCorners() {
+    MovieSettings settings;
+    settings.framesPerLeg = 3;
+    settings.scale = 1;
+    QSignalSpy done(m_window->movieJob(), &MovieJob::done);
+    QVERIFY(m_window->exportMovie(path("morph.mp4"), settings));
+    QTRY_COMPARE_WITH_TIMEOUT(done.size(), 1, kWait);
+    QCOMPARE(done.at(0).at(1).toBool(), true);
+    cv::VideoCapture video(path("morph.mp4").toStdString());
+    QVERIFY(video.isOpened());
+    int frames = 0;
+    for (cv::Mat frame; video.read(frame); ++frames) {
+        QCOMPARE(frame.cols, m_window->model().imageSize);
+    }
+    QCOMPARE(frames, 12);
+
+    settings.framesPerLeg = 600;
+    QVERIFY(m_window->exportMovie(path("cancelled.mp4"), settings));
+    m_window->movieJob()->cancel();
+    QTRY_COMPARE_WITH_TIMEOUT(done.size(), 2, kWait);
+    QCOMPARE(done.at(1).at(1).toBool(), false);
+    QVERIFY(!QFile::exists(path("cancelled.mp4")));
+    QVERIFY(!QFile::exists(path("cancelled.mp4.part.mp4")));
 }
 
 void TestExplorer::undoRestoresThePreviousCorner() {

@@ -8,6 +8,8 @@
 
 using namespace cattery;
 
+Q_DECLARE_METATYPE(cattery::Interpolation)
+
 class TestLatent : public QObject {
     Q_OBJECT
 
@@ -28,6 +30,8 @@ private Q_SLOTS:
     void truncationBoundsValues();
     void badArgumentsThrow();
     void threeNumbersAsText();
+    void loopsVisitEveryPointInTurn_data();
+    void loopsVisitEveryPointInTurn();
 };
 
 void TestLatent::projectionIsSeeded() {
@@ -242,6 +246,18 @@ void TestLatent::threeNumbersAsText() {
          {"0,0,0;1,1,1;2,2,2", "0,0,0;1,1,1;2,2,2;3,3,3;4,4,4", "0,0,0;1,1;2,2,2;3,3,3"}) {
         QVERIFY_THROWS_EXCEPTION(ConfigError, parseCorners(bad, "--corners"));
     }
+    // A path: any number of points within the limits.
+    const std::vector<Three> path = parsePoints("0,0,0; 1,2,3", "--path", 2, 5);
+    QCOMPARE(path.size(), std::size_t{2});
+    QCOMPARE(path[1][1], 2.0f);
+    for (const char* bad : {"0,0,0", "0,0,0;1,1,1;2,2,2;3,3,3;4,4,4;5,5,5", "0,0,0;;1,1,1"}) {
+        try {
+            parsePoints(bad, "--path", 2, 5);
+            QFAIL(bad);
+        } catch (const ConfigError& e) {
+            QVERIFY2(QString::fromStdString(e.what()).contains(QStringLiteral("--path")), e.what());
+        }
+    }
     // A long typing error is echoed cut short, not whole.
     try {
         parseThree(std::string(100000, 'x'), "--a");
@@ -249,6 +265,46 @@ void TestLatent::threeNumbersAsText() {
     } catch (const ConfigError& e) {
         QVERIFY(std::string(e.what()).size() < 1000);
     }
+}
+
+void TestLatent::loopsVisitEveryPointInTurn_data() {
+    QTest::addColumn<Interpolation>("mode");
+    QTest::newRow("lerp") << Interpolation::Linear;
+    QTest::newRow("slerp") << Interpolation::Spherical;
+}
+
+// A loop of F frames per leg: N x F frames, each point exactly at the start of its leg, in turn,
+// and the last frame one step short of the first (the movie loops without a repeated frame).
+void TestLatent::loopsVisitEveryPointInTurn() {
+    QFETCH(Interpolation, mode);
+    const torch::Tensor points = sampleLatents(3, 8, 5);
+    const int f = 7;
+    const torch::Tensor path = loopPath(points, f, mode);
+    QCOMPARE(path.size(0), 3 * f);
+    QCOMPARE(path.size(1), 8);
+    for (int i = 0; i < 3; ++i) {
+        QVERIFY(torch::allclose(path[i * f], points[i], 1e-5, 1e-6));
+    }
+    // Each step of a leg is small beside the leg, the step from the last frame to the first too.
+    const double leg = (points[0] - points[2]).norm().item<double>();
+    const double wrap = (path[3 * f - 1] - path[0]).norm().item<double>();
+    QVERIFY2(wrap > 0 && wrap < leg / f * 1.6, qPrintable(QString::number(wrap)));
+
+    // The grid's corners: around its edge, top-left, top-right, bottom-right, bottom-left.
+    std::array<torch::Tensor, 4> corners;
+    for (int c = 0; c < 4; ++c) {
+        corners[static_cast<std::size_t>(c)] = points[c % 3] * (c + 1);
+    }
+    const torch::Tensor loop = cornerLoop(corners, 2, mode);
+    QCOMPARE(loop.size(0), 8);
+    QVERIFY(torch::allclose(loop[0], corners[TopLeft]));
+    QVERIFY(torch::allclose(loop[2], corners[TopRight]));
+    QVERIFY(torch::allclose(loop[4], corners[BottomRight]));
+    QVERIFY(torch::allclose(loop[6], corners[BottomLeft]));
+
+    QVERIFY_THROWS_EXCEPTION(ConfigError, loopPath(points, 0, mode));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, loopPath(points, kMostFramesPerLeg + 1, mode));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, loopPath(points.narrow(0, 0, 1), 4, mode));
 }
 
 QTEST_APPLESS_MAIN(TestLatent)

@@ -13,6 +13,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QProgressDialog>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -92,6 +93,30 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
 
     QSettings settings;
     m_export = ExportOptions::remembered();
+    // Movies are written by a job of their own, with progress and Cancel beside the window.
+    m_movieJob = new MovieJob(this);
+    m_movieProgress = new QProgressDialog(this);
+    m_movieProgress->setWindowTitle(tr("Export Movie"));
+    m_movieProgress->setWindowModality(Qt::NonModal);
+    m_movieProgress->setAutoReset(false);
+    m_movieProgress->setAutoClose(false);
+    m_movieProgress->reset();
+    m_movieProgress->hide();
+    connect(m_movieProgress, &QProgressDialog::canceled, m_movieJob, &MovieJob::cancel);
+    connect(m_movieJob, &MovieJob::progress, this, [this](int done, int total) {
+        m_movieProgress->setMaximum(total);
+        m_movieProgress->setValue(done);
+    });
+    connect(m_movieJob, &MovieJob::done, this, [this](const QString& path, bool written) {
+        m_movieProgress->hide();
+        statusBar()->showMessage(
+            written ? tr("Wrote %1").arg(path) : tr("Cancelled: %1 was not written").arg(path),
+            5000);
+    });
+    connect(m_movieJob, &MovieJob::failed, this, [this](const QString&, const QString& message) {
+        m_movieProgress->hide();
+        showError(tr("Could not export the movie"), message);
+    });
     buildMenus();
     m_morph->applyGridSize(std::clamp(settings.value(QStringLiteral("gridSize"), 5).toInt(),
                                       MorphView::kMinSize, MorphView::kMaxSize));
@@ -137,6 +162,8 @@ void MainWindow::buildMenus() {
     file->addSeparator();
     auto* exportAction = file->addAction(tr("&Export Sheet..."), QKeySequence(tr("Ctrl+E")), this,
                                          &MainWindow::chooseExport);
+    file->addAction(tr("Export &Movie..."), QKeySequence(tr("Ctrl+Shift+E")), this,
+                    &MainWindow::chooseMovie);
     file->addAction(tr("Open &Sheet..."), QKeySequence(tr("Ctrl+Shift+O")), this,
                     &MainWindow::chooseSheet);
     file->addSeparator();
@@ -401,6 +428,43 @@ void MainWindow::chooseExport() {
         tr("PNG images (*.png)"));
     if (!path.isEmpty() && exportSheet(path, m_export)) {
         settings.setValue(QStringLiteral("export/dir"), QFileInfo(path).absolutePath());
+    }
+}
+
+bool MainWindow::exportMovie(const QString& path, const MovieSettings& settings) {
+    if (!m_model.latent || m_model.path.isEmpty()) {
+        showError(tr("Nothing to export"), tr("No model is open yet."));
+        return false;
+    }
+    if (m_movieJob->isRunning()) {
+        showError(tr("A movie is being written"),
+                  tr("Wait for it to finish, or cancel it, before starting another."));
+        return false;
+    }
+    QVector<Latent> loop;
+    for (const int corner : {0, 1, 3, 2}) {  // around the grid's edge
+        loop.push_back(toLatent(*m_model.latent, m_morph->corner(corner)));
+    }
+    m_movieProgress->setLabelText(tr("Drawing and writing %1").arg(QFileInfo(path).fileName()));
+    m_movieProgress->setValue(0);
+    m_movieProgress->show();
+    m_movieJob->write(m_model.path, loop, m_morph->slerp(), settings, path);
+    return true;
+}
+
+void MainWindow::chooseMovie() {
+    MovieSettings settings = MovieSettings::remembered();
+    if (!editMovieSettings(this, settings)) {
+        return;
+    }
+    settings.remember();
+    QSettings stored;
+    const QString dir = stored.value(QStringLiteral("export/dir")).toString();
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export Movie"),
+                                                      dir + QStringLiteral("/cattery-morph.mp4"),
+                                                      tr("MP4 videos (*.mp4)"));
+    if (!path.isEmpty() && exportMovie(path, settings)) {
+        stored.setValue(QStringLiteral("export/dir"), QFileInfo(path).absolutePath());
     }
 }
 

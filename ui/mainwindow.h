@@ -7,9 +7,11 @@
 
 #include "ui/exportdialog.h"
 #include "ui/latentmath.h"
+#include "ui/moviejob.h"
 
 class QActionGroup;
 class QLabel;
+class QProgressDialog;
 class QTabWidget;
 class QUndoStack;
 
@@ -37,6 +39,11 @@ public:
     // it fails to load.
     void openModel(const QString& path);
     bool exportSheet(const QString& path, const ExportOptions& options);
+    // Starts writing the morph grid's corners as a looping movie (top-left, top-right,
+    // bottom-right, bottom-left); progress and Cancel show while it runs. False when none can
+    // start (no model, or one is being written).
+    bool exportMovie(const QString& path, const MovieSettings& settings);
+    MovieJob* movieJob() const { return m_movieJob; }
     bool openSheet(const QString& path);
     void copyImage();
     void copyLatent();
@@ -69,6 +76,7 @@ private:
     void showCellMenu(ExplorerView* view, int cell, const QPoint& globalPos);
     void chooseModelFile();
     void chooseExport();
+    void chooseMovie();
     void chooseSheet();
     void setZoom(int zoom);
     void showAbout();
@@ -90,6 +98,8 @@ private:
     ModelSummary m_model;
     QString m_requestedPath;
     ExportOptions m_export;
+    MovieJob* m_movieJob = nullptr;
+    QProgressDialog* m_movieProgress = nullptr;
     Latent m_lastLatent;  // the cell last clicked, for Copy Latent
     QImage m_lastImage;
 };

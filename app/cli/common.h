@@ -64,6 +64,7 @@ Subcommand addCats(CLI::App& app);
 Subcommand addPrepare(CLI::App& app);
 Subcommand addEval(CLI::App& app);
 Subcommand addTrain(CLI::App& app);
+Subcommand addMovie(CLI::App& app);
 
 // The model a subcommand runs, where, and on how many CPU threads.
 struct ModelChoice {

@@ -141,6 +141,44 @@ torch::Tensor cornerGrid(const std::array<torch::Tensor, 4>& corners, int n, Int
     return grid.reshape({n * n, dim}).contiguous();
 }
 
+torch::Tensor loopPath(const torch::Tensor& points, int framesPerLeg, Interpolation mode) {
+    if (points.dim() != 2 || points.size(0) < 2) {
+        throw ConfigError("a loop needs at least two latents of the same dimension");
+    }
+    if (framesPerLeg < 1 || framesPerLeg > kMostFramesPerLeg) {
+        throw ConfigError(
+            fmt::format("{} frames from one latent to the next is out of range (1 to "
+                        "{})",
+                        framesPerLeg, kMostFramesPerLeg));
+    }
+    const int64_t n = points.size(0);
+    const int64_t dim = points.size(1);
+    const torch::Tensor from = points.to(torch::kFloat32);
+    const torch::Tensor to = from.roll(-1, 0);
+    // t = k / framesPerLeg for k below framesPerLeg: each leg starts at its point exactly and stops
+    // one frame short of the next, which starts the next leg.
+    const torch::Tensor t =
+        (torch::arange(framesPerLeg, torch::kFloat32) / static_cast<float>(framesPerLeg))
+            .view({1, framesPerLeg, 1});
+    const torch::Tensor a = from.unsqueeze(1).expand({n, framesPerLeg, dim});
+    const torch::Tensor b = to.unsqueeze(1).expand({n, framesPerLeg, dim});
+    const torch::Tensor path =
+        mode == Interpolation::Spherical ? cattery::slerp(a, b, t) : cattery::lerp(a, b, t);
+    return path.reshape({n * framesPerLeg, dim}).contiguous();
+}
+
+torch::Tensor cornerLoop(const std::array<torch::Tensor, 4>& corners, int framesPerLeg,
+                         Interpolation mode) {
+    for (const auto& c : corners) {
+        if (c.dim() != 1 || c.size(0) != corners[0].size(0)) {
+            throw ConfigError("the four corners must be latents of the same dimension");
+        }
+    }
+    return loopPath(torch::stack({corners[TopLeft], corners[TopRight], corners[BottomRight],
+                                  corners[BottomLeft]}),
+                    framesPerLeg, mode);
+}
+
 std::vector<int> affectedCells(int corner, int n) {
     if (corner < 0 || corner > 3) {
         throw ConfigError(fmt::format("corner index {} is out of range (0 to 3)", corner));

@@ -53,6 +53,17 @@ enum Corner { TopLeft = 0, TopRight = 1, BottomLeft = 2, BottomRight = 3 };
 // Returns (n * n, dim), row-major; cell (0, 0) is the top-left corner itself.
 torch::Tensor cornerGrid(const std::array<torch::Tensor, 4>& corners, int n,
                          Interpolation mode = Interpolation::Linear);
+// A closed path through `points` (N x dim, N >= 2): `framesPerLeg` latents from each point towards
+// the next, the last leg back to the first, so that the path loops without a repeated frame;
+// (N * framesPerLeg, dim), starting at the first point.
+torch::Tensor loopPath(const torch::Tensor& points, int framesPerLeg,
+                       Interpolation mode = Interpolation::Linear);
+// The morph grid's corners as such a loop, around the grid's edge: top-left, top-right,
+// bottom-right, bottom-left and back.
+torch::Tensor cornerLoop(const std::array<torch::Tensor, 4>& corners, int framesPerLeg,
+                         Interpolation mode = Interpolation::Linear);
+inline constexpr int kMostFramesPerLeg = 10000;
+
 // Row-major indices of the cells whose latent depends on the given corner.
 std::vector<int> affectedCells(int corner, int n);
 

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -56,29 +57,40 @@ Three parseThree(std::string_view text, const std::string& what) {
     return v;
 }
 
-std::array<Three, 4> parseCorners(std::string_view text, const std::string& what) {
-    std::array<Three, 4> corners{};
-    std::size_t count = 0;
+std::vector<Three> parsePoints(std::string_view text, const std::string& what, std::size_t least,
+                               std::size_t most, const std::string& noun) {
+    const auto wrongCount = [&] {
+        return ConfigError(
+            least == most
+                ? fmt::format("{} takes exactly {} {}s separated by ';'", what,
+                              least == 4 ? std::string("four") : std::to_string(least), noun)
+                : fmt::format("{} takes {} to {} {}s separated by ';'", what, least, most, noun));
+    };
+    std::vector<Three> points;
     std::size_t start = 0;
     while (true) {
         const std::size_t semicolon = text.find(';', start);
-        if (count >= corners.size()) {
-            throw ConfigError(fmt::format("{} takes exactly four corners separated by ';'", what));
+        if (points.size() >= most) {
+            throw wrongCount();
         }
-        corners[count] = parseThree(
+        points.push_back(parseThree(
             text.substr(start, semicolon == std::string_view::npos ? std::string_view::npos
                                                                    : semicolon - start),
-            fmt::format("{} (corner {})", what, count + 1));
-        ++count;
+            fmt::format("{} ({} {})", what, noun, points.size() + 1)));
         if (semicolon == std::string_view::npos) {
             break;
         }
         start = semicolon + 1;
     }
-    if (count != corners.size()) {
-        throw ConfigError(fmt::format("{} takes exactly four corners separated by ';'", what));
+    if (points.size() < least) {
+        throw wrongCount();
     }
-    return corners;
+    return points;
+}
+
+std::array<Three, 4> parseCorners(std::string_view text, const std::string& what) {
+    const std::vector<Three> points = parsePoints(text, what, 4, 4, "corner");
+    return {points[0], points[1], points[2], points[3]};
 }
 
 }  // namespace cattery
