@@ -115,6 +115,7 @@ private Q_SLOTS:
     void defaultOutputsNeverOverwrite();
     void proceduralCats();
     void moviesLoopThroughTheirPoints();
+    void directionsMakeOneRowEach();
     void evalScoresAModel();
     void threadsOnEverySubcommand();
     void deviceOnEverySubcommand();
@@ -475,6 +476,22 @@ void TestCli::moviesLoopThroughTheirPoints() {
         cli({QStringLiteral("movie"), m_model, QStringLiteral("--out"), path("none/x.mp4")});
     QCOMPARE(unwritable.code, 1);
     QVERIFY2(unwritable.err.contains(path("none/x.mp4")), qPrintable(unwritable.err));
+}
+
+// One row per direction, the same cat moved across it, and each direction's share of the variance.
+void TestCli::directionsMakeOneRowEach() {
+    const Run r =
+        cli({QStringLiteral("directions"), m_model, QStringLiteral("--count"), QStringLiteral("3"),
+             QStringLiteral("--steps"), QStringLiteral("5"), QStringLiteral("--samples"),
+             QStringLiteral("100"), QStringLiteral("--out"), path("directions.png")});
+    QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+    QCOMPARE(r.out.count(QStringLiteral("% of the variance")), 3);
+    const RgbImage sheet = readPng(path("directions.png").toStdString());
+    QCOMPARE(sheet.width, 5 * 32 + 6 * 2);
+    QCOMPARE(sheet.height, 3 * 32 + 4 * 2);
+    const Run tooMany = cli({QStringLiteral("directions"), m_model, QStringLiteral("--count"),
+                             QStringLiteral("0"), QStringLiteral("--out"), path("none.png")});
+    QCOMPARE(tooMany.code, 2);
 }
 
 void TestCli::proceduralCats() {

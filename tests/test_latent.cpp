@@ -2,14 +2,17 @@
 #include <QtTest/QtTest>
 
 #include "core/errors.h"
+#include "core/latent/directions.h"
 #include "core/latent/latentspace.h"
 #include "core/latent/rng.h"
 #include "core/latent/threetext.h"
+#include "testutil.h"
 
 using namespace cattery;
 
 Q_DECLARE_METATYPE(cattery::Interpolation)
 
+Q_DECLARE_METATYPE(cattery::DirectionFeatures)
 class TestLatent : public QObject {
     Q_OBJECT
 
@@ -32,6 +35,8 @@ private Q_SLOTS:
     void threeNumbersAsText();
     void loopsVisitEveryPointInTurn_data();
     void loopsVisitEveryPointInTurn();
+    void directionsAreOrthonormalAndSortedByVariance_data();
+    void directionsAreOrthonormalAndSortedByVariance();
 };
 
 void TestLatent::projectionIsSeeded() {
@@ -305,6 +310,56 @@ void TestLatent::loopsVisitEveryPointInTurn() {
     QVERIFY_THROWS_EXCEPTION(ConfigError, loopPath(points, 0, mode));
     QVERIFY_THROWS_EXCEPTION(ConfigError, loopPath(points, kMostFramesPerLeg + 1, mode));
     QVERIFY_THROWS_EXCEPTION(ConfigError, loopPath(points.narrow(0, 0, 1), 4, mode));
+}
+
+void TestLatent::directionsAreOrthonormalAndSortedByVariance_data() {
+    QTest::addColumn<DirectionFeatures>("features");
+    QTest::newRow("pictures") << DirectionFeatures::Pictures;
+    QTest::newRow("opening features") << DirectionFeatures::Opening;
+}
+
+// GANSpace directions: orthonormal in the latent space, the largest variance first, the same for
+// the same seed; the first changes what it was found in more than a random direction does.
+void TestLatent::directionsAreOrthonormalAndSortedByVariance() {
+    QFETCH(DirectionFeatures, features);
+    ArchConfig arch = test::tinyArch(16);
+    Generator g = test::tinyGenerator(arch);
+    g->eval();
+    const Directions d = principalDirections(g, 16, 6, 400, 3, features);
+    QCOMPARE(d.vectors.size(0), 6);
+    QCOMPARE(d.vectors.size(1), 16);
+    const torch::Tensor gram = d.vectors.mm(d.vectors.t());
+    QVERIFY2(torch::allclose(gram, torch::eye(6), 1e-4, 1e-5),
+             qPrintable(QString::number((gram - torch::eye(6)).abs().max().item<double>())));
+    double sum = 0;
+    for (std::size_t i = 0; i < d.variance.size(); ++i) {
+        QVERIFY(d.variance[i] > 0 && d.variance[i] <= 1);
+        if (i > 0) {
+            QVERIFY(d.variance[i] <= d.variance[i - 1]);
+        }
+        sum += d.variance[i];
+    }
+    QVERIFY(sum <= 1.0 + 1e-9);
+    QVERIFY(torch::equal(principalDirections(g, 16, 6, 400, 3, features).vectors, d.vectors));
+
+    // The first direction moves the features more than a random direction of the same length.
+    c10::InferenceMode inference;
+    const torch::Tensor z = sampleLatents(64, 16, 9);
+    const auto seen = [&](const torch::Tensor& latents) {
+        return features == DirectionFeatures::Opening ? g->opening(latents) : g->forward(latents);
+    };
+    const auto change = [&](const torch::Tensor& direction) {
+        return (seen(moveAlong(z, direction, 1.0)) - seen(z)).pow(2).mean().item<double>();
+    };
+    const torch::Tensor random = torch::nn::functional::normalize(
+        sampleLatents(1, 16, 11)[0], torch::nn::functional::NormalizeFuncOptions().dim(0));
+    QVERIFY(change(d.vectors[0]) > change(random));
+    QVERIFY(torch::equal(moveAlong(z, d.vectors[0], 0.0), z));
+
+    QVERIFY_THROWS_EXCEPTION(ConfigError, principalDirections(g, 16, 0, 400));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, principalDirections(g, 16, kMostDirections + 1, 400));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, principalDirections(g, 16, 6, 10));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, moveAlong(z, torch::zeros({5}), 1.0));
 }
 
 QTEST_APPLESS_MAIN(TestLatent)

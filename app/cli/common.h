@@ -65,6 +65,7 @@ Subcommand addPrepare(CLI::App& app);
 Subcommand addEval(CLI::App& app);
 Subcommand addTrain(CLI::App& app);
 Subcommand addMovie(CLI::App& app);
+Subcommand addDirections(CLI::App& app);
 
 // The model a subcommand runs, where, and on how many CPU threads.
 struct ModelChoice {

@@ -139,14 +139,19 @@ GeneratorImpl::GeneratorImpl(const ArchConfig& config) : m_config(config) {
     initialise(*this);
 }
 
-torch::Tensor GeneratorImpl::forward(const torch::Tensor& z) {
+torch::Tensor GeneratorImpl::opening(const torch::Tensor& z) {
     const int base = m_config.baseGrid();
-    const int64_t n = z.size(0);
-    torch::Tensor h = m_fc->forward(z).view({n, 8 * m_config.nf, base, base});
+    torch::Tensor h = m_fc->forward(z).view({z.size(0), 8 * m_config.nf, base, base});
     if (m_fcNorm) {
         h = m_fcNorm->forward(h);
     }
-    h = torch::leaky_relu(h, kLeakySlope);
+    return torch::leaky_relu(h, kLeakySlope);
+}
+
+torch::Tensor GeneratorImpl::forward(const torch::Tensor& z) {
+    const int base = m_config.baseGrid();
+    const int64_t n = z.size(0);
+    const torch::Tensor h = opening(z);
     torch::Tensor zMap;
     if (m_zMap) {
         zMap = m_zMap->forward(z).view({n, 1, base, base});

@@ -29,6 +29,10 @@ class GeneratorImpl : public torch::nn::Module {
 public:
     explicit GeneratorImpl(const ArchConfig& config);
     torch::Tensor forward(const torch::Tensor& z);
+    // The first grid of features the stages grow the picture from (8nf x base x base, after the
+    // fully connected layer, its batch norm and activation): where the generator's main ways of
+    // varying show most plainly (the directions of latent/directions.h).
+    torch::Tensor opening(const torch::Tensor& z);
     const ArchConfig& config() const { return m_config; }
     // Starts the output at the data's mean colour (per channel, in [-1, 1]).
     void setOutputMean(const torch::Tensor& mean);
