@@ -1,7 +1,12 @@
 #include <torch/torch.h>
 #include <QtTest/QtTest>
 
+#include <cmath>
+#include <filesystem>
+
 #include "core/errors.h"
+#include "core/io/container.h"
+#include "core/io/tensorio.h"
 #include "core/latent/directions.h"
 #include "core/latent/latentspace.h"
 #include "core/latent/rng.h"
@@ -37,6 +42,10 @@ private Q_SLOTS:
     void loopsVisitEveryPointInTurn();
     void directionsAreOrthonormalAndSortedByVariance_data();
     void directionsAreOrthonormalAndSortedByVariance();
+    void attributeDirectionIsTheDifferenceOfMeans();
+    void directionsFilesRoundTrip();
+    void badDirectionsFilesAreRefused_data();
+    void badDirectionsFilesAreRefused();
 };
 
 void TestLatent::projectionIsSeeded() {
@@ -360,6 +369,93 @@ void TestLatent::directionsAreOrthonormalAndSortedByVariance() {
     QVERIFY_THROWS_EXCEPTION(ConfigError, principalDirections(g, 16, kMostDirections + 1, 400));
     QVERIFY_THROWS_EXCEPTION(ConfigError, principalDirections(g, 16, 6, 10));
     QVERIFY_THROWS_EXCEPTION(ConfigError, moveAlong(z, torch::zeros({5}), 1.0));
+}
+
+void TestLatent::attributeDirectionIsTheDifferenceOfMeans() {
+    const torch::Tensor selected = sampleLatents(200, 12, 4) + 2.0;
+    const torch::Tensor d = attributeDirection(selected, 300, 9);
+    const torch::Tensor expected = selected.mean(0) - sampleLatents(300, 12, 9).mean(0);
+    QVERIFY(torch::allclose(d, expected, 1e-5, 1e-6));
+    // Towards what the selection shares: about +2 in every number.
+    QVERIFY(d.min().item<float>() > 1.5f);
+    QVERIFY_THROWS_EXCEPTION(ConfigError, attributeDirection(torch::zeros({0, 12})));
+}
+
+namespace {
+
+Directions someDirections() {
+    Directions d;
+    d.vectors = torch::eye(3, 8);
+    d.variance = {0.5, 0.25, 0.0};
+    d.names = {"pose", "tail"};
+    return d;
+}
+
+}  // namespace
+
+void TestLatent::directionsFilesRoundTrip() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath(QStringLiteral("m.directions")).toStdString();
+    const Directions d = someDirections();
+    saveDirections(path, d);
+    const Directions back = loadDirections(path, 8);
+    QVERIFY(torch::equal(back.vectors, d.vectors));
+    QCOMPARE(back.variance, d.variance);
+    QCOMPARE(back.names, d.names);
+}
+
+void TestLatent::badDirectionsFilesAreRefused_data() {
+    QTest::addColumn<QString>("damage");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("another length") << QStringLiteral("dim") << QStringLiteral("latents of 8");
+    QTest::newRow("a model") << QStringLiteral("kind")
+                             << QStringLiteral("not a model's directions");
+    QTest::newRow("truncated") << QStringLiteral("truncate") << QStringLiteral("truncated");
+    QTest::newRow("share out of range")
+        << QStringLiteral("variance") << QStringLiteral("between 0 and 1");
+    QTest::newRow("not finite") << QStringLiteral("nan") << QStringLiteral("not finite");
+    QTest::newRow("long name") << QStringLiteral("name") << QStringLiteral("too long");
+    QTest::newRow("vectors of another shape")
+        << QStringLiteral("shape") << QStringLiteral("are not 3 x 8");
+}
+
+// Each damaged file is a ModelFileError naming the file and what is wrong with it.
+void TestLatent::badDirectionsFilesAreRefused() {
+    QFETCH(QString, damage);
+    QFETCH(QString, expected);
+    QTemporaryDir dir;
+    const std::string path = dir.filePath(QStringLiteral("m.directions")).toStdString();
+    Directions d = someDirections();
+    int dim = 8;
+    if (damage == QStringLiteral("nan")) {
+        d.vectors[1][2] = std::nanf("");
+    }
+    if (damage == QStringLiteral("name")) {
+        d.names[0] = std::string(kMostDirectionNameLength + 1, 'x');
+    }
+    saveDirections(path, d);
+    Container c = readContainer(path);
+    if (damage == QStringLiteral("dim")) {
+        dim = 9;
+    } else if (damage == QStringLiteral("kind")) {
+        c.kind = "model";
+    } else if (damage == QStringLiteral("variance")) {
+        c.meta["variance"][1] = 1.5;
+    } else if (damage == QStringLiteral("shape")) {
+        c.records[0] = toRecord("vectors", torch::zeros({2, 8}));
+    }
+    writeContainer(path, c);
+    if (damage == QStringLiteral("truncate")) {
+        std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
+    }
+    try {
+        loadDirections(path, dim);
+        QFAIL("a damaged directions file was read");
+    } catch (const ModelFileError& e) {
+        const QString message = QString::fromStdString(e.what());
+        QVERIFY2(message.contains(QString::fromStdString(path)) && message.contains(expected),
+                 qPrintable(message));
+    }
 }
 
 QTEST_APPLESS_MAIN(TestLatent)

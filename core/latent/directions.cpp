@@ -6,6 +6,9 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "core/io/container.h"
+#include "core/io/jsonfield.h"
+#include "core/io/tensorio.h"
 #include "core/latent/latentspace.h"
 
 namespace cattery {
@@ -74,6 +77,94 @@ Directions principalDirections(const Generator& generator, int latentDim, int co
     const double total = eigenvalues.clamp_min(0).sum().item<double>();
     for (int i = 0; i < k; ++i) {
         d.variance.push_back(total > 0 ? top[i].item<double>() / total : 0.0);
+    }
+    return d;
+}
+
+torch::Tensor attributeDirection(const torch::Tensor& selected, int samples, std::uint64_t seed) {
+    if (selected.dim() != 2 || selected.size(0) < 1) {
+        throw ConfigError("a direction from a selection needs at least one selected cat");
+    }
+    if (samples < 1 || samples > kMostDirectionSamples) {
+        throw ConfigError(fmt::format("{} random samples is out of range (1 to {})", samples,
+                                      kMostDirectionSamples));
+    }
+    const torch::Tensor random =
+        sampleLatents(samples, static_cast<int>(selected.size(1)), seed).to(torch::kFloat64);
+    return (selected.to(torch::kFloat64).mean(0) - random.mean(0)).to(torch::kFloat32);
+}
+
+void saveDirections(const std::string& path, const Directions& d) {
+    const std::int64_t count = d.vectors.size(0);
+    if (d.vectors.dim() != 2 || count < 1 || count > kMostDirections ||
+        d.variance.size() != static_cast<std::size_t>(count) ||
+        d.names.size() > static_cast<std::size_t>(count)) {
+        throw ConfigError("the directions to save are malformed");
+    }
+    Container c;
+    c.kind = "directions";
+    c.meta["latent_dim"] = d.vectors.size(1);
+    c.meta["variance"] = d.variance;
+    c.meta["names"] = d.names;
+    c.records.push_back(toRecord("vectors", d.vectors.to(torch::kFloat32).contiguous()));
+    writeContainer(path, c);
+}
+
+Directions loadDirections(const std::string& path, int latentDim) {
+    // A directions file is small: more than this is not one.
+    const std::uint64_t most =
+        static_cast<std::uint64_t>(kMostDirections) * static_cast<std::uint64_t>(latentDim) * 4 +
+        (1 << 20);
+    const Container header = readContainerHeader(path);
+    if (header.kind != "directions") {
+        throw ModelFileError(
+            path, fmt::format("holds a {}, not a model's directions", briefly(header.kind, 40)));
+    }
+    Directions d;
+    try {
+        const int dim = jsonField<int>(header.meta, "latent_dim");
+        if (dim != latentDim) {
+            throw ModelFileError(path, fmt::format("its directions are for latents of {} numbers; "
+                                                   "this model takes {}",
+                                                   dim, latentDim));
+        }
+        const auto& variance = header.meta.at("variance");
+        const auto& names = header.meta.at("names");
+        if (!variance.is_array() || variance.empty() ||
+            variance.size() > static_cast<std::size_t>(kMostDirections) || !names.is_array() ||
+            names.size() > variance.size()) {
+            throw ModelFileError(path, "the number of directions is out of range");
+        }
+        for (const auto& v : variance) {
+            const double share = jsonValue<double>(v, "variance");
+            if (!(share >= 0 && share <= 1)) {
+                throw ModelFileError(path, "a share of the variance is not between 0 and 1");
+            }
+            d.variance.push_back(share);
+        }
+        for (const auto& n : names) {
+            std::string name = jsonValue<std::string>(n, "names");
+            if (name.size() > kMostDirectionNameLength) {
+                throw ModelFileError(path, "a direction's name is too long");
+            }
+            d.names.push_back(std::move(name));
+        }
+    } catch (const ConfigError& e) {
+        throw ModelFileError(path, briefly(e.what()));
+    } catch (const nlohmann::json::exception& e) {
+        throw ModelFileError(path,
+                             fmt::format("the directions are incomplete ({})", briefly(e.what())));
+    }
+    // The whole file, at most the size the header allows for.
+    const auto count = static_cast<std::int64_t>(d.variance.size());
+    const Container c = readContainer(path, most);
+    const Record& record = requireRecord(c, "vectors", DType::Float32, path);
+    if (record.shape != std::vector<std::int64_t>{count, latentDim}) {
+        throw ModelFileError(path, fmt::format("the vectors are not {} x {}", count, latentDim));
+    }
+    d.vectors = toTensor(record);
+    if (!torch::isfinite(d.vectors).all().item<bool>()) {
+        throw ModelFileError(path, "the vectors hold values that are not finite numbers");
     }
     return d;
 }

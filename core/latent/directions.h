@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <torch/torch.h>
@@ -16,8 +17,10 @@ namespace cattery {
 // opening features: the first direction, sitting to lying, explains 73 % of the pictures' variance
 // against 3 % of the features', whose shares fall almost flat after it.
 struct Directions {
-    torch::Tensor vectors;         // count x latentDim, orthonormal rows, largest variance first
-    std::vector<double> variance;  // the share of the features' variance each explains, falling
+    torch::Tensor vectors;           // count x latentDim, unit rows, largest variance first
+    std::vector<double> variance;    // the share of the features' variance each explains (0: a
+                                     // direction made from a selection, not found)
+    std::vector<std::string> names;  // what each changes, as the user named it ("" unnamed)
 };
 
 // Where the components are looked for: the generator's opening features, or its pictures.
@@ -34,6 +37,22 @@ inline constexpr int kMostDirectionSamples = 100000;
 Directions principalDirections(const Generator& generator, int latentDim, int count,
                                int samples = 500, std::uint64_t seed = 1,
                                DirectionFeatures features = DirectionFeatures::Pictures);
+
+// An attribute vector (as in plat, White 2016): the mean of the `selected` latents (N x dim) less
+// the mean of `samples` random ones drawn with `seed`, the direction from an ordinary cat towards
+// what the selection shares. Throws ConfigError for an empty selection.
+torch::Tensor attributeDirection(const torch::Tensor& selected, int samples = 2000,
+                                 std::uint64_t seed = 1);
+
+// A model's directions as a file of their own beside it (a Cattery container of kind
+// "directions"): the vectors, their shares of the variance and their names. Written atomically.
+void saveDirections(const std::string& path, const Directions& directions);
+// Reads one back for a model of `latentDim`; throws ModelFileError naming the file and the
+// problem (another kind of file, vectors of another length, values that are not finite, more
+// directions or longer names than any run writes). The header is checked before the vectors are
+// read.
+Directions loadDirections(const std::string& path, int latentDim);
+inline constexpr std::size_t kMostDirectionNameLength = 200;
 
 // `z` (dim, or N x dim) moved `sigmas` standard deviations along `direction` (dim).
 torch::Tensor moveAlong(const torch::Tensor& z, const torch::Tensor& direction, double sigmas);
