@@ -365,6 +365,10 @@ void TestLatent::directionsAreOrthonormalAndSortedByVariance() {
     QVERIFY(change(d.vectors[0]) > change(random));
     QVERIFY(torch::equal(moveAlong(z, d.vectors[0], 0.0), z));
 
+    // A three-number latent space has three directions at most.
+    Generator three = test::tinyGenerator(test::tinyArch(3));
+    three->eval();
+    QCOMPARE(principalDirections(three, 3, 6, 100, 1, features).vectors.size(0), 3);
     QVERIFY_THROWS_EXCEPTION(ConfigError, principalDirections(g, 16, 0, 400));
     QVERIFY_THROWS_EXCEPTION(ConfigError, principalDirections(g, 16, kMostDirections + 1, 400));
     QVERIFY_THROWS_EXCEPTION(ConfigError, principalDirections(g, 16, 6, 10));

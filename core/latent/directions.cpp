@@ -57,7 +57,9 @@ Directions principalDirections(const Generator& generator, int latentDim, int co
     const bool covariance = features.size(1) <= features.size(0);
     const auto [eigenvalues, eigenvectors] = torch::linalg::eigh(
         covariance ? features.t().mm(features) : features.mm(features.t()), "L");
-    const int k = static_cast<int>(std::min<std::int64_t>(count, eigenvalues.size(0)));
+    // No more directions than the latent space has dimensions, nor than the features have.
+    const int k = static_cast<int>(
+        std::min<std::int64_t>({count, eigenvalues.size(0), static_cast<std::int64_t>(latentDim)}));
     // eigh sorts ascending: the largest last.
     const torch::Tensor top = eigenvalues.flip(0).narrow(0, 0, k).clamp_min(0);
     const torch::Tensor leading = eigenvectors.flip(1).narrow(1, 0, k);

@@ -30,7 +30,8 @@ inline constexpr int kMostDirections = 64;
 inline constexpr int kLeastDirectionSamples = 64;
 inline constexpr int kMostDirectionSamples = 100000;
 
-// `count` directions of `generator` (in eval mode) from `samples` latents drawn with `seed`. The
+// `count` directions of `generator` (in eval mode) from `samples` latents drawn with `seed` (fewer
+// when the latent space has fewer dimensions). The
 // rows are orthonormalised in order (each keeps only what the earlier ones do not already move),
 // so that sliders along them are independent; a unit along one is one standard deviation of the
 // latents. Throws ConfigError for a count or sample number out of range.
