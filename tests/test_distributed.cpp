@@ -178,6 +178,7 @@ private Q_SLOTS:
     void launcherRefusesWhatItCannotStart();
     void launcherPassesOnATermination();
     void eachProcessGetsAShareOfTheCores();
+    void helpersKeepWhatEachSaid();
     void twoProcessesTrainAsOne();
     void processesOfDifferentRunsAreRefused();
     void aBatchThatDoesNotSplitIsRefused();
@@ -478,6 +479,29 @@ void TestDistributed::eachProcessGetsAShareOfTheCores() {
     QCOMPARE(threadsPerProcess(16, 3), 5);
     QCOMPARE(threadsPerProcess(1, 4), 1);
     QCOMPARE(threadsPerProcess(8, 1), 8);
+}
+
+// The window's helpers (ranks 1 to N-1): each its place in the environment, its words in a log of
+// its own, the first failure's status; stop() ends those still running.
+void TestDistributed::helpersKeepWhatEachSaid() {
+    QTemporaryDir logs;
+    QVERIFY(logs.isValid());
+    LocalLaunch launch;
+    launch.program = "/bin/sh";
+    launch.arguments = {"-c", "echo \"rank $RANK of $WORLD_SIZE at $MASTER_PORT\"; exit $RANK"};
+    launch.count = 3;
+    LocalHelpers helpers(launch, 29123, logs.path().toStdString());
+    QCOMPARE(helpers.wait(), 1);
+    QCOMPARE(helpers.lastWords(1), std::string("rank 1 of 3 at 29123"));
+    QCOMPARE(helpers.lastWords(2), std::string("rank 2 of 3 at 29123"));
+
+    launch.arguments = {"-c", "sleep 100"};
+    launch.count = 2;
+    LocalHelpers sleeper(launch, 29123, logs.path().toStdString());
+    QElapsedTimer timer;
+    timer.start();
+    sleeper.stop();
+    QVERIFY(timer.elapsed() < 5000);
 }
 
 // Two processes with a batch of 8 each take the steps one process takes with 16: the same losses,

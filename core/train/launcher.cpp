@@ -212,7 +212,7 @@ LocalHelpers::LocalHelpers(const LocalLaunch& launch, int port, const std::strin
         posix_spawn_file_actions_t files;
         posix_spawn_file_actions_init(&files);
         posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, log.c_str(),
-                                         O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+                                         O_WRONLY | O_CREAT | O_TRUNC, 0600);
         posix_spawn_file_actions_adddup2(&files, STDOUT_FILENO, STDERR_FILENO);
         posix_spawn_file_actions_addopen(&files, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
         try {
@@ -267,12 +267,11 @@ int LocalHelpers::wait() {
 
 std::string LocalHelpers::lastWords(int rank) const {
     // The end of the log: an error is the last thing a process says.
-    std::ifstream in(logPath(rank), std::ios::binary);
+    constexpr std::streamoff kMost = 600;
+    std::ifstream in(logPath(rank), std::ios::binary | std::ios::ate);
+    const std::streamoff size = in ? static_cast<std::streamoff>(in.tellg()) : 0;
+    in.seekg(std::max<std::streamoff>(0, size - kMost));
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    constexpr std::size_t kMost = 600;
-    if (text.size() > kMost) {
-        text = text.substr(text.size() - kMost);
-    }
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
         text.pop_back();
     }
