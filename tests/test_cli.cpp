@@ -547,6 +547,13 @@ void TestCli::evalScoresAModel() {
     QVERIFY2(r.code == 0, qPrintable(r.err));
     const auto json = nlohmann::json::parse(r.out.toStdString());
     QCOMPARE(json.at("count").get<int>(), 20);
+    // From a folder too, standard output holds the JSON alone (what was read goes to standard
+    // error).
+    const Run folder = cli({QStringLiteral("eval"), m_model, QStringLiteral("--data"), m_images,
+                            QStringLiteral("--json")});
+    QVERIFY2(folder.code == 0, qPrintable(folder.err));
+    QVERIFY(nlohmann::json::parse(folder.out.toStdString()).is_object());
+    QVERIFY2(folder.err.contains(QStringLiteral("images used")), qPrintable(folder.err));
     for (const char* set : {"model", "untrained", "data"}) {
         QVERIFY(json.at(set).at("swd").get<double>() >= 0.0);
         QCOMPARE(json.at(set).at("level_sizes").size(), std::size_t{2});

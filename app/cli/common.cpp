@@ -130,7 +130,7 @@ void addDataOptions(CLI::App& command, DataChoice& choice, const std::string& da
         ->check(CLI::IsMember({"pad", "crop"}));
 }
 
-Dataset loadData(const DataChoice& choice, int size, std::uint64_t seed, bool report) {
+Dataset loadData(const DataChoice& choice, int size, std::uint64_t seed, std::ostream* report) {
     if ((choice.cats > 0) == !choice.source.empty()) {
         throw UsageError(
             "give either --data (a folder or data set file) or --cats (procedural cats)");
@@ -143,14 +143,14 @@ Dataset loadData(const DataChoice& choice, int size, std::uint64_t seed, bool re
     options.recursive = choice.recursive;
     options.fit = choice.fit == "crop" ? Fit::Crop : Fit::Pad;
     Dataset d = readImages(choice.source, options);
-    if (!report) {
+    if (report == nullptr) {
         requireImages(d);
         return d;
     }
-    std::cout << fmt::format("{}: {} images used, {} skipped\n", d.source, d.count(),
-                             d.report.skipped.size());
+    *report << fmt::format("{}: {} images used, {} skipped\n", d.source, d.count(),
+                           d.report.skipped.size());
     for (const auto& s : d.report.skipped) {
-        std::cout << fmt::format("  skipped {}: {}\n", s.path, s.reason);
+        *report << fmt::format("  skipped {}: {}\n", s.path, s.reason);
     }
     requireImages(d);
     return d;

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -91,10 +92,11 @@ struct DataChoice {
 };
 // --data (with this help), --cats, --recursive and --fit.
 void addDataOptions(CLI::App& command, DataChoice& choice, const std::string& dataHelp);
-// Reads them at `size` (the cats drawn with `seed`), printing what was skipped unless not to
-// `report`; DataError when nothing is usable, UsageError when neither or both of --data and --cats
-// were given.
-Dataset loadData(const DataChoice& choice, int size, std::uint64_t seed, bool report = true);
+// Reads them at `size` (the cats drawn with `seed`), telling `report` (when not null) what was used
+// and skipped: standard error where standard output is for a program (--json); DataError when
+// nothing is usable, UsageError when neither or both of --data and --cats were given.
+Dataset loadData(const DataChoice& choice, int size, std::uint64_t seed,
+                 std::ostream* report = &std::cout);
 
 // How a sheet is laid out: --scale and --padding.
 struct SheetLayout {

@@ -29,7 +29,9 @@ struct EvalOptions {
 void runEval(const EvalOptions& o) {
     Model model = openModel(o.model);
     const torch::Device device = chooseDevice(o.model.device);
-    const Dataset data = loadData(o.data, model.arch.imageSize, o.catSeed);
+    // With --json, standard output holds the JSON alone.
+    const Dataset data =
+        loadData(o.data, model.arch.imageSize, o.catSeed, o.json ? &std::cerr : &std::cout);
     if (data.count() < 4) {
         throw DataError(data.source,
                         fmt::format("{} images; scoring needs at least 4", data.count()));

@@ -295,7 +295,7 @@ void runTrain(TrainOptions& o, const CLI::App& command) {
     request.outputs = {options.modelPath, options.checkpointPath};
     configureThreads(o.threads);
     StartedRun run = startRun(request, [&o, &request, lead](int size) {
-        return loadData(o.data, size, request.config.seed, lead);
+        return loadData(o.data, size, request.config.seed, lead ? &std::cout : nullptr);
     });
     Trainer& trainer = *run.trainer;
     options.threads = o.threads;
