@@ -59,6 +59,17 @@ private:
         QVERIFY(box != nullptr);
         box->setValue(value);
     }
+    // Pause: no step advances while paused, and the run goes on after.
+    void pauseHoldsTheRun() {
+        TrainView* view = m_window->trainView();
+        QTest::mouseClick(view->pauseButton(), Qt::LeftButton);
+        QTest::qWait(300);
+        const qint64 pausedAt = view->lastStep();
+        QTest::qWait(800);
+        QCOMPARE(view->lastStep(), pausedAt);
+        QTest::mouseClick(view->pauseButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(view->lastStep() > pausedAt, kWait);
+    }
     // A tiny run on the good folder that goes on until stopped.
     void setUpEndlessRun(const char* model, int batch, int checkpointEvery) {
         TrainView* view = m_window->trainView();
@@ -188,13 +199,10 @@ void TestTrainView::trainPauseResumeStopAndExplore() {
     QVERIFY2(firedAfter < 2000, qPrintable(QString::number(firedAfter)));
 
     // Paused: no step advances.
-    QTest::mouseClick(view->pauseButton(), Qt::LeftButton);
-    QTest::qWait(300);
-    const qint64 pausedAt = view->lastStep();
-    QTest::qWait(800);
-    QCOMPARE(view->lastStep(), pausedAt);
-    QTest::mouseClick(view->pauseButton(), Qt::LeftButton);
-    QTRY_VERIFY_WITH_TIMEOUT(view->lastStep() > pausedAt, kWait);
+    pauseHoldsTheRun();
+    if (QTest::currentTestFailed()) {
+        return;
+    }
 
     // A NaN mid-run: a warning in words, and training goes on from the rollback.
     view->worker()->injectNaN();
@@ -376,13 +384,10 @@ void TestTrainView::severalProcessesTrainAsOneView() {
     QVERIFY(view->running());
     QTRY_VERIFY_WITH_TIMEOUT(view->lastStep() > 12, kWait);
 
-    QTest::mouseClick(view->pauseButton(), Qt::LeftButton);
-    QTest::qWait(300);
-    const qint64 pausedAt = view->lastStep();
-    QTest::qWait(800);
-    QCOMPARE(view->lastStep(), pausedAt);
-    QTest::mouseClick(view->pauseButton(), Qt::LeftButton);
-    QTRY_VERIFY_WITH_TIMEOUT(view->lastStep() > pausedAt, kWait);
+    pauseHoldsTheRun();
+    if (QTest::currentTestFailed()) {
+        return;
+    }
 
     QTest::mouseClick(view->stopButton(), Qt::LeftButton);
     QTRY_VERIFY_WITH_TIMEOUT(!view->running(), kWait);
