@@ -1,6 +1,7 @@
 #include <torch/torch.h>
 #include <QtTest/QtTest>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -101,6 +102,7 @@ private Q_SLOTS:
     void valueCountsMatchBuiltNetworks();
     void olderFilesRepeatTheZMapCells();
     void hostileSizesClaimLittleMemory();
+    void encodersRoundTrip();
 
 private:
     std::string path(const char* name) const {
@@ -431,6 +433,7 @@ void TestModelFile::valueCountsMatchBuiltNetworks() {
         QCOMPARE(discriminatorValueCount(arch, false), valuesOf(*d));
         d->addHead();
         QCOMPARE(discriminatorValueCount(arch, true), valuesOf(*d));
+        QCOMPARE(encoderValueCount(arch), valuesOf(*Encoder(arch)));
     }
 }
 
@@ -463,6 +466,52 @@ void TestModelFile::hostileSizesClaimLittleMemory() {
     QVERIFY2(large.contains(QStringLiteral("checksum")), qPrintable(large));
     const std::int64_t grown = peakBytes() - before;
     QVERIFY2(grown < (128LL << 20), qPrintable(QStringLiteral("grew %1 MB").arg(grown >> 20)));
+}
+
+void TestModelFile::encodersRoundTrip() {
+    const ArchConfig arch = test::tinyArch();
+    torch::manual_seed(4);
+    Discriminator d(arch);
+    d->addHead();
+    // A discriminator's records load into an encoder: the same parts under the same names.
+    Container weights;
+    storeModule(weights, "discriminator", *d);
+    Encoder encoder(arch);
+    loadModule(weights, "discriminator", *encoder, "memory");
+    encoder->eval();
+    const torch::Tensor x = torch::rand({2, 3, 32, 32}) * 2 - 1;
+    torch::NoGradGuard noGrad;
+    const std::vector<torch::Tensor> seen = encoder->features(x);
+    QCOMPARE(seen.size(), std::size_t{5});  // four scales and the code
+    QVERIFY(torch::allclose(seen.back(), d->encode(x)));
+    QCOMPARE(seen[0].size(-1), 32);
+    QCOMPARE(seen[3].size(-1), 4);
+
+    // Saved with a model and read back; a model without one reads as having none.
+    saveModel(path("enc.cattery"), arch, LatentSpace(arch.latentDim, 3), Provenance{},
+              test::tinyGenerator(arch), encoder);
+    Model withOne = loadModel(path("enc.cattery"));
+    QVERIFY(!withOne.encoder.is_empty());
+    QVERIFY(torch::equal(withOne.encoder->features(x).back(), seen.back()));
+    QVERIFY(
+        QString::fromStdString(describeModel(withOne)).contains(QStringLiteral("by what it sees")));
+    QVERIFY(loadModel(test::saveTinyModel(path("none.cattery"))).encoder.is_empty());
+
+    // A header that promises an encoder the records do not hold is refused, naming the part.
+    Container c = readContainer(path("enc.cattery"));
+    Container noRecords = c;
+    auto& records = noRecords.records;
+    records.erase(std::remove_if(records.begin(), records.end(),
+                                 [](const Record& r) { return r.name.rfind("encoder.", 0) == 0; }),
+                  records.end());
+    writeContainer(path("promised.cattery"), noRecords);
+    const QString missing = loadError(path("promised.cattery"));
+    QVERIFY2(missing.contains(QStringLiteral("encoder weights are missing")), qPrintable(missing));
+    Container notFlag = c;
+    notFlag.meta["encoder"] = "yes";
+    writeContainer(path("flag.cattery"), notFlag);
+    const QString flag = loadError(path("flag.cattery"));
+    QVERIFY2(flag.contains(QStringLiteral("encoder")), qPrintable(flag));
 }
 
 QTEST_APPLESS_MAIN(TestModelFile)

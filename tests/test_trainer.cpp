@@ -335,13 +335,24 @@ void TestTrainer::cancelLeavesALoadableCheckpoint() {
     QCOMPARE(t.stepCount(), 33);
     QCOMPARE(checkpoints, (std::vector<std::int64_t>{33}));
     QCOMPARE(sampleSteps, (std::vector<std::int64_t>{10, 20, 30}));
-    const Model checkpoint = loadModel(options.checkpointPath);
+    Model checkpoint = loadModel(options.checkpointPath);
     QVERIFY(checkpoint.checkpoint);
     QCOMPARE(checkpoint.step, 33);
-    const Model model = loadModel(options.modelPath);
+    Model model = loadModel(options.modelPath);
     QVERIFY(!model.checkpoint);
     QCOMPARE(model.provenance.steps, 33);
     QCOMPARE(model.provenance.imageCount, 32);
+    // The model keeps the discriminator's way down, and the checkpoint's discriminator serves as
+    // one: both see a picture as the trainer's discriminator does.
+    QVERIFY(!model.encoder.is_empty());
+    QVERIFY(!checkpoint.encoder.is_empty());
+    {
+        torch::NoGradGuard noGrad;
+        const torch::Tensor x = torch::rand({2, 3, 32, 32}) * 2 - 1;
+        const torch::Tensor code = t.discriminator()->encode(x);
+        QVERIFY(torch::allclose(model.encoder->features(x).back(), code, 1e-5, 1e-6));
+        QVERIFY(torch::allclose(checkpoint.encoder->features(x).back(), code, 1e-5, 1e-6));
+    }
     Trainer again = Trainer::resume(options.checkpointPath, test::blobDataset(32, 32), torch::kCPU);
     QCOMPARE(again.stepCount(), 33);
     QVERIFY(finite(again.step()));

@@ -13,6 +13,37 @@
 #include "core/io/tensorio.h"
 
 namespace cattery {
+namespace {
+
+constexpr const char* kEncoderPrefix = "encoder";
+
+// A model file's encoder, or a checkpoint's discriminator's way down (its records, under the same
+// names, hold the encoder's); null for a model file written without one. Its records are counted
+// before it is built.
+Encoder storedEncoder(const Container& c, const ArchConfig& arch, bool checkpoint,
+                      const std::string& path) {
+    std::string prefix = kEncoderPrefix;
+    if (checkpoint) {
+        prefix = "discriminator";
+        const std::int64_t bare = discriminatorValueCount(arch, false);
+        const std::int64_t withHead = discriminatorValueCount(arch, true);
+        try {
+            requireValueCount(c, prefix, bare, path);
+        } catch (const ModelFileError&) {
+            requireValueCount(c, prefix, withHead, path);  // names the problem if neither fits
+        }
+    } else if (jsonField<bool>(c.meta, "encoder", false)) {
+        requireValueCount(c, prefix, encoderValueCount(arch), path);
+    } else {
+        return Encoder{nullptr};
+    }
+    Encoder encoder(arch);
+    loadModule(c, prefix, *encoder, path);
+    encoder->eval();
+    return encoder;
+}
+
+}  // namespace
 
 std::string Model::displayName() const {
     if (!provenance.name.empty()) {
@@ -124,7 +155,8 @@ std::string utcNow() {
 }
 
 Container modelContainer(const std::string& kind, const ArchConfig& arch, const LatentSpace& latent,
-                         const Provenance& provenance, const Generator& generator) {
+                         const Provenance& provenance, const Generator& generator,
+                         const Encoder& encoder) {
     Container c;
     c.kind = kind;
     c.meta["arch"] = toJson(arch);
@@ -132,6 +164,10 @@ Container modelContainer(const std::string& kind, const ArchConfig& arch, const 
     c.meta["provenance"] = toJson(provenance);
     c.records.push_back(toRecord("latent.projection", latent.projection()));
     storeModule(c, "generator", *generator);
+    if (!encoder.is_empty()) {
+        c.meta["encoder"] = true;
+        storeModule(c, kEncoderPrefix, *encoder);
+    }
     return c;
 }
 
@@ -168,12 +204,21 @@ Model modelFromContainer(const Container& c, const std::string& path, const torc
     loadModule(c, "generator", *m.generator, path);
     m.generator->to(device);
     m.generator->eval();
+    try {
+        m.encoder = storedEncoder(c, m.arch, m.checkpoint, path);
+    } catch (const ConfigError& e) {
+        throw ModelFileError(
+            path, fmt::format("the encoder's entry is malformed ({})", briefly(e.what())));
+    }
+    if (!m.encoder.is_empty()) {
+        m.encoder->to(device);
+    }
     return m;
 }
 
 void saveModel(const std::string& path, const ArchConfig& arch, const LatentSpace& latent,
-               const Provenance& provenance, const Generator& generator) {
-    writeContainer(path, modelContainer("model", arch, latent, provenance, generator));
+               const Provenance& provenance, const Generator& generator, const Encoder& encoder) {
+    writeContainer(path, modelContainer("model", arch, latent, provenance, generator, encoder));
 }
 
 Model loadModel(const std::string& path, const torch::Device& device) {
@@ -187,6 +232,11 @@ std::string describeModel(const Model& m) {
                     m.checkpoint ? fmt::format(" (checkpoint at step {})", m.step) : "");
     out += fmt::format("  architecture:  {}\n", describe(m.arch));
     out += fmt::format("  parameters:    {} in the generator\n", parameterCount(*m.generator));
+    out += fmt::format("  encoder:       {}\n",
+                       m.encoder.is_empty()
+                           ? "none (pictures are found by their pixels alone)"
+                           : fmt::format("{} parameters (pictures are found by what it sees)",
+                                         parameterCount(*m.encoder)));
     out += fmt::format("  latent:        {} dimensions, projection seed {}\n", m.latent.dim(),
                        m.latent.seed());
     out += fmt::format("  trained on:    {} ({} images, hash {})\n",

@@ -44,6 +44,9 @@ struct Model {
     LatentSpace latent;
     Provenance provenance;
     Generator generator{nullptr};
+    // The discriminator's way down, where the file has one (written by runs since it was kept;
+    // every checkpoint has one): finding a picture's latent compares what it sees. Null otherwise.
+    Encoder encoder{nullptr};
     bool checkpoint = false;  // the file is a training checkpoint (it also holds D and optimisers)
     std::int64_t step = 0;    // training step of a checkpoint
     std::string displayName() const;
@@ -56,15 +59,17 @@ Provenance provenanceFromJson(const nlohmann::json& json);
 
 std::string utcNow();
 
-// The model part shared by model files and checkpoints.
+// The model part shared by model files and checkpoints, with the encoder when there is one.
 Container modelContainer(const std::string& kind, const ArchConfig& arch, const LatentSpace& latent,
-                         const Provenance& provenance, const Generator& generator);
+                         const Provenance& provenance, const Generator& generator,
+                         const Encoder& encoder = Encoder{nullptr});
 // Validates and builds the model from a decoded container (kind "model" or "checkpoint").
 Model modelFromContainer(const Container& container, const std::string& path,
                          const torch::Device& device);
 
 void saveModel(const std::string& path, const ArchConfig& arch, const LatentSpace& latent,
-               const Provenance& provenance, const Generator& generator);
+               const Provenance& provenance, const Generator& generator,
+               const Encoder& encoder = Encoder{nullptr});
 // Throws ModelFileError naming the file and the problem; never returns a half-loaded model.
 Model loadModel(const std::string& path, const torch::Device& device = torch::kCPU);
 

@@ -72,6 +72,13 @@ std::int64_t discriminatorValueCount(const ArchConfig& c, bool withHead) {
     return n;
 }
 
+std::int64_t encoderValueCount(const ArchConfig& c) {
+    const std::int64_t cells = std::int64_t{c.baseGrid()} * c.baseGrid();
+    std::int64_t n = convBlockValues(c.channels, c.ndf, c.separable, false);
+    n += 4 * c.repeats * convBlockValues(c.ndf, c.ndf, c.separable, false);
+    return n + std::int64_t{c.ndf} * cells * c.bottleneck + c.bottleneck;
+}
+
 void validate(const ArchConfig& c) {
     if (std::find(kImageSizes.begin(), kImageSizes.end(), c.imageSize) == kImageSizes.end()) {
         throw ConfigError(fmt::format(

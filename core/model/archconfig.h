@@ -52,6 +52,7 @@ void validate(const ArchConfig& config);
 // asked. (tests/test_networks checks them against built networks.)
 std::int64_t generatorValueCount(const ArchConfig& config);
 std::int64_t discriminatorValueCount(const ArchConfig& config, bool withHead);
+std::int64_t encoderValueCount(const ArchConfig& config);
 
 // One line for logs and `cattery-cli info`.
 std::string describe(const ArchConfig& config);

@@ -80,6 +80,36 @@ void quieten(torch::nn::Conv2d& out) {
     out->weight.mul_(0.1);
 }
 
+// The parts of the discriminator's way down, shared with the Encoder so that both are built alike.
+torch::nn::Sequential downStage(const ArchConfig& config) {
+    torch::nn::Sequential down;
+    for (int r = 0; r < config.repeats; ++r) {
+        down->push_back(ConvBlock(config.ndf, config.ndf, config.separable, false));
+    }
+    return down;
+}
+
+torch::nn::Linear encodeFc(const ArchConfig& config) {
+    const int base = config.baseGrid();
+    return torch::nn::Linear(config.ndf * base * base, config.bottleneck);
+}
+
+torch::Tensor encodePath(ConvBlock& in, std::vector<torch::nn::Sequential>& down,
+                         torch::nn::Linear& fc, const torch::Tensor& x,
+                         std::vector<torch::Tensor>* features) {
+    torch::Tensor h = in->forward(x);
+    for (size_t s = 0; s < down.size(); ++s) {
+        h = down[s]->forward(h);
+        if (features) {
+            features->push_back(h);
+        }
+        if (s + 1 < down.size()) {
+            h = torch::avg_pool2d(h, 2);
+        }
+    }
+    return fc->forward(h.flatten(1));
+}
+
 }  // namespace
 
 ConvBlockImpl::ConvBlockImpl(int in, int out, bool separable, bool batchNorm, bool activate)
@@ -171,18 +201,15 @@ DiscriminatorImpl::DiscriminatorImpl(const ArchConfig& config) : m_config(config
     m_in = register_module("in", ConvBlock(config.channels, ndf, config.separable, false));
     const int skip = config.zSkip ? 1 : 0;
     for (int s = 0; s < kStages; ++s) {
-        torch::nn::Sequential down;
         torch::nn::Sequential up;
         for (int r = 0; r < config.repeats; ++r) {
-            down->push_back(ConvBlock(ndf, ndf, config.separable, false));
             up->push_back(
                 ConvBlock(r == 0 && s > 0 ? ndf + skip : ndf, ndf, config.separable, false));
         }
-        m_down.push_back(register_module("down" + std::to_string(s), down));
+        m_down.push_back(register_module("down" + std::to_string(s), downStage(config)));
         m_up.push_back(register_module("up" + std::to_string(s), up));
     }
-    m_encodeFc =
-        register_module("encode_fc", torch::nn::Linear(ndf * base * base, config.bottleneck));
+    m_encodeFc = register_module("encode_fc", encodeFc(config));
     m_decodeFc =
         register_module("decode_fc", torch::nn::Linear(config.bottleneck, ndf * base * base));
     if (config.zSkip) {
@@ -194,14 +221,23 @@ DiscriminatorImpl::DiscriminatorImpl(const ArchConfig& config) : m_config(config
 }
 
 torch::Tensor DiscriminatorImpl::encode(const torch::Tensor& x) {
-    torch::Tensor h = m_in->forward(x);
+    return encodePath(m_in, m_down, m_encodeFc, x, nullptr);
+}
+
+EncoderImpl::EncoderImpl(const ArchConfig& config) {
+    validate(config);
+    m_in = register_module("in", ConvBlock(config.channels, config.ndf, config.separable, false));
     for (int s = 0; s < kStages; ++s) {
-        h = m_down[static_cast<size_t>(s)]->forward(h);
-        if (s + 1 < kStages) {
-            h = torch::avg_pool2d(h, 2);
-        }
+        m_down.push_back(register_module("down" + std::to_string(s), downStage(config)));
     }
-    return m_encodeFc->forward(h.flatten(1));
+    m_encodeFc = register_module("encode_fc", encodeFc(config));
+}
+
+std::vector<torch::Tensor> EncoderImpl::features(const torch::Tensor& x) {
+    std::vector<torch::Tensor> out;
+    torch::Tensor code = encodePath(m_in, m_down, m_encodeFc, x, &out);
+    out.push_back(std::move(code));
+    return out;
 }
 
 torch::Tensor DiscriminatorImpl::decode(const torch::Tensor& code) {

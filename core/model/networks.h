@@ -47,6 +47,24 @@ private:
 };
 TORCH_MODULE(Generator);
 
+// The discriminator's way down alone: its "in", "down0" to "down3" and "encode_fc" parts, under
+// the same names, so that a discriminator's records load into it. Model files keep it (when the run
+// that wrote them had one) to compare pictures by what the discriminator sees in them
+// (latent/projection.h).
+class EncoderImpl : public torch::nn::Module {
+public:
+    explicit EncoderImpl(const ArchConfig& config);
+    // What each stage of the way down makes of x (at 1, 1/2, 1/4 and 1/8 of its size), then
+    // the code.
+    std::vector<torch::Tensor> features(const torch::Tensor& x);
+
+private:
+    ConvBlock m_in{nullptr};
+    std::vector<torch::nn::Sequential> m_down;
+    torch::nn::Linear m_encodeFc{nullptr};
+};
+TORCH_MODULE(Encoder);
+
 // The BEGAN discriminator: an autoencoder whose reconstruction error is the loss.
 // Down: stride-1 convolutions then 2x2 average pooling; a fully connected bottleneck; up: like G,
 // with a map of the code concatenated after each stage when zSkip is on.

@@ -668,6 +668,19 @@ Generator Trainer::keptGenerator(KeepModel which) const {
     return kept;
 }
 
+Encoder Trainer::keptEncoder(KeepModel which) const {
+    Encoder kept(m_arch);
+    if (which == KeepModel::Best && m_best.scored) {
+        loadModule(m_best.weights, "discriminator", *kept, "the best state in memory");
+    } else {
+        Container now;
+        storeModule(now, "discriminator", *m_discriminator);
+        loadModule(now, "discriminator", *kept, "the discriminator in memory");
+    }
+    kept->eval();
+    return kept;
+}
+
 torch::Tensor Trainer::forDiscriminator(const torch::Tensor& images) {
     const DiscriminatorAugment& policy = m_config.diffAugment;
     if (!policy.any() || m_strength.p() <= 0) {

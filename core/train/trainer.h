@@ -149,6 +149,9 @@ public:
     // is one), else the model (generator()).
     Generator keptGenerator() const { return keptGenerator(m_config.keep); }
     Generator keptGenerator(KeepModel which) const;
+    // The way down of the discriminator that trained against that generator (a copy, in eval
+    // mode), kept in model files.
+    Encoder keptEncoder(KeepModel which) const;
     // The discriminator's augmentation now: p, and the overfitting signal it follows.
     double augmentProbability() const { return m_strength.p(); }
     double overfitSignal() const { return m_strength.signal(); }

@@ -301,7 +301,8 @@ void Trainer::saveModel(const std::string& path) const {
 
 void Trainer::saveModel(const std::string& path, KeepModel which) const {
     const bool best = which == KeepModel::Best && m_best.scored;
-    cattery::saveModel(path, m_arch, m_latent, provenanceOf(best), keptGenerator(which));
+    cattery::saveModel(path, m_arch, m_latent, provenanceOf(best), keptGenerator(which),
+                       keptEncoder(which));
 }
 
 }  // namespace cattery
