@@ -116,6 +116,7 @@ private Q_SLOTS:
     void proceduralCats();
     void moviesLoopThroughTheirPoints();
     void directionsMakeOneRowEach();
+    void projectFindsEachImage();
     void evalScoresAModel();
     void threadsOnEverySubcommand();
     void deviceOnEverySubcommand();
@@ -492,6 +493,69 @@ void TestCli::directionsMakeOneRowEach() {
     const Run tooMany = cli({QStringLiteral("directions"), m_model, QStringLiteral("--count"),
                              QStringLiteral("0"), QStringLiteral("--out"), path("none.png")});
     QCOMPARE(tooMany.code, 2);
+}
+
+void TestCli::projectFindsEachImage() {
+    const QString a = m_images + QStringLiteral("/blob0.png");
+    const QString b = m_images + QStringLiteral("/blob1.png");
+    const QStringList quick{QStringLiteral("--steps"), QStringLiteral("5"),
+                            QStringLiteral("--candidates"), QStringLiteral("16")};
+    const Run r = cli(QStringList{QStringLiteral("project"), m_model, a, b, QStringLiteral("--out"),
+                                  path("found.png")} +
+                      quick);
+    QVERIFY2(r.code == 0, qPrintable(r.err + r.out));
+    QCOMPARE(r.out.count(QStringLiteral(": distance ")), 2);
+    QVERIFY2(r.out.contains(a + QStringLiteral(": distance ")), qPrintable(r.out));
+    QVERIFY2(r.err.contains(QStringLiteral("pixels comparison")), qPrintable(r.err));
+    // Each image beside its cat, and the cats' latents inside: the sheet opens as two latents.
+    const RgbImage sheet = readPng(path("found.png").toStdString());
+    QCOMPARE(sheet.width, 2 * 32 + 3 * 2);
+    QCOMPARE(sheet.height, 2 * 32 + 3 * 2);
+    const SheetContents contents = readSheet(path("found.png").toStdString());
+    QCOMPARE(contents.latents.size(0), 2);
+    QCOMPARE(contents.latents.size(1), 16);
+    QCOMPARE(contents.view, std::string("projection"));
+
+    // A model trained by this version has an encoder, and the search then compares features.
+    const Run train =
+        cli({QStringLiteral("train"), QStringLiteral("--data"), m_images, QStringLiteral("--out"),
+             path("encoded.cattery"), QStringLiteral("--steps"), QStringLiteral("2"),
+             QStringLiteral("--size"), QStringLiteral("32"), QStringLiteral("--nf"),
+             QStringLiteral("4"), QStringLiteral("--ndf"), QStringLiteral("8"),
+             QStringLiteral("--sample-every"), QStringLiteral("0")});
+    QVERIFY2(train.code == 0, qPrintable(train.err));
+    const Run features = cli(QStringList{QStringLiteral("project"), path("encoded.cattery"), a,
+                                         QStringLiteral("--out"), path("features.png")} +
+                             quick);
+    QVERIFY2(features.code == 0, qPrintable(features.err));
+    QVERIFY2(features.err.contains(QStringLiteral("features comparison")),
+             qPrintable(features.err));
+
+    // Asking for features of a model without an encoder, or naming no image: usage errors.
+    const Run noEncoder =
+        cli({QStringLiteral("project"), m_model, a, QStringLiteral("--loss"),
+             QStringLiteral("features"), QStringLiteral("--out"), path("none.png")});
+    QCOMPARE(noEncoder.code, 2);
+    QVERIFY2(noEncoder.err.contains(QStringLiteral("no encoder")), qPrintable(noEncoder.err));
+    QCOMPARE(
+        cli({QStringLiteral("project"), m_model, QStringLiteral("--out"), path("none.png")}).code,
+        2);
+    // Images that cannot be used are named, with the reason, and nothing is written.
+    writePng(path("dot.png").toStdString(), RgbImage{1, 1, {0, 0, 0}});
+    std::ofstream(path("fake.png").toStdString()) << "not a picture";
+    const std::vector<std::pair<QString, QString>> bad = {
+        {m_images, QStringLiteral("folder")},
+        {path("missing.png"), QStringLiteral("no such file")},
+        {path("dot.png"), QStringLiteral("too small")},
+        {path("fake.png"), QStringLiteral("not a PNG")}};
+    for (const auto& [image, reason] : bad) {
+        const Run refused = cli({QStringLiteral("project"), m_model, a, image,
+                                 QStringLiteral("--out"), path("refused.png")});
+        QCOMPARE(refused.code, 1);
+        QVERIFY2(refused.err.contains(image) && refused.err.contains(reason),
+                 qPrintable(refused.err));
+        QVERIFY(!QFile::exists(path("refused.png")));
+    }
 }
 
 void TestCli::proceduralCats() {

@@ -9,6 +9,7 @@
 #include "core/io/tensorio.h"
 #include "core/latent/directions.h"
 #include "core/latent/latentspace.h"
+#include "core/latent/projection.h"
 #include "core/latent/rng.h"
 #include "core/latent/threetext.h"
 #include "testutil.h"
@@ -18,6 +19,14 @@ using namespace cattery;
 Q_DECLARE_METATYPE(cattery::Interpolation)
 
 Q_DECLARE_METATYPE(cattery::DirectionFeatures)
+
+namespace QTest {
+template <>
+inline char* toString(const cattery::ProjectionLoss& loss) {
+    return qstrdup(cattery::projectionLossName(loss));
+}
+}  // namespace QTest
+
 class TestLatent : public QObject {
     Q_OBJECT
 
@@ -46,6 +55,10 @@ private Q_SLOTS:
     void directionsFilesRoundTrip();
     void badDirectionsFilesAreRefused_data();
     void badDirectionsFilesAreRefused();
+    void projectionRecoversALatentTheModelDrew();
+    void projectionComparesFeaturesWithAnEncoder();
+    void projectionStopsWhenCancelled();
+    void badProjectionsAreRefused();
 };
 
 void TestLatent::projectionIsSeeded() {
@@ -460,6 +473,147 @@ void TestLatent::badDirectionsFilesAreRefused() {
         QVERIFY2(message.contains(QString::fromStdString(path)) && message.contains(expected),
                  qPrintable(message));
     }
+}
+
+namespace {
+
+// A small search, for a tiny model: quick, and still many steps.
+ProjectionSettings quickSearch() {
+    ProjectionSettings s;
+    s.candidates = 64;
+    s.steps = 200;
+    return s;
+}
+
+}  // namespace
+
+void TestLatent::projectionRecoversALatentTheModelDrew() {
+    const ArchConfig arch = test::tinyArch(8);
+    Generator g = test::tinyGenerator(arch);
+    const torch::Tensor drawn = sampleLatents(3, 8, 77, 2.0);
+    torch::Tensor pictures;
+    {
+        torch::NoGradGuard noGrad;
+        pictures = g->forward(drawn);
+    }
+    const torch::Tensor before = g->parameters().front().clone();
+    ProjectionSettings glanceOnly = quickSearch();
+    glanceOnly.steps = 0;
+    const auto started = project(g, Encoder{nullptr}, pictures, glanceOnly);
+    const auto found = project(g, Encoder{nullptr}, pictures, quickSearch());
+    QVERIFY(started && found);
+    QCOMPARE(found->size(), std::size_t{3});
+    for (std::size_t i = 0; i < found->size(); ++i) {
+        const Projection& p = (*found)[i];
+        QCOMPARE(p.latent.size(0), 8);
+        QVERIFY(p.latent.abs().max().item<double>() <= 3.0);
+        // The distance reported is that of the picture returned, which is the latent's picture.
+        torch::NoGradGuard noGrad;
+        const torch::Tensor again = g->forward(p.latent.unsqueeze(0));
+        QVERIFY(torch::allclose(again[0], p.picture, 1e-4, 1e-4));
+        QVERIFY(std::abs(pictureDistance(again, pictures[i].unsqueeze(0)).item<double>() -
+                         p.distance) < 1e-4);
+        // Adam brings the closest random start much nearer the picture.
+        QVERIFY2(
+            p.distance < 0.5 * (*started)[i].distance,
+            qPrintable(QStringLiteral("%1 from %2").arg(p.distance).arg((*started)[i].distance)));
+        QVERIFY2(p.distance < 0.02, qPrintable(QString::number(p.distance)));
+    }
+    // The model itself is only read.
+    QVERIFY(torch::equal(before, g->parameters().front()));
+    QVERIFY(!g->parameters().front().grad().defined());
+    // The same search finds the same latents.
+    const auto repeat = project(g, Encoder{nullptr}, pictures, quickSearch());
+    QVERIFY(torch::equal((*repeat)[0].latent, (*found)[0].latent));
+}
+
+void TestLatent::projectionComparesFeaturesWithAnEncoder() {
+    const ArchConfig arch = test::tinyArch(8);
+    Generator g = test::tinyGenerator(arch);
+    torch::manual_seed(5);
+    Encoder encoder(arch);
+    encoder->eval();
+    torch::Tensor pictures;
+    {
+        torch::NoGradGuard noGrad;
+        pictures = g->forward(sampleLatents(2, 8, 78, 2.0));
+    }
+    QCOMPARE(effectiveLoss(ProjectionLoss::Auto, encoder), ProjectionLoss::Features);
+    QCOMPARE(effectiveLoss(ProjectionLoss::Auto, Encoder{nullptr}), ProjectionLoss::Pixels);
+    QCOMPARE(effectiveLoss(ProjectionLoss::Pixels, encoder), ProjectionLoss::Pixels);
+    ProjectionSettings s = quickSearch();
+    s.loss = ProjectionLoss::Features;
+    const auto found = project(g, encoder, pictures, s);
+    QVERIFY(found);
+    for (const Projection& p : *found) {
+        QVERIFY2(p.distance < 0.05, qPrintable(QString::number(p.distance)));
+    }
+    // The features change the search: another latent than the pixels' alone.
+    s.loss = ProjectionLoss::Pixels;
+    const auto byPixels = project(g, encoder, pictures, s);
+    QVERIFY(!torch::equal((*byPixels)[0].latent, (*found)[0].latent));
+    // Without an encoder, asking for features is an error that says why.
+    s.loss = ProjectionLoss::Features;
+    try {
+        project(g, Encoder{nullptr}, pictures, s);
+        QFAIL("features without an encoder were accepted");
+    } catch (const ConfigError& e) {
+        QVERIFY(QString::fromStdString(e.what()).contains(QStringLiteral("no encoder")));
+    }
+}
+
+void TestLatent::projectionStopsWhenCancelled() {
+    const ArchConfig arch = test::tinyArch(8);
+    Generator g = test::tinyGenerator(arch);
+    const torch::Tensor pictures = torch::zeros({2, 3, 32, 32});
+    int calls = 0;
+    int lastTotal = 0;
+    bool inRange = true;
+    const auto cancelled =
+        project(g, Encoder{nullptr}, pictures, quickSearch(), [&](int done, int total) {
+            ++calls;
+            lastTotal = total;
+            inRange = inRange && done == calls && done <= total;
+            return done < 5;
+        });
+    QVERIFY(!cancelled);
+    QVERIFY(inRange);
+    QCOMPARE(calls, 5);
+    // One group of targets: the candidates' batch, then each step.
+    QCOMPARE(lastTotal, 1 + 200);
+}
+
+void TestLatent::badProjectionsAreRefused() {
+    const ArchConfig arch = test::tinyArch(8);
+    Generator g = test::tinyGenerator(arch);
+    auto refused = [&](const torch::Tensor& targets, const ProjectionSettings& s) {
+        try {
+            project(g, Encoder{nullptr}, targets, s);
+        } catch (const ConfigError&) {
+            return true;
+        }
+        return false;
+    };
+    const ProjectionSettings fine = quickSearch();
+    QVERIFY(refused(torch::zeros({1, 3, 64, 64}), fine));  // another size than the model's
+    QVERIFY(refused(torch::zeros({3, 32, 32}), fine));     // not a batch
+    QVERIFY(refused(torch::zeros({1, 1, 32, 32}), fine));  // one channel
+    for (auto change : std::vector<std::function<void(ProjectionSettings&)>>{
+             [](ProjectionSettings& s) { s.candidates = 0; },
+             [](ProjectionSettings& s) { s.starts = kMostProjectionStarts + 1; },
+             [](ProjectionSettings& s) { s.steps = -1; },
+             [](ProjectionSettings& s) { s.learningRate = std::nan(""); },
+             [](ProjectionSettings& s) { s.range = 0; },
+             [](ProjectionSettings& s) { s.featureWeight = -1; }}) {
+        ProjectionSettings s = fine;
+        change(s);
+        QVERIFY(refused(torch::zeros({1, 3, 32, 32}), s));
+    }
+    QVERIFY_THROWS_EXCEPTION(ConfigError, projectionLossFromName("gradients"));
+    QCOMPARE(projectionLossFromName("features"), ProjectionLoss::Features);
+    // No targets: nothing to find.
+    QCOMPARE(project(g, Encoder{nullptr}, torch::zeros({0, 3, 32, 32}), fine)->size(),
+             std::size_t{0});
 }
 
 QTEST_APPLESS_MAIN(TestLatent)

@@ -67,6 +67,7 @@ Subcommand addEval(CLI::App& app);
 Subcommand addTrain(CLI::App& app);
 Subcommand addMovie(CLI::App& app);
 Subcommand addDirections(CLI::App& app);
+Subcommand addProject(CLI::App& app);
 
 // The model a subcommand runs, where, and on how many CPU threads.
 struct ModelChoice {

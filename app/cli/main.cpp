@@ -30,9 +30,9 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("cattery-cli ") + CATTERY_VERSION);
     const std::vector<cli::Subcommand> subcommands = {
-        cli::addInfo(app),  cli::addSample(app),    cli::addGrid(app), cli::addArith(app),
-        cli::addCats(app),  cli::addPrepare(app),   cli::addEval(app), cli::addTrain(app),
-        cli::addMovie(app), cli::addDirections(app)};
+        cli::addInfo(app),  cli::addSample(app),     cli::addGrid(app),   cli::addArith(app),
+        cli::addCats(app),  cli::addPrepare(app),    cli::addEval(app),   cli::addTrain(app),
+        cli::addMovie(app), cli::addDirections(app), cli::addProject(app)};
     cli::checkNumbers(app);
     cli::keepCommandLine(argc, argv);
     // One of several processes training together says which it is in what it prints.

@@ -204,6 +204,26 @@ void decodeImage(std::string_view bytes, const std::string& path, const FolderOp
     }
 }
 
+std::vector<std::uint8_t> readImageFile(const std::string& path, const FolderOptions& options) {
+    std::string bytes;
+    try {
+        bytes = readWholeFile(path, options.maxFileBytes);
+    } catch (const ModelFileError& e) {
+        // The same checks and words, as an image's problem rather than a model's.
+        const std::string message = e.what();
+        const std::string prefix = "'" + path + "': ";
+        throw DataError(path,
+                        message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message);
+    }
+    std::vector<std::uint8_t> pixels(static_cast<std::size_t>(options.size) * options.size * 3);
+    try {
+        decodeImage(bytes, path, options, pixels.data());
+    } catch (const cv::Exception& e) {
+        throw DataError(path, std::string("cannot be decoded: ") + e.what());
+    }
+    return pixels;
+}
+
 Dataset readImageFolder(const std::string& folder, const FolderOptions& options,
                         const std::function<void(std::size_t, std::size_t)>& progress) {
     std::error_code ec;

@@ -30,6 +30,10 @@ struct FolderOptions {
 void decodeImage(std::string_view bytes, const std::string& path, const FolderOptions& options,
                  std::uint8_t* out);
 
+// Reads one image file as decodeImage prepares it (size x size RGB on white, HWC uint8). Throws
+// DataError naming `path`: missing, a folder, unreadable, too large, not an image, too small.
+std::vector<std::uint8_t> readImageFile(const std::string& path, const FolderOptions& options);
+
 // Reads every image in the folder. Files that cannot be used are listed in the report with their
 // reason; only a folder that is missing or unreadable throws (DataError).
 Dataset readImageFolder(

@@ -513,6 +513,16 @@ void checkWritable(const std::string& path) {
     ::unlink(temp.path.c_str());
 }
 
+bool startsLikeContainer(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        return false;
+    }
+    std::ifstream in(path, std::ios::binary);
+    char opening[sizeof kMagic] = {};
+    return in.read(opening, sizeof opening) && std::memcmp(opening, kMagic, sizeof kMagic) == 0;
+}
+
 void writeContainer(const std::string& path, const Container& container) {
     writeFileAtomically(path, encodeContainer(container));
 }

@@ -67,6 +67,10 @@ void writeFileAtomically(const std::string& path, std::string_view bytes);
 // writable, or it is a folder itself), by creating and removing a temporary file beside it.
 void checkWritable(const std::string& path);
 
+// Whether `path` is a regular file that opens with a Cattery file's magic (false for anything that
+// cannot be read): tells a model from an image among a command's arguments.
+bool startsLikeContainer(const std::string& path);
+
 void writeContainer(const std::string& path, const Container& container);
 // Reads and validates a container file as decodeContainer does, without holding the file whole:
 // the checksum is taken piece by piece and the records are read only once the record table is

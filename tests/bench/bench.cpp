@@ -28,6 +28,7 @@
 #include "core/train/trainer.h"
 #include "tests/bench/benchutil.h"
 #include "tests/bench/loadbench.h"
+#include "tests/bench/projectbench.h"
 #include "tests/bench/worldbench.h"
 
 namespace fs = std::filesystem;
@@ -73,6 +74,17 @@ int main(int argc, char** argv) {
         std::vector<Row> rows;
         for (const auto& [what, value, comparison] :
              worldRows(fs::read_symlink("/proc/self/exe").string())) {
+            rows.push_back({what, value, comparison});
+        }
+        printRows(rows);
+        return 0;
+    }
+    if (mode == "--projection") {
+        configureThreads(0);
+        const std::string model =
+            argc > 2 ? argv[2] : std::string(CATTERY_SOURCE_DIR) + "/models/chubby.cattery";
+        std::vector<Row> rows;
+        for (const auto& [what, value, comparison] : projectionRows(model)) {
             rows.push_back({what, value, comparison});
         }
         printRows(rows);

@@ -1,0 +1,236 @@
+#include "core/latent/projection.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "core/errors.h"
+#include "core/latent/latentspace.h"
+#include "core/runtime/inference.h"
+
+namespace cattery {
+namespace {
+
+// Random latents are compared with the target at this size (or the model's, if smaller): the
+// closest at a glance, not in every pixel, make the best starts.
+constexpr int kGlanceSize = 16;
+// Latents drawn per batch while comparing candidates.
+constexpr int kCandidateBatch = 64;
+// Targets searched for together: their starts share the generator's batches.
+constexpr int kTargetsPerGroup = 8;
+
+torch::Tensor glance(const torch::Tensor& pictures) {
+    const int64_t size = std::min<int64_t>(kGlanceSize, pictures.size(-1));
+    return torch::adaptive_avg_pool2d(pictures, {size, size}).flatten(1);
+}
+
+// Per picture: the mean squared difference of the pixels, plus (with an encoder) the features'
+// squared differences, each scale's relative to the target's own size there.
+torch::Tensor searchLoss(const torch::Tensor& pictures, const torch::Tensor& targets,
+                         Encoder* encoder, const std::vector<torch::Tensor>& targetFeatures,
+                         double featureWeight) {
+    torch::Tensor loss = (pictures - targets).pow(2).flatten(1).mean(1);
+    if (encoder == nullptr) {
+        return loss;
+    }
+    const std::vector<torch::Tensor> features = (*encoder)->features(pictures);
+    torch::Tensor seen = torch::zeros_like(loss);
+    for (size_t l = 0; l < features.size(); ++l) {
+        const torch::Tensor& t = targetFeatures[l];
+        const torch::Tensor scale = t.pow(2).flatten(1).mean(1).clamp_min(1e-8);
+        seen = seen + (features[l] - t).pow(2).flatten(1).mean(1) / scale;
+    }
+    return loss + featureWeight * seen / static_cast<double>(features.size());
+}
+
+}  // namespace
+
+const char* projectionLossName(ProjectionLoss loss) {
+    switch (loss) {
+        case ProjectionLoss::Pixels:
+            return "pixels";
+        case ProjectionLoss::Features:
+            return "features";
+        case ProjectionLoss::Auto:
+            break;
+    }
+    return "auto";
+}
+
+ProjectionLoss projectionLossFromName(const std::string& name) {
+    for (const ProjectionLoss loss :
+         {ProjectionLoss::Auto, ProjectionLoss::Pixels, ProjectionLoss::Features}) {
+        if (name == projectionLossName(loss)) {
+            return loss;
+        }
+    }
+    throw ConfigError(
+        fmt::format("the comparison '{}' is not known (auto, pixels or features)", briefly(name)));
+}
+
+void validate(const ProjectionSettings& s) {
+    if (s.candidates < 1 || s.candidates > kMostProjectionCandidates) {
+        throw ConfigError(fmt::format("candidates must be from 1 to {} (it is {})",
+                                      kMostProjectionCandidates, s.candidates));
+    }
+    if (s.starts < 1 || s.starts > kMostProjectionStarts) {
+        throw ConfigError(
+            fmt::format("starts must be from 1 to {} (it is {})", kMostProjectionStarts, s.starts));
+    }
+    if (s.steps < 0 || s.steps > kMostProjectionSteps) {
+        throw ConfigError(
+            fmt::format("steps must be from 0 to {} (it is {})", kMostProjectionSteps, s.steps));
+    }
+    if (!(s.learningRate > 0 && s.learningRate <= 10)) {
+        throw ConfigError(
+            fmt::format("the step size must be above 0 and at most 10 (it is {})", s.learningRate));
+    }
+    if (!(s.range > 0 && s.range <= kMostProjectionRange)) {
+        throw ConfigError(fmt::format("the range must be above 0 and at most {} (it is {})",
+                                      kMostProjectionRange, s.range));
+    }
+    if (!(s.featureWeight >= 0 && s.featureWeight <= 100)) {
+        throw ConfigError(
+            fmt::format("the features' weight must be from 0 to 100 (it is {})", s.featureWeight));
+    }
+}
+
+ProjectionLoss effectiveLoss(ProjectionLoss asked, const Encoder& encoder) {
+    if (asked == ProjectionLoss::Features && encoder.is_empty()) {
+        throw ConfigError(
+            "this model has no encoder, so pictures can be compared by their pixels only (models "
+            "trained by this version of Cattery have one)");
+    }
+    if (asked == ProjectionLoss::Auto) {
+        return encoder.is_empty() ? ProjectionLoss::Pixels : ProjectionLoss::Features;
+    }
+    return asked;
+}
+
+torch::Tensor pictureDistance(const torch::Tensor& a, const torch::Tensor& b) {
+    return (a - b).pow(2).flatten(1).mean(1).sqrt() * 0.5;
+}
+
+torch::Tensor pictureFromPixels(const std::vector<std::uint8_t>& pixels, int size) {
+    if (pixels.size() != static_cast<std::size_t>(size) * size * 3) {
+        throw ConfigError(
+            fmt::format("{} bytes are not a {}x{} RGB image", pixels.size(), size, size));
+    }
+    return torch::from_blob(const_cast<std::uint8_t*>(pixels.data()), {size, size, 3},
+                            torch::kUInt8)
+        .permute({2, 0, 1})
+        .to(torch::kFloat32)
+        .div(127.5)
+        .sub(1.0);
+}
+
+std::optional<std::vector<Projection>> project(const Generator& generator, const Encoder& encoder,
+                                               const torch::Tensor& targets,
+                                               const ProjectionSettings& settings,
+                                               const std::function<bool(int, int)>& progress) {
+    validate(settings);
+    const ArchConfig& arch = generator->config();
+    const bool withFeatures = effectiveLoss(settings.loss, encoder) == ProjectionLoss::Features;
+    if (targets.dim() != 4 || targets.size(1) != arch.channels ||
+        targets.size(2) != arch.imageSize || targets.size(3) != arch.imageSize) {
+        throw ConfigError(fmt::format("the pictures to find must be N x {} x {} x {}, not {}",
+                                      arch.channels, arch.imageSize, arch.imageSize,
+                                      fmt::join(targets.sizes(), " x ")));
+    }
+    // The search needs gradients, wherever it is called from.
+    c10::InferenceMode notInference(false);
+    torch::AutoGradMode gradients(true);
+    Generator model = generator;  // a handle: the forward pass is not const
+    const torch::Device device = model->parameters().front().device();
+    const int64_t count = targets.size(0);
+    const int candidates = settings.candidates;
+    const int starts = std::min(settings.starts, candidates);
+    const int chunks = (candidates + kCandidateBatch - 1) / kCandidateBatch;
+    const int groups = static_cast<int>((count + kTargetsPerGroup - 1) / kTargetsPerGroup);
+    const int total = groups * (chunks + settings.steps);
+    int done = 0;
+    auto advance = [&] { return !progress || progress(++done, total); };
+
+    const InferenceGenerator fast(generator, device);
+    Encoder encoderHere = withFeatures ? encoder : Encoder{nullptr};
+    const torch::Tensor drawn =
+        sampleLatents(candidates, arch.latentDim, settings.seed, settings.range).to(device);
+    std::vector<Projection> found;
+    for (int64_t first = 0; first < count; first += kTargetsPerGroup) {
+        const int64_t n = std::min<int64_t>(kTargetsPerGroup, count - first);
+        const torch::Tensor group =
+            targets.slice(0, first, first + n).to(device, torch::kFloat32).clone();
+        // The closest random latents at a glance.
+        torch::Tensor glances;
+        {
+            torch::NoGradGuard noGrad;
+            const torch::Tensor seen = glance(group);
+            std::vector<torch::Tensor> apart;
+            for (int c = 0; c < chunks; ++c) {
+                const torch::Tensor latents =
+                    drawn.slice(0, int64_t{c} * kCandidateBatch, int64_t{c + 1} * kCandidateBatch);
+                apart.push_back(torch::cdist(seen, glance(fast.forward(latents))));
+                if (!advance()) {
+                    return std::nullopt;
+                }
+            }
+            glances = torch::cat(apart, 1);
+        }
+        const torch::Tensor closest = std::get<1>(glances.topk(starts, 1, false));
+        torch::Tensor z = drawn.index_select(0, closest.flatten()).clone();
+        const torch::Tensor wanted = group.repeat_interleave(starts, 0);
+        std::vector<torch::Tensor> wantedFeatures;
+        if (withFeatures) {
+            torch::NoGradGuard noGrad;
+            wantedFeatures = encoderHere->features(wanted);
+        }
+        // Adam on the latents, each start on its own; the best latent each start reached is kept.
+        z.requires_grad_(true);
+        torch::optim::Adam adam({z}, torch::optim::AdamOptions(settings.learningRate));
+        torch::Tensor best = z.detach().clone();
+        torch::Tensor bestLoss = torch::full({z.size(0)}, INFINITY, z.options());
+        for (int step = 0; step < settings.steps; ++step) {
+            const torch::Tensor pictures = model->forward(z);
+            const torch::Tensor loss =
+                searchLoss(pictures, wanted, withFeatures ? &encoderHere : nullptr, wantedFeatures,
+                           settings.featureWeight);
+            z.mutable_grad() = torch::autograd::grad({loss.sum()}, {z})[0];
+            {
+                torch::NoGradGuard noGrad;
+                const torch::Tensor better = loss.detach() < bestLoss;
+                best.index_copy_(0, better.nonzero().flatten(), z.detach().index({better}));
+                bestLoss = torch::where(better, loss.detach(), bestLoss);
+                adam.step();
+                z.clamp_(-settings.range, settings.range);
+            }
+            if (!advance()) {
+                return std::nullopt;
+            }
+        }
+        if (settings.steps > 0) {
+            torch::NoGradGuard noGrad;
+            const torch::Tensor last =
+                searchLoss(model->forward(z), wanted, withFeatures ? &encoderHere : nullptr,
+                           wantedFeatures, settings.featureWeight);
+            const torch::Tensor better = last < bestLoss;
+            best.index_copy_(0, better.nonzero().flatten(), z.detach().index({better}));
+        }
+        // Of each target's starts, the one whose picture is closest.
+        torch::NoGradGuard noGrad;
+        const torch::Tensor pictures = fast.forward(best);
+        const torch::Tensor distances = pictureDistance(pictures, wanted).view({n, starts});
+        const torch::Tensor pick = distances.argmin(1);
+        for (int64_t i = 0; i < n; ++i) {
+            const int64_t row = i * starts + pick[i].item<int64_t>();
+            Projection p;
+            p.latent = best[row].to(torch::kCPU).clone();
+            p.picture = pictures[row].to(torch::kCPU).clone();
+            p.distance = distances[i][pick[i].item<int64_t>()].item<double>();
+            found.push_back(std::move(p));
+        }
+    }
+    return found;
+}
+
+}  // namespace cattery

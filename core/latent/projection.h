@@ -1,0 +1,71 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "core/model/networks.h"
+
+namespace cattery {
+
+// What the search for a picture's latent compares: the pixels alone, or the pixels and what the
+// model's encoder sees in both pictures (its features at every scale), or the latter whenever the
+// model has an encoder (Auto).
+enum class ProjectionLoss { Auto, Pixels, Features };
+const char* projectionLossName(ProjectionLoss loss);             // "auto", "pixels", "features"
+ProjectionLoss projectionLossFromName(const std::string& name);  // throws ConfigError
+
+// How the search goes: many random latents are drawn and the closest few to the picture are
+// refined by Adam on the latent, every value kept within [-range, range] (the latents a model
+// draws from lie there).
+struct ProjectionSettings {
+    int candidates = 256;  // random latents drawn and compared with the picture
+    int starts = 1;        // the closest of them, each refined
+    int steps = 150;       // Adam steps on every start
+    double learningRate = 0.1;
+    double range = 3.0;
+    ProjectionLoss loss = ProjectionLoss::Auto;
+    double featureWeight = 1.0;  // the features' share beside the pixels'
+    std::uint64_t seed = 1;      // the random latents
+};
+
+inline constexpr int kMostProjectionCandidates = 100000;
+inline constexpr int kMostProjectionStarts = 64;
+inline constexpr int kMostProjectionSteps = 100000;
+inline constexpr double kMostProjectionRange = 10.0;
+// Throws ConfigError naming the first setting out of range.
+void validate(const ProjectionSettings& settings);
+
+// A picture's place in the latent space, as found.
+struct Projection {
+    torch::Tensor latent;   // dim, float, on the CPU
+    torch::Tensor picture;  // the model's picture of it: channels x S x S in [-1, 1], on the CPU
+    double distance = 0;    // pictureDistance to the target
+};
+
+// How far apart pictures are: the root mean square difference of their pixel values, on a scale
+// where black to white is 1. a, b: N x C x H x W in [-1, 1]; returns N values.
+torch::Tensor pictureDistance(const torch::Tensor& a, const torch::Tensor& b);
+
+// An image as prepared for the model (imagefolder.h: S x S x 3 RGB, uint8) as the model's
+// pictures are: 3 x S x S float in [-1, 1].
+torch::Tensor pictureFromPixels(const std::vector<std::uint8_t>& pixels, int size);
+
+// Finds, for each target (N x C x S x S in [-1, 1], the model's size), the latent whose picture is
+// closest. `encoder` may be null: the pixels alone are compared then, and asking for Features is
+// a ConfigError. Runs on the generator's device; the generator is only read (no gradients are
+// kept in its weights). `progress` hears (done, total) as the work goes; when it returns false the
+// search stops and nothing is returned.
+std::optional<std::vector<Projection>> project(
+    const Generator& generator, const Encoder& encoder, const torch::Tensor& targets,
+    const ProjectionSettings& settings,
+    const std::function<bool(int done, int total)>& progress = {});
+
+// The loss a search would use with this encoder ("features" or "pixels").
+ProjectionLoss effectiveLoss(ProjectionLoss asked, const Encoder& encoder);
+
+}  // namespace cattery

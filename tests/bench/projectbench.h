@@ -1,0 +1,14 @@
+#pragma once
+
+#include <array>
+#include <string>
+#include <vector>
+
+// The rows of cattery-bench on finding pictures in a model's latent space.
+namespace cattery::bench {
+
+// Rows of (what, result, side by side): the search's mean distance to 100 procedural cats the model
+// never saw (seed 99) and its time per image, against the nearest of 10,000 random samples.
+std::vector<std::array<std::string, 3>> projectionRows(const std::string& modelPath);
+
+}  // namespace cattery::bench
