@@ -7,13 +7,17 @@
 
 #include <QApplication>
 #include <QCheckBox>
+#include <QClipboard>
+#include <QDialog>
 #include <QDoubleSpinBox>
+#include <QDropEvent>
 #include <QLabel>
 #include <QMimeData>
 #include <QSlider>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QUndoStack>
+#include <QUrl>
 
 #include "core/io/container.h"
 #include "core/io/modelfile.h"
@@ -28,6 +32,7 @@
 #include "ui/mainwindow.h"
 #include "ui/morphview.h"
 #include "ui/moviejob.h"
+#include "ui/projectionjob.h"
 #include "ui/renderworker.h"
 #include "ui/threeeditor.h"
 
@@ -79,6 +84,19 @@ int maxDifference(const QVector<QImage>& a, const QVector<QImage>& b) {
     return worst;
 }
 
+// The same latent, to float rounding (a corner keeps three numbers and the rest apart).
+bool sameLatent(const Latent& a, const Latent& b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (int i = 0; i < a.size(); ++i) {
+        if (std::abs(a[i] - b[i]) > 1e-5f) {
+            return false;
+        }
+    }
+    return true;
+}
+
 bool settled(const ExplorerView* view) {
     return view->hasModel() && !view->renderPending() && !view->grid()->images().isEmpty();
 }
@@ -94,6 +112,7 @@ private Q_SLOTS:
     void opensOnTheModelWithAGrid();
     void cornerChangeRedrawsOnlyAffectedCells();
     void droppedLatentIsExact();
+    void droppedImagesFindTheirCats();
     void draggingACornerOntoAnotherSwapsThem();
     void sameSeedSameBatch();
     void truncationIsOffOrALimit();
@@ -197,6 +216,77 @@ void TestExplorer::droppedLatentIsExact() {
     morph->dropOnCorner(2, Latent(7, 0.5f), -1);
     QCOMPARE(messages.size(), 1);
     QCOMPARE(morph->corner(2), kept);
+    delete mime;
+}
+
+// An image file dropped on a corner: the worker finds the latent whose picture is closest, the
+// corner becomes it, and the image and its cat are shown side by side.
+void TestExplorer::droppedImagesFindTheirCats() {
+    MorphView* morph = m_window->morphView();
+    // A picture the model itself drew, saved as a file: its cat is found again closely.
+    const Latent drawn = randomLatents(16, 1, 5, 2.0).first();
+    const QImage picture = directRender(m_modelA, {drawn}).first();
+    QVERIFY(picture.save(path("drawn.png")));
+    auto* mime = new QMimeData;
+    mime->setUrls({QUrl::fromLocalFile(path("drawn.png"))});
+    ThreeEditor* target = morph->editor(2);
+    QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(target, &enter);
+    QVERIFY(enter.isAccepted());
+    QSignalSpy found(m_window->projectionJob(), &ProjectionJob::found);
+    const LatentValue before = morph->corner(2);
+    QDropEvent drop(QPointF(10, 10), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(target, &drop);
+    QVERIFY(drop.isAccepted());
+    QVERIFY(m_window->projectionJob()->isRunning());
+    QTRY_COMPARE_WITH_TIMEOUT(found.size(), 1, kWait);
+    const auto cats = found.first().first().value<QVector<FoundCat>>();
+    QCOMPARE(cats.size(), 1);
+    QVERIFY2(cats.first().distance < 0.05, qPrintable(QString::number(cats.first().distance)));
+    QCOMPARE(cats.first().cat.size(), QSize(32, 32));
+    // The corner is the cat found, as one undo step; the window shows the pair.
+    QVERIFY(sameLatent(toLatent(*m_window->model().latent, morph->corner(2)), cats.first().latent));
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->findChild<QDialog*>(QStringLiteral("foundCats")), kWait);
+    m_window->undoStack()->undo();
+    QCOMPARE(morph->corner(2), before);
+
+    // Several images on the Generate view become a batch of their cats.
+    QVERIFY(picture.mirrored(true, false).save(path("mirrored.png")));
+    GenerateView* generate = m_window->generateView();
+    m_window->tabs()->setCurrentWidget(generate);
+    mime->setUrls(
+        {QUrl::fromLocalFile(path("drawn.png")), QUrl::fromLocalFile(path("mirrored.png"))});
+    QDragEnterEvent enterBatch(QPoint(10, 10), Qt::CopyAction, mime, Qt::LeftButton,
+                               Qt::NoModifier);
+    QApplication::sendEvent(generate, &enterBatch);
+    QVERIFY(enterBatch.isAccepted());
+    QDropEvent onBatch(QPointF(10, 10), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(generate, &onBatch);
+    QVERIFY(onBatch.isAccepted());
+    QTRY_COMPARE_WITH_TIMEOUT(found.size(), 2, kWait);
+    QCOMPARE(generate->batch().latents.size(), 2);
+
+    // An image that cannot be used is an error naming it; nothing changes. Cancel stops a search.
+    std::ofstream(path("broken.png").toStdString()) << "not a picture";
+    QSignalSpy failed(m_window->projectionJob(), &ProjectionJob::failed);
+    QVERIFY(m_window->findCats(morph, 0, {path("broken.png")}));
+    QTRY_COMPARE_WITH_TIMEOUT(failed.size(), 1, kWait);
+    QVERIFY2(failed.first().first().toString().contains(path("broken.png")),
+             qPrintable(failed.first().first().toString()));
+    QSignalSpy cancelled(m_window->projectionJob(), &ProjectionJob::cancelled);
+    const LatentValue kept = morph->corner(0);
+    QVERIFY(m_window->findCats(morph, 0, {path("drawn.png")}));
+    m_window->projectionJob()->cancel();
+    QTRY_COMPARE_WITH_TIMEOUT(cancelled.size(), 1, kWait);
+    QCOMPARE(morph->corner(0), kept);
+
+    // A pasted image: found for the corner being edited (the first when none is).
+    m_window->tabs()->setCurrentWidget(morph);
+    QApplication::clipboard()->setImage(picture);
+    QVERIFY(m_window->findPastedImage());
+    QTRY_COMPARE_WITH_TIMEOUT(found.size(), 3, kWait);
+    QVERIFY(sameLatent(toLatent(*m_window->model().latent, morph->corner(0)),
+                       found.last().first().value<QVector<FoundCat>>().first().latent));
     delete mime;
 }
 

@@ -1,5 +1,6 @@
 #include "ui/arithmeticview.h"
 
+#include <QApplication>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QUndoStack>
@@ -53,6 +54,7 @@ ArithmeticView::ArithmeticView(RenderWorker* worker, QUndoStack* undo, QWidget* 
                 [this](int s) { changeSlot(s, randomThree()); });
         connect(editor, &ThreeEditor::latentDropped, this,
                 [this](int s, const Latent& z, int) { dropOnSlot(s, z); });
+        connect(editor, &ThreeEditor::imagesDropped, this, &ExplorerView::imagesDropped);
     }
     slots->addStretch(1);
     layout->addLayout(slots);
@@ -71,6 +73,22 @@ void ArithmeticView::changeSlot(int slot, const LatentValue& value, bool mergeab
     if (value != m_slots[static_cast<size_t>(slot)]) {
         undoStack()->push(new SlotCommand(this, slot, m_slots[static_cast<size_t>(slot)], value,
                                           mergeable, tr("set %1").arg(QChar(u'A' + slot))));
+    }
+}
+
+int ArithmeticView::pastePlace() const {
+    const QWidget* focus = QApplication::focusWidget();
+    for (int i = 0; i < 3; ++i) {
+        if (focus != nullptr && editor(i)->isAncestorOf(focus)) {
+            return i;
+        }
+    }
+    return 0;
+}
+
+void ArithmeticView::takeFound(int slot, const QVector<Latent>& latents) {
+    if (slot >= 0 && slot < 3 && !latents.isEmpty()) {
+        dropOnSlot(slot, latents.first());
     }
 }
 

@@ -24,6 +24,8 @@ public:
     int sheetColumns() const override { return 4; }
     QStringList sheetLabels() const override;
     bool takeSheet(const QString& kind, const QVector<Latent>& latents, int columns) override;
+    void takeFound(int place, const QVector<Latent>& latents) override;
+    int pastePlace() const override;
 
     void changeSlot(int slot, const LatentValue& value, bool mergeable = false);
     void dropOnSlot(int slot, const Latent& latent);

@@ -3,9 +3,11 @@
 #include <QApplication>
 #include <QContextMenuEvent>
 #include <QDrag>
+#include <QFileInfo>
 #include <QMimeData>
 #include <QPainter>
 #include <QPalette>
+#include <QUrl>
 
 #include "ui/sheetimage.h"
 
@@ -48,6 +50,25 @@ bool latentFromMime(const QMimeData* mime, Latent* latent, int* sourceCorner) {
     const int corner = mime->data(QString::fromLatin1(kCornerMime)).toInt(&ok);
     *sourceCorner = ok ? corner : -1;
     return !latent->isEmpty();
+}
+
+QStringList imageFilesFromMime(const QMimeData* mime) {
+    static const QStringList kSuffixes = {
+        QStringLiteral("png"),  QStringLiteral("jpg"),  QStringLiteral("jpeg"),
+        QStringLiteral("bmp"),  QStringLiteral("webp"), QStringLiteral("tif"),
+        QStringLiteral("tiff"), QStringLiteral("pnm"),  QStringLiteral("ppm"),
+        QStringLiteral("pgm"),  QStringLiteral("pbm")};
+    QStringList paths;
+    if (mime == nullptr || mime->hasFormat(QString::fromLatin1(kLatentMime))) {
+        return paths;  // a cat dragged from a grid carries its latent: that is what counts
+    }
+    for (const QUrl& url : mime->urls()) {
+        const QFileInfo info(url.toLocalFile());
+        if (url.isLocalFile() && kSuffixes.contains(info.suffix().toLower())) {
+            paths << info.filePath();
+        }
+    }
+    return paths;
 }
 
 CellGrid::CellGrid(QWidget* parent) : QWidget(parent) {
@@ -188,7 +209,8 @@ void CellGrid::contextMenuEvent(QContextMenuEvent* event) {
 }
 
 void CellGrid::dragEnterEvent(QDragEnterEvent* event) {
-    if (m_acceptsDrops && event->mimeData()->hasFormat(QString::fromLatin1(kLatentMime))) {
+    if (m_acceptsDrops && (event->mimeData()->hasFormat(QString::fromLatin1(kLatentMime)) ||
+                           !imageFilesFromMime(event->mimeData()).isEmpty())) {
         event->acceptProposedAction();
     }
 }
@@ -204,6 +226,12 @@ void CellGrid::dragMoveEvent(QDragMoveEvent* event) {
 
 void CellGrid::dropEvent(QDropEvent* event) {
     const int cell = cellAt(event->position().toPoint());
+    const QStringList images = imageFilesFromMime(event->mimeData());
+    if (m_acceptsDrops && m_highlighted.contains(cell) && !images.isEmpty()) {
+        event->acceptProposedAction();
+        Q_EMIT imagesDropped(cell, images);
+        return;
+    }
     Latent latent;
     int sourceCorner = -1;
     if (!m_acceptsDrops || !m_highlighted.contains(cell) ||

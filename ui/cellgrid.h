@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QImage>
+#include <QStringList>
 #include <QVector>
 #include <QWidget>
 
@@ -45,6 +46,8 @@ public:
 Q_SIGNALS:
     void cellMenuRequested(int cell, const QPoint& globalPos);
     void latentDropped(int cell, const cattery::ui::Latent& latent, int sourceCorner);
+    // Image files dropped on a highlighted cell: find their cat.
+    void imagesDropped(int cell, const QStringList& paths);
     void cellClicked(int cell);
 
 protected:
@@ -79,5 +82,8 @@ void startLatentDrag(QWidget* source, const Latent& latent, const QImage& previe
                      int sourceCorner = -1);
 // The latent and source corner of a drop, if it carries one.
 bool latentFromMime(const QMimeData* mime, Latent* latent, int* sourceCorner);
+// The local image files a drop carries (by their names: PNG, JPEG, BMP, WebP, TIFF, PNM), whose
+// cats are then searched for; empty when it carries none.
+QStringList imageFilesFromMime(const QMimeData* mime);
 
 }  // namespace cattery::ui

@@ -42,10 +42,19 @@ public:
     virtual bool takeSheet(const QString& kind, const QVector<Latent>& latents, int columns) = 0;
     // Whether the images of the newest request are still to come.
     bool renderPending() const { return m_lastRequest != m_lastShown; }
+    // Takes the cats found for images dropped on `place` (imagesDropped) as one undo step: a
+    // corner or slot takes the first, the batch all of them.
+    virtual void takeFound(int place, const QVector<Latent>& latents) = 0;
+    // Where a pasted image's cat goes: the corner or slot being edited (the first when none is),
+    // or -1 for the view itself.
+    virtual int pastePlace() const { return -1; }
 
 Q_SIGNALS:
     void renderShown(double milliseconds);
     void message(const QString& text);
+    // Image files dropped on a corner or slot (`place`), or on the view (-1): their cats are
+    // to be found, then handed to takeFound.
+    void imagesDropped(int place, const QStringList& paths);
 
 protected:
     // The latents of every cell; the view shows the images of the newest request only.

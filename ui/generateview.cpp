@@ -2,9 +2,12 @@
 
 #include <QCheckBox>
 #include <QDoubleSpinBox>
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMimeData>
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QScrollArea>
@@ -14,6 +17,8 @@
 #include <QUndoStack>
 #include <QVBoxLayout>
 
+#include "core/errors.h"
+#include "core/io/sheet.h"
 #include "ui/cellgrid.h"
 
 namespace cattery::ui {
@@ -42,6 +47,7 @@ private:
 
 GenerateView::GenerateView(RenderWorker* worker, QUndoStack* undo, QWidget* parent)
     : ExplorerView(worker, undo, GenerateChannel, parent) {
+    setAcceptDrops(true);
     m_grid = new CellGrid(this);
     auto* layout = new QVBoxLayout(this);
     auto* controls = new QHBoxLayout;
@@ -138,6 +144,51 @@ bool GenerateView::takeSheet(const QString&, const QVector<Latent>& latents, int
     batch.latents = latents;
     changeBatch(batch);
     return true;
+}
+
+void GenerateView::takeFound(int, const QVector<Latent>& latents) {
+    if (!latents.isEmpty()) {
+        takeSheet(QStringLiteral("projection"), latents, 0);
+    }
+}
+
+namespace {
+
+// The dropped image files that are not Cattery sheets (a sheet dropped anywhere is opened).
+QStringList picturesToFind(const QMimeData* mime) {
+    QStringList pictures;
+    for (const QString& path : imageFilesFromMime(mime)) {
+        bool sheet = false;
+        try {
+            sheet = !readPngMetadata(path.toStdString()).is_null();
+        } catch (const Error&) {
+            sheet = false;  // not a PNG (or not readable): a picture to find, or a clear error
+        }
+        if (!sheet) {
+            pictures << path;
+        }
+    }
+    return pictures;
+}
+
+}  // namespace
+
+void GenerateView::dragEnterEvent(QDragEnterEvent* event) {
+    if (hasModel() && !picturesToFind(event->mimeData()).isEmpty()) {
+        event->acceptProposedAction();
+    } else {
+        event->ignore();
+    }
+}
+
+void GenerateView::dropEvent(QDropEvent* event) {
+    const QStringList pictures = picturesToFind(event->mimeData());
+    if (!hasModel() || pictures.isEmpty()) {
+        event->ignore();
+        return;
+    }
+    event->acceptProposedAction();
+    Q_EMIT imagesDropped(-1, pictures);
 }
 
 void GenerateView::changeBatch(const Batch& batch) {

@@ -31,6 +31,7 @@ public:
     QString sheetKind() const override { return QStringLiteral("batch"); }
     // Any sheet: its latents become the batch.
     bool takeSheet(const QString& kind, const QVector<Latent>& latents, int columns) override;
+    void takeFound(int place, const QVector<Latent>& latents) override;
     const Batch& batch() const { return m_batch; }
 
     // Undoable: a fresh seed, or the batch the controls describe, or given latents.
@@ -39,6 +40,10 @@ public:
     void applyBatch(const Batch& batch);
 
 protected:
+    // Image files dropped on the view: their cats are found and become the batch. Cattery
+    // sheets are left to the window, which opens them.
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
     QVector<Latent> cellLatents() const override;
     void showImages(const QVector<QImage>& images, const QVector<Latent>& latents) override;
     void modelChanged() override;

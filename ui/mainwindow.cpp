@@ -13,11 +13,14 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QProgressBar>
 #include <QProgressDialog>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTemporaryDir>
 #include <QToolBar>
+#include <QToolButton>
 #include <QUndoStack>
 
 #include "core/errors.h"
@@ -74,6 +77,9 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
                 [this](const QString& m) { statusBar()->showMessage(m, 6000); });
         connect(view->grid(), &CellGrid::cellMenuRequested, this,
                 [this, view](int cell, const QPoint& pos) { showCellMenu(view, cell, pos); });
+        connect(
+            view, &ExplorerView::imagesDropped, this,
+            [this, view](int place, const QStringList& paths) { findCats(view, place, paths); });
         connect(view->grid(), &CellGrid::cellClicked, this, [this, view](int cell) {
             m_lastLatent = view->grid()->latents().value(cell);
             m_lastImage = view->grid()->cellImage(cell);
@@ -117,6 +123,60 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
         m_movieProgress->hide();
         showError(tr("Could not export the movie"), message);
     });
+    // Cats are found for dropped images by a job of their own, with progress and Cancel in the
+    // status bar.
+    m_projectionJob = new ProjectionJob(this);
+    m_findLabel = new QLabel(this);
+    m_findLabel->setTextFormat(Qt::PlainText);  // file names are the user's
+    m_findProgress = new QProgressBar(this);
+    m_findProgress->setMaximumWidth(160);
+    m_findCancel = new QToolButton(this);
+    m_findCancel->setText(tr("Cancel"));
+    m_findCancel->setToolTip(tr("Stop looking for the cat"));
+    for (QWidget* w : std::initializer_list<QWidget*>{m_findLabel, m_findProgress, m_findCancel}) {
+        statusBar()->addWidget(w);
+        w->hide();
+    }
+    const auto hideFind = [this] {
+        for (QWidget* w :
+             std::initializer_list<QWidget*>{m_findLabel, m_findProgress, m_findCancel}) {
+            w->hide();
+        }
+    };
+    connect(m_findCancel, &QToolButton::clicked, m_projectionJob, &ProjectionJob::cancel);
+    connect(m_projectionJob, &ProjectionJob::progress, this, [this](int done, int total) {
+        m_findProgress->setMaximum(total);
+        m_findProgress->setValue(done);
+    });
+    connect(m_projectionJob, &ProjectionJob::found, this,
+            [this, hideFind](const QVector<FoundCat>& cats) {
+                hideFind();
+                QVector<Latent> latents;
+                for (const FoundCat& c : cats) {
+                    latents << c.latent;
+                }
+                // The model may have changed while the search ran: its latents would not fit.
+                if (m_findView != nullptr && m_model.latentDim == latents.first().size()) {
+                    m_findView->takeFound(m_findPlace, latents);
+                }
+                statusBar()->showMessage(cats.size() == 1
+                                             ? tr("Found the cat closest to %1: distance %2")
+                                                   .arg(QFileInfo(cats.first().path).fileName())
+                                                   .arg(cats.first().distance, 0, 'f', 3)
+                                             : tr("Found the cats closest to %n images", nullptr,
+                                                  static_cast<int>(cats.size())),
+                                         8000);
+                showFoundCats(this, cats);
+            });
+    connect(m_projectionJob, &ProjectionJob::cancelled, this, [this, hideFind] {
+        hideFind();
+        statusBar()->showMessage(tr("Stopped looking for the cat"), 5000);
+    });
+    connect(m_projectionJob, &ProjectionJob::failed, this,
+            [this, hideFind](const QString& message) {
+                hideFind();
+                showError(tr("Could not find the cat"), message);
+            });
     buildMenus();
     m_morph->applyGridSize(std::clamp(settings.value(QStringLiteral("gridSize"), 5).toInt(),
                                       MorphView::kMinSize, MorphView::kMaxSize));
@@ -180,6 +240,8 @@ void MainWindow::buildMenus() {
     edit->addAction(tr("&Copy Image"), QKeySequence::Copy, this, &MainWindow::copyImage);
     edit->addAction(tr("Copy &Latent"), QKeySequence(tr("Ctrl+Shift+C")), this,
                     &MainWindow::copyLatent);
+    edit->addAction(tr("&Find Pasted Image"), QKeySequence(tr("Ctrl+Shift+V")), this,
+                    &MainWindow::findPastedImage);
 
     auto* view = menuBar()->addMenu(tr("&View"));
     auto* sizeMenu = view->addMenu(tr("&Grid Size"));
@@ -450,6 +512,57 @@ bool MainWindow::exportMovie(const QString& path, const MovieSettings& settings)
     m_movieProgress->show();
     m_movieJob->write(m_model.path, loop, m_morph->slerp(), settings, path);
     return true;
+}
+
+bool MainWindow::findCats(ExplorerView* view, int place, const QStringList& images) {
+    if (m_model.path.isEmpty() || images.isEmpty()) {
+        return false;
+    }
+    if (m_projectionJob->isRunning()) {
+        statusBar()->showMessage(tr("Still looking for the last cat: wait, or Cancel it"), 5000);
+        return false;
+    }
+    m_findView = view;
+    m_findPlace = place;
+    m_findLabel->setText(
+        images.size() == 1
+            ? tr("Finding the cat closest to %1").arg(QFileInfo(images.first()).fileName())
+            : tr("Finding the cats closest to %n images", nullptr,
+                 static_cast<int>(images.size())));
+    m_findProgress->setRange(0, 0);  // busy until the first progress
+    for (QWidget* w : std::initializer_list<QWidget*>{m_findLabel, m_findProgress, m_findCancel}) {
+        w->show();
+    }
+    m_projectionJob->find(m_model.path, images);
+    return true;
+}
+
+bool MainWindow::findPastedImage() {
+    ExplorerView* view = currentView();
+    const QMimeData* mime = QApplication::clipboard()->mimeData();
+    if (view == nullptr || mime == nullptr) {
+        return false;
+    }
+    QStringList images = imageFilesFromMime(mime);
+    if (images.isEmpty() && mime->hasImage()) {
+        if (!m_pasted) {
+            m_pasted = std::make_unique<QTemporaryDir>();
+        }
+        const QString path =
+            m_pasted->filePath(QStringLiteral("pasted-%1.png").arg(++m_pastedCount));
+        if (!m_pasted->isValid() || !qvariant_cast<QImage>(mime->imageData()).save(path, "PNG")) {
+            showError(tr("Could not find the cat"),
+                      tr("The pasted image could not be saved for the search."));
+            return false;
+        }
+        images << path;
+    }
+    if (images.isEmpty()) {
+        statusBar()->showMessage(tr("Copy an image (or image files) first, then paste it here."),
+                                 5000);
+        return false;
+    }
+    return findCats(view, view->pastePlace(), images);
 }
 
 void MainWindow::chooseMovie() {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 
 #include <QMainWindow>
 #include <QStringList>
@@ -8,10 +9,14 @@
 #include "ui/exportdialog.h"
 #include "ui/latentmath.h"
 #include "ui/moviejob.h"
+#include "ui/projectionjob.h"
 
 class QActionGroup;
 class QLabel;
+class QProgressBar;
+class QTemporaryDir;
 class QProgressDialog;
+class QToolButton;
 class QTabWidget;
 class QUndoStack;
 
@@ -44,6 +49,15 @@ public:
     // start (no model, or one is being written).
     bool exportMovie(const QString& path, const MovieSettings& settings);
     MovieJob* movieJob() const { return m_movieJob; }
+    // Finds the cats closest to image files and hands them to `view` for `place` (a corner or
+    // slot, or -1 for the view itself); progress and Cancel show in the status bar, and the images
+    // and their cats beside them when done. False when none can start (no model, or a search is
+    // running).
+    bool findCats(ExplorerView* view, int place, const QStringList& images);
+    ProjectionJob* projectionJob() const { return m_projectionJob; }
+    // Edit > Find Pasted Image: the clipboard's image (or image files) found for the current
+    // view's corner or slot being edited, or as the Generate view's batch.
+    bool findPastedImage();
     bool openSheet(const QString& path);
     void copyImage();
     void copyLatent();
@@ -100,6 +114,14 @@ private:
     ExportOptions m_export;
     MovieJob* m_movieJob = nullptr;
     QProgressDialog* m_movieProgress = nullptr;
+    ProjectionJob* m_projectionJob = nullptr;
+    QLabel* m_findLabel = nullptr;
+    QProgressBar* m_findProgress = nullptr;
+    QToolButton* m_findCancel = nullptr;
+    ExplorerView* m_findView = nullptr;  // where the cats being found go
+    int m_findPlace = -1;
+    std::unique_ptr<QTemporaryDir> m_pasted;  // pasted images, saved for the search to read
+    int m_pastedCount = 0;
     Latent m_lastLatent;  // the cell last clicked, for Copy Latent
     QImage m_lastImage;
 };

@@ -1,5 +1,6 @@
 #include "ui/morphview.h"
 
+#include <QApplication>
 #include <QHBoxLayout>
 #include <QScrollArea>
 #include <QUndoStack>
@@ -58,6 +59,7 @@ MorphView::MorphView(RenderWorker* worker, QUndoStack* undo, QWidget* parent)
                 [this](int c, const LatentValue& v) { changeCorner(c, v, true); });
         connect(editor, &ThreeEditor::randomRequested, this, &MorphView::randomCorner);
         connect(editor, &ThreeEditor::latentDropped, this, &MorphView::dropOnCorner);
+        connect(editor, &ThreeEditor::imagesDropped, this, &ExplorerView::imagesDropped);
     }
     side->addStretch(1);
     layout->addLayout(side);
@@ -65,6 +67,13 @@ MorphView::MorphView(RenderWorker* worker, QUndoStack* undo, QWidget* parent)
         for (int c = 0; c < 4; ++c) {
             if (cornerCell(c, m_size) == cell) {
                 dropOnCorner(c, z, source);
+            }
+        }
+    });
+    connect(m_grid, &CellGrid::imagesDropped, this, [this](int cell, const QStringList& paths) {
+        for (int c = 0; c < 4; ++c) {
+            if (cornerCell(c, m_size) == cell) {
+                Q_EMIT imagesDropped(c, paths);
             }
         }
     });
@@ -113,6 +122,22 @@ void MorphView::changeCorner(int corner, const LatentValue& value, bool mergeabl
     }
     undoStack()->push(new CornerCommand(this, corner, m_corners[static_cast<size_t>(corner)], value,
                                         mergeable, tr("set corner %1").arg(corner + 1)));
+}
+
+int MorphView::pastePlace() const {
+    const QWidget* focus = QApplication::focusWidget();
+    for (int i = 0; i < 4; ++i) {
+        if (focus != nullptr && editor(i)->isAncestorOf(focus)) {
+            return i;
+        }
+    }
+    return 0;
+}
+
+void MorphView::takeFound(int corner, const QVector<Latent>& latents) {
+    if (corner >= 0 && corner < 4 && !latents.isEmpty()) {
+        dropOnCorner(corner, latents.first(), -1);
+    }
 }
 
 void MorphView::dropOnCorner(int corner, const Latent& latent, int sourceCorner) {

@@ -133,12 +133,19 @@ void ThreeEditor::numberChanged(int i, double v) {
 }
 
 void ThreeEditor::dragEnterEvent(QDragEnterEvent* event) {
-    if (event->mimeData()->hasFormat(QString::fromLatin1(kLatentMime))) {
+    if (event->mimeData()->hasFormat(QString::fromLatin1(kLatentMime)) ||
+        !imageFilesFromMime(event->mimeData()).isEmpty()) {
         event->acceptProposedAction();
     }
 }
 
 void ThreeEditor::dropEvent(QDropEvent* event) {
+    const QStringList images = imageFilesFromMime(event->mimeData());
+    if (!images.isEmpty()) {
+        event->acceptProposedAction();
+        Q_EMIT imagesDropped(m_index, images);
+        return;
+    }
     Latent latent;
     int sourceCorner = -1;
     if (!latentFromMime(event->mimeData(), &latent, &sourceCorner)) {

@@ -40,6 +40,8 @@ Q_SIGNALS:
     void edited(int index, const cattery::ui::LatentValue& value);
     void randomRequested(int index);
     void latentDropped(int index, const cattery::ui::Latent& latent, int sourceCorner);
+    // Image files dropped here: find their cat.
+    void imagesDropped(int index, const QStringList& paths);
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
