@@ -516,7 +516,7 @@ void TestCli::projectFindsEachImage() {
     QCOMPARE(contents.latents.size(1), 16);
     QCOMPARE(contents.view, std::string("projection"));
 
-    // A model trained by this version has an encoder, and the search then compares features.
+    // A model trained by this version has an encoder, and the search can compare features.
     const Run train =
         cli({QStringLiteral("train"), QStringLiteral("--data"), m_images, QStringLiteral("--out"),
              path("encoded.cattery"), QStringLiteral("--steps"), QStringLiteral("2"),
@@ -525,6 +525,7 @@ void TestCli::projectFindsEachImage() {
              QStringLiteral("--sample-every"), QStringLiteral("0")});
     QVERIFY2(train.code == 0, qPrintable(train.err));
     const Run features = cli(QStringList{QStringLiteral("project"), path("encoded.cattery"), a,
+                                         QStringLiteral("--loss"), QStringLiteral("features"),
                                          QStringLiteral("--out"), path("features.png")} +
                              quick);
     QVERIFY2(features.code == 0, qPrintable(features.err));

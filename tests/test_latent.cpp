@@ -538,9 +538,9 @@ void TestLatent::projectionComparesFeaturesWithAnEncoder() {
         torch::NoGradGuard noGrad;
         pictures = g->forward(sampleLatents(2, 8, 78, 2.0));
     }
-    QCOMPARE(effectiveLoss(ProjectionLoss::Auto, encoder), ProjectionLoss::Features);
-    QCOMPARE(effectiveLoss(ProjectionLoss::Auto, Encoder{nullptr}), ProjectionLoss::Pixels);
-    QCOMPARE(effectiveLoss(ProjectionLoss::Pixels, encoder), ProjectionLoss::Pixels);
+    QCOMPARE(ProjectionSettings{}.loss, ProjectionLoss::Pixels);
+    checkLoss(ProjectionLoss::Features, encoder);
+    checkLoss(ProjectionLoss::Pixels, Encoder{nullptr});
     ProjectionSettings s = quickSearch();
     s.loss = ProjectionLoss::Features;
     const auto found = project(g, encoder, pictures, s);

@@ -518,7 +518,7 @@ bool MainWindow::findCats(ExplorerView* view, int place, const QStringList& imag
     if (m_model.path.isEmpty() || images.isEmpty()) {
         return false;
     }
-    if (m_projectionJob->isRunning()) {
+    if (m_projectionJob->busy()) {
         statusBar()->showMessage(tr("Still looking for the last cat: wait, or Cancel it"), 5000);
         return false;
     }

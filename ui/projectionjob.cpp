@@ -20,6 +20,11 @@ namespace cattery::ui {
 
 ProjectionJob::ProjectionJob(QObject* parent) : QThread(parent) {
     qRegisterMetaType<QVector<cattery::ui::FoundCat>>();
+    // Connected before anyone else: whoever hears the end may start the next search.
+    const auto ended = [this] { m_busy = false; };
+    connect(this, &ProjectionJob::found, this, ended);
+    connect(this, &ProjectionJob::cancelled, this, ended);
+    connect(this, &ProjectionJob::failed, this, ended);
 }
 
 ProjectionJob::~ProjectionJob() {
@@ -27,14 +32,17 @@ ProjectionJob::~ProjectionJob() {
     wait();
 }
 
-void ProjectionJob::find(const QString& modelPath, const QStringList& images) {
-    if (isRunning()) {
-        return;
+bool ProjectionJob::find(const QString& modelPath, const QStringList& images) {
+    if (m_busy) {
+        return false;
     }
+    wait();  // the last search's thread, past its last signal, ends at once
+    m_busy = true;
     m_modelPath = modelPath;
     m_images = images;
     m_cancel = false;
     start();
+    return true;
 }
 
 void showFoundCats(QWidget* parent, const QVector<FoundCat>& cats) {

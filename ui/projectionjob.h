@@ -31,9 +31,12 @@ public:
     explicit ProjectionJob(QObject* parent = nullptr);
     ~ProjectionJob() override;
 
-    // Ignored while one runs.
-    void find(const QString& modelPath, const QStringList& images);
+    // Ignored (false) while a search is under way.
+    bool find(const QString& modelPath, const QStringList& images);
     void cancel() { m_cancel = true; }
+    // A search was started and its end (found, cancelled or failed) has not reached the UI
+    // thread yet. (The thread itself may outlive its last signal by a moment.)
+    bool busy() const { return m_busy; }
 
 Q_SIGNALS:
     void progress(int done, int total);
@@ -48,6 +51,7 @@ private:
     QString m_modelPath;
     QStringList m_images;
     std::atomic<bool> m_cancel{false};
+    bool m_busy = false;  // read and written on the UI thread only
 };
 
 // A window beside the main one showing each image beside the cat found for it, with the distance;

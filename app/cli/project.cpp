@@ -29,7 +29,7 @@ struct ProjectOptions {
     std::string device = "auto";
     int threads = 0;
     std::string fit = "pad";
-    std::string loss = "auto";
+    std::string loss = "pixels";
     ProjectionSettings search;
     SheetLayout layout;
     std::string out;
@@ -60,7 +60,7 @@ void runProject(const ProjectOptions& o) {
     configureThreads(o.threads);
     const torch::Device device = chooseDevice(o.device);
     Model model = loadModel(resolveModel(modelPath), device);
-    const ProjectionLoss loss = effectiveLoss(search.loss, model.encoder);
+    checkLoss(search.loss, model.encoder);
     // Every image is read (and refused, naming it) before the search begins.
     FolderOptions read;
     read.size = model.arch.imageSize;
@@ -72,7 +72,7 @@ void runProject(const ProjectOptions& o) {
     const bool tty = ::isatty(STDERR_FILENO) != 0;
     std::cerr << fmt::format("finding {} image{} in {} ({} comparison)\n", images.size(),
                              images.size() == 1 ? "" : "s", model.displayName(),
-                             projectionLossName(loss));
+                             projectionLossName(search.loss));
     const auto start = std::chrono::steady_clock::now();
     const auto found = project(
         model.generator, model.encoder, torch::stack(targets), search, [tty](int done, int total) {
@@ -104,7 +104,7 @@ void runProject(const ProjectOptions& o) {
     options.padding = o.layout.padding;
     nlohmann::json meta =
         sheetMetadata("projection", model.displayName(), torch::stack(latents), 1);
-    meta["comparison"] = projectionLossName(loss);
+    meta["comparison"] = projectionLossName(search.loss);
     writePng(o.out, composeSheet(cells, options), meta);
     std::cout << fmt::format(
         "wrote {}: {} image{} beside the cats found, mean distance {:.4f}, {:.2f} s per image\n",
@@ -139,11 +139,11 @@ Subcommand addProject(CLI::App& app) {
         ->check(CLI::Range(1, kMostProjectionCandidates))
         ->capture_default_str();
     command
-        ->add_option("--loss", o->loss,
-                     "What is compared: pixels, features (the pixels and what the model's encoder "
-                     "sees; models trained by this version have one) or auto (features where "
-                     "there is an encoder)")
-        ->check(CLI::IsMember({"auto", "pixels", "features"}))
+        ->add_option(
+            "--loss", o->loss,
+            "What is compared: pixels, or features (the pixels and what the model's encoder "
+            "sees; models trained by this version have one)")
+        ->check(CLI::IsMember({"pixels", "features"}))
         ->capture_default_str();
     command->add_option("--lr", o->search.learningRate, "Adam step size")
         ->check(CLI::Range(1e-6, 10.0))

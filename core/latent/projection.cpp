@@ -47,26 +47,17 @@ torch::Tensor searchLoss(const torch::Tensor& pictures, const torch::Tensor& tar
 }  // namespace
 
 const char* projectionLossName(ProjectionLoss loss) {
-    switch (loss) {
-        case ProjectionLoss::Pixels:
-            return "pixels";
-        case ProjectionLoss::Features:
-            return "features";
-        case ProjectionLoss::Auto:
-            break;
-    }
-    return "auto";
+    return loss == ProjectionLoss::Features ? "features" : "pixels";
 }
 
 ProjectionLoss projectionLossFromName(const std::string& name) {
-    for (const ProjectionLoss loss :
-         {ProjectionLoss::Auto, ProjectionLoss::Pixels, ProjectionLoss::Features}) {
+    for (const ProjectionLoss loss : {ProjectionLoss::Pixels, ProjectionLoss::Features}) {
         if (name == projectionLossName(loss)) {
             return loss;
         }
     }
     throw ConfigError(
-        fmt::format("the comparison '{}' is not known (auto, pixels or features)", briefly(name)));
+        fmt::format("the comparison '{}' is not known (pixels or features)", briefly(name)));
 }
 
 void validate(const ProjectionSettings& s) {
@@ -96,16 +87,12 @@ void validate(const ProjectionSettings& s) {
     }
 }
 
-ProjectionLoss effectiveLoss(ProjectionLoss asked, const Encoder& encoder) {
-    if (asked == ProjectionLoss::Features && encoder.is_empty()) {
+void checkLoss(ProjectionLoss loss, const Encoder& encoder) {
+    if (loss == ProjectionLoss::Features && encoder.is_empty()) {
         throw ConfigError(
             "this model has no encoder, so pictures can be compared by their pixels only (models "
             "trained by this version of Cattery have one)");
     }
-    if (asked == ProjectionLoss::Auto) {
-        return encoder.is_empty() ? ProjectionLoss::Pixels : ProjectionLoss::Features;
-    }
-    return asked;
 }
 
 torch::Tensor pictureDistance(const torch::Tensor& a, const torch::Tensor& b) {
@@ -131,7 +118,8 @@ std::optional<std::vector<Projection>> project(const Generator& generator, const
                                                const std::function<bool(int, int)>& progress) {
     validate(settings);
     const ArchConfig& arch = generator->config();
-    const bool withFeatures = effectiveLoss(settings.loss, encoder) == ProjectionLoss::Features;
+    checkLoss(settings.loss, encoder);
+    const bool withFeatures = settings.loss == ProjectionLoss::Features;
     if (targets.dim() != 4 || targets.size(1) != arch.channels ||
         targets.size(2) != arch.imageSize || targets.size(3) != arch.imageSize) {
         throw ConfigError(fmt::format("the pictures to find must be N x {} x {} x {}, not {}",

@@ -50,21 +50,31 @@ std::vector<std::array<std::string, 3>> projectionRows(const std::string& modelP
     }
     const double drawSeconds = secondsSince(drawStart);
 
-    const auto searchStart = std::chrono::steady_clock::now();
-    const auto found = project(model.generator, model.encoder, cats, ProjectionSettings{});
-    const double perImage = secondsSince(searchStart) / kUnseenCats;
-    double sum = 0;
-    for (const Projection& p : *found) {
-        sum += p.distance;
-    }
-    const double searched = sum / kUnseenCats;
     const double drawn = nearest.mean().item<double>();
-    const char* loss = projectionLossName(effectiveLoss(ProjectionLoss::Auto, model.encoder));
-    return {{fmt::format("find {} unseen cats in {} ({} comparison)", kUnseenCats,
-                         model.displayName(), loss),
+    // The search, comparing pixels, and the features too where the model has an encoder.
+    std::vector<std::array<std::string, 3>> rows;
+    for (const ProjectionLoss loss : {ProjectionLoss::Pixels, ProjectionLoss::Features}) {
+        if (loss == ProjectionLoss::Features && model.encoder.is_empty()) {
+            continue;
+        }
+        ProjectionSettings settings;
+        settings.loss = loss;
+        const auto searchStart = std::chrono::steady_clock::now();
+        const auto found = project(model.generator, model.encoder, cats, settings);
+        const double perImage = secondsSince(searchStart) / kUnseenCats;
+        double sum = 0;
+        for (const Projection& p : *found) {
+            sum += p.distance;
+        }
+        const double searched = sum / kUnseenCats;
+        rows.push_back(
+            {fmt::format("find {} unseen cats in {} ({} comparison)", kUnseenCats,
+                         model.displayName(), projectionLossName(loss)),
              fmt::format("mean distance {:.4f}, {:.2f} s per image", searched, perImage),
              fmt::format("nearest of {} random samples: {:.4f} ({:.0f} s); search/nearest = {:.2f}",
-                         kRandomSamples, drawn, drawSeconds, searched / drawn)}};
+                         kRandomSamples, drawn, drawSeconds, searched / drawn)});
+    }
+    return rows;
 }
 
 }  // namespace cattery::bench
