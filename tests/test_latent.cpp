@@ -598,6 +598,11 @@ void TestLatent::badProjectionsAreRefused() {
     QVERIFY(refused(torch::zeros({1, 3, 64, 64}), fine));  // another size than the model's
     QVERIFY(refused(torch::zeros({3, 32, 32}), fine));     // not a batch
     QVERIFY(refused(torch::zeros({1, 1, 32, 32}), fine));  // one channel
+    QVERIFY(refused(torch::zeros({kMostProjectionTargets + 1, 3, 32, 32}), fine));
+    g->train();  // batch norm would learn from the search
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                             project(g, Encoder{nullptr}, torch::zeros({1, 3, 32, 32}), fine));
+    g->eval();
     for (auto change : std::vector<std::function<void(ProjectionSettings&)>>{
              [](ProjectionSettings& s) { s.candidates = 0; },
              [](ProjectionSettings& s) { s.starts = kMostProjectionStarts + 1; },

@@ -90,6 +90,14 @@ void showFoundCats(QWidget* parent, const QVector<FoundCat>& cats) {
 void ProjectionJob::run() {
     // The one exception boundary of this thread.
     try {
+        if (m_images.size() > kMostProjectionTargets) {
+            throw ConfigError(
+                QStringLiteral("%1 images were given; at most %2 are searched for at a "
+                               "time")
+                    .arg(m_images.size())
+                    .arg(kMostProjectionTargets)
+                    .toStdString());
+        }
         configureThreads(0);
         const Model model = loadModel(m_modelPath.toStdString(), chooseDevice("auto"));
         FolderOptions read;

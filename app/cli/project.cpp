@@ -21,9 +21,6 @@
 namespace cattery::cli {
 namespace {
 
-// The most images one command searches for.
-constexpr std::size_t kMostProjectImages = 10000;
-
 struct ProjectOptions {
     std::vector<std::string> inputs;  // [MODEL] IMAGE...
     std::string device = "auto";
@@ -47,8 +44,8 @@ void runProject(const ProjectOptions& o) {
     if (images.empty()) {
         throw UsageError("name at least one image to find");
     }
-    if (images.size() > kMostProjectImages) {
-        throw UsageError(fmt::format("at most {} images at a time", kMostProjectImages));
+    if (images.size() > static_cast<std::size_t>(kMostProjectionTargets)) {
+        throw UsageError(fmt::format("at most {} images at a time", kMostProjectionTargets));
     }
     ProjectionSettings search = o.search;
     try {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -117,9 +118,16 @@ std::optional<std::vector<Projection>> project(const Generator& generator, const
                                                const ProjectionSettings& settings,
                                                const std::function<bool(int, int)>& progress) {
     validate(settings);
+    if (generator->is_training()) {
+        throw std::invalid_argument("project() needs a generator in eval mode");
+    }
     const ArchConfig& arch = generator->config();
     checkLoss(settings.loss, encoder);
     const bool withFeatures = settings.loss == ProjectionLoss::Features;
+    if (targets.dim() == 4 && targets.size(0) > kMostProjectionTargets) {
+        throw ConfigError(fmt::format("at most {} pictures can be searched for at a time, not {}",
+                                      kMostProjectionTargets, targets.size(0)));
+    }
     if (targets.dim() != 4 || targets.size(1) != arch.channels ||
         targets.size(2) != arch.imageSize || targets.size(3) != arch.imageSize) {
         throw ConfigError(fmt::format("the pictures to find must be N x {} x {} x {}, not {}",

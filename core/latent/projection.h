@@ -38,6 +38,8 @@ inline constexpr int kMostProjectionCandidates = 100000;
 inline constexpr int kMostProjectionStarts = 64;
 inline constexpr int kMostProjectionSteps = 100000;
 inline constexpr double kMostProjectionRange = 10.0;
+// The most pictures one search takes (at 128x128, about 200 MB of targets).
+inline constexpr int kMostProjectionTargets = 1000;
 // Throws ConfigError naming the first setting out of range.
 void validate(const ProjectionSettings& settings);
 
@@ -57,10 +59,11 @@ torch::Tensor pictureDistance(const torch::Tensor& a, const torch::Tensor& b);
 torch::Tensor pictureFromPixels(const std::vector<std::uint8_t>& pixels, int size);
 
 // Finds, for each target (N x C x S x S in [-1, 1], the model's size), the latent whose picture is
-// closest. `encoder` may be null unless the features are compared (checkLoss). Runs on the
-// generator's device; the generator is only read (no gradients are kept in its weights). `progress`
-// hears (done, total) as the work goes; when it returns false the search stops and nothing is
-// returned.
+// closest. `encoder` may be null unless the features are compared (checkLoss). The generator must
+// be in eval mode (as loadModel gives it): batch norm then uses its running statistics, unchanged.
+// Runs on the generator's device; the generator is only read (no gradients are kept in its
+// weights). `progress` hears (done, total) as the work goes; when it returns false the search stops
+// and nothing is returned.
 std::optional<std::vector<Projection>> project(
     const Generator& generator, const Encoder& encoder, const torch::Tensor& targets,
     const ProjectionSettings& settings,
