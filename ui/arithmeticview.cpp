@@ -1,6 +1,5 @@
 #include "ui/arithmeticview.h"
 
-#include <QApplication>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QUndoStack>
@@ -77,13 +76,7 @@ void ArithmeticView::changeSlot(int slot, const LatentValue& value, bool mergeab
 }
 
 int ArithmeticView::pastePlace() const {
-    const QWidget* focus = QApplication::focusWidget();
-    for (int i = 0; i < 3; ++i) {
-        if (focus != nullptr && editor(i)->isAncestorOf(focus)) {
-            return i;
-        }
-    }
-    return 0;
+    return editorWithFocus(m_editors);
 }
 
 void ArithmeticView::takeFound(int slot, const QVector<Latent>& latents) {

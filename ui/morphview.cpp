@@ -1,6 +1,5 @@
 #include "ui/morphview.h"
 
-#include <QApplication>
 #include <QHBoxLayout>
 #include <QScrollArea>
 #include <QUndoStack>
@@ -125,13 +124,7 @@ void MorphView::changeCorner(int corner, const LatentValue& value, bool mergeabl
 }
 
 int MorphView::pastePlace() const {
-    const QWidget* focus = QApplication::focusWidget();
-    for (int i = 0; i < 4; ++i) {
-        if (focus != nullptr && editor(i)->isAncestorOf(focus)) {
-            return i;
-        }
-    }
-    return 0;
+    return editorWithFocus(m_editors);
 }
 
 void MorphView::takeFound(int corner, const QVector<Latent>& latents) {

@@ -144,7 +144,7 @@ std::optional<std::vector<Projection>> project(const Generator& generator, const
     const int starts = std::min(settings.starts, candidates);
     const int chunks = (candidates + kCandidateBatch - 1) / kCandidateBatch;
     const int groups = static_cast<int>((count + kTargetsPerGroup - 1) / kTargetsPerGroup);
-    const int total = groups * (chunks + settings.steps);
+    const int total = count > 0 ? chunks + groups * settings.steps : 0;
     int done = 0;
     auto advance = [&] { return !progress || progress(++done, total); };
 
@@ -152,6 +152,23 @@ std::optional<std::vector<Projection>> project(const Generator& generator, const
     Encoder encoderHere = withFeatures ? encoder : Encoder{nullptr};
     const torch::Tensor drawn =
         sampleLatents(candidates, arch.latentDim, settings.seed, settings.range).to(device);
+    // The random latents' pictures at a glance, drawn once for every target.
+    torch::Tensor drawnGlances;
+    {
+        torch::NoGradGuard noGrad;
+        std::vector<torch::Tensor> seen;
+        for (int c = 0; c < chunks && count > 0; ++c) {
+            const torch::Tensor latents =
+                drawn.slice(0, int64_t{c} * kCandidateBatch, int64_t{c + 1} * kCandidateBatch);
+            seen.push_back(glance(fast.forward(latents)));
+            if (!advance()) {
+                return std::nullopt;
+            }
+        }
+        if (!seen.empty()) {
+            drawnGlances = torch::cat(seen);
+        }
+    }
     std::vector<Projection> found;
     for (int64_t first = 0; first < count; first += kTargetsPerGroup) {
         const int64_t n = std::min<int64_t>(kTargetsPerGroup, count - first);
@@ -161,17 +178,7 @@ std::optional<std::vector<Projection>> project(const Generator& generator, const
         torch::Tensor glances;
         {
             torch::NoGradGuard noGrad;
-            const torch::Tensor seen = glance(group);
-            std::vector<torch::Tensor> apart;
-            for (int c = 0; c < chunks; ++c) {
-                const torch::Tensor latents =
-                    drawn.slice(0, int64_t{c} * kCandidateBatch, int64_t{c + 1} * kCandidateBatch);
-                apart.push_back(torch::cdist(seen, glance(fast.forward(latents))));
-                if (!advance()) {
-                    return std::nullopt;
-                }
-            }
-            glances = torch::cat(apart, 1);
+            glances = torch::cdist(glance(group), drawnGlances);
         }
         const torch::Tensor closest = std::get<1>(glances.topk(starts, 1, false));
         torch::Tensor z = drawn.index_select(0, closest.flatten()).clone();
