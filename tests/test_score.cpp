@@ -82,6 +82,7 @@ private Q_SLOTS:
     void collapsedScoresAreNeverKept();
     void guardRollsBackThenGivesUp();
     void guardWatchesTheScoreToo();
+    void learningRateFollowsTheScore();
     void resumeContinuesScoresAndBest();
     void loopScoresTheLastStep();
     void olderRunsAreNotScored();
@@ -330,6 +331,38 @@ void TestScore::guardWatchesTheScoreToo() {
     u.takeScore({kGuardFrom + 1, 1000.0, 0.1}, stats = {});
     QVERIFY(!stats.collapseRolledBack);
     QCOMPARE(u.scores().size(), size_t{2});
+}
+
+void TestScore::learningRateFollowsTheScore() {
+    // A scored run halves its learning rate when the score has not improved for lrStallSteps,
+    // counted from the best score's step, whatever M does.
+    TrainConfig c = scoredConfig();
+    c.scoreEvery = 1000;  // scored, but only by injected scores within these steps
+    c.objective = Objective::Hinge;
+    c.lrStallSteps = 6;
+    Trainer t(test::tinyArch(), c, test::blobDataset(120, 32), torch::kCPU);
+    QVERIFY(t.hasScoring());
+    std::vector<std::int64_t> halvedAt;
+    const auto run = [&](int n) {
+        for (int i = 0; i < n; ++i) {
+            if (t.step().learningRateHalved) {
+                halvedAt.push_back(t.stepCount());
+            }
+        }
+    };
+    run(4);
+    StepStats stats;
+    t.takeScore({4, 100.0, 0.9}, stats);
+    run(5);  // steps 5-9: 5 steps since the best
+    QVERIFY(halvedAt.empty());
+    t.takeScore({9, 90.0, 0.9}, stats = {});
+    QVERIFY(stats.newBest);
+    run(5);  // steps 10-14
+    QVERIFY(halvedAt.empty());
+    t.takeScore({14, 95.0, 0.9}, stats = {});  // no better: the stall goes on
+    run(8);                                    // steps 15-22
+    QCOMPARE(halvedAt, (std::vector<std::int64_t>{15, 21}));
+    QCOMPARE(t.learningRate(), c.learningRate / 4);
 }
 
 void TestScore::resumeContinuesScoresAndBest() {

@@ -378,7 +378,8 @@ void addConfigOptions(CLI::App& command, TrainOptions& o) {
                     "Halve the learning rate every N steps (0: never)")
         ->capture_default_str();
     command
-        .add_option("--lr-stall", c.lrStallSteps, "Halve it when M stalls for N steps (0: never)")
+        .add_option("--lr-stall", c.lrStallSteps,
+                    "Halve it when the score (or M, unscored) stalls for N steps (0: never)")
         ->capture_default_str();
     command.add_option("--min-lr", c.minLearningRate, "Lowest learning rate")
         ->capture_default_str();

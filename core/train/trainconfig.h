@@ -42,12 +42,14 @@ struct TrainConfig {
     // of steps, and meanwhile the generator collapses onto the one picture the discriminator
     // rebuilds best; 0.01 lets k_t push back within a few hundred steps.
     double lambdaK = 0.01;
-    std::int64_t steps = 10000;        // steps to train in all
-    std::int64_t lrHalveEvery = 0;     // halve the learning rate every N steps (0 = never)
-    std::int64_t lrStallSteps = 2000;  // halve it when M has not improved for N steps (0 = never)
-    double minLearningRate = 1e-6;     // never halve below this
-    std::int64_t sampleEvery = 250;    // render the fixed sample latents every N steps (0 = never)
-    int sampleCount = 16;              // how many fixed sample latents
+    std::int64_t steps = 10000;     // steps to train in all
+    std::int64_t lrHalveEvery = 0;  // halve the learning rate every N steps (0 = never)
+    // Halve it when the run has not improved for N steps (0 = never): its score when it is scored,
+    // else the smoothed M.
+    std::int64_t lrStallSteps = 2000;
+    double minLearningRate = 1e-6;   // never halve below this
+    std::int64_t sampleEvery = 250;  // render the fixed sample latents every N steps (0 = never)
+    int sampleCount = 16;            // how many fixed sample latents
     std::int64_t checkpointEvery = 1000;  // save a checkpoint every N steps (0 = only at the end)
     std::uint64_t seed = 1;               // initial weights, batches, latents and augmentation
     int maxRollbacks = 8;                 // NaN rollbacks to one good state before giving up

@@ -342,22 +342,6 @@ StepStats Trainer::step(const torch::Tensor& realBatch, const torch::Tensor& lat
     stats.learningRate = m_lr;
     stats.augmentProbability = m_strength.p();
 
-    // Learning-rate halving: on a fixed schedule, or when the smoothed M stops improving.
-    m_emaM =
-        m_emaM < 0 ? stats.convergence : (1 - kEmaWeight) * m_emaM + kEmaWeight * stats.convergence;
-    bool halve = m_config.lrHalveEvery > 0 && m_step % m_config.lrHalveEvery == 0;
-    if (m_emaM < m_bestM * 0.999) {
-        m_bestM = m_emaM;
-        m_bestStep = m_step;
-    } else if (m_config.lrStallSteps > 0 && m_step - m_bestStep >= m_config.lrStallSteps) {
-        halve = true;
-        m_bestStep = m_step;
-    }
-    if (halve && m_lr * 0.5 >= m_config.minLearningRate) {
-        setLearningRate(m_lr * 0.5);
-        stats.learningRateHalved = true;
-    }
-
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     m_wallSeconds += seconds;
@@ -370,6 +354,34 @@ StepStats Trainer::step(const torch::Tensor& realBatch, const torch::Tensor& lat
         takeScore(measure(), stats);
         m_scoreSeconds +=
             std::chrono::duration<double>(std::chrono::steady_clock::now() - scoreStart).count();
+    }
+
+    // Learning-rate halving: on a fixed schedule, or when the run stops improving. A scored run
+    // follows its score, which measures the pictures; an unscored one the smoothed M. (Under
+    // the hinge objective M is only the rebuild error, which can stall while the pictures still
+    // get better.) m_bestStep is where the stall is counted from: the last improvement or
+    // halving.
+    m_emaM =
+        m_emaM < 0 ? stats.convergence : (1 - kEmaWeight) * m_emaM + kEmaWeight * stats.convergence;
+    bool halve = m_config.lrHalveEvery > 0 && m_step % m_config.lrHalveEvery == 0;
+    if (m_emaM < m_bestM * 0.999) {
+        m_bestM = m_emaM;
+        if (!m_scoreReference) {
+            m_bestStep = m_step;
+        }
+    }
+    if (m_scoreReference && m_best.scored) {
+        m_bestStep = std::max(m_bestStep, m_best.score.step);
+    }
+    if (stats.collapseRolledBack) {
+        m_bestStep = m_step;
+    } else if (m_config.lrStallSteps > 0 && m_step - m_bestStep >= m_config.lrStallSteps) {
+        halve = true;
+        m_bestStep = m_step;
+    }
+    if (halve && !stats.collapseRolledBack && m_lr * 0.5 >= m_config.minLearningRate) {
+        setLearningRate(m_lr * 0.5);
+        stats.learningRateHalved = true;
     }
 
     if (m_config.checkpointEvery > 0 && m_step % m_config.checkpointEvery == 0) {
