@@ -12,6 +12,7 @@
 #include <QDoubleSpinBox>
 #include <QDropEvent>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMimeData>
 #include <QSlider>
 #include <QStandardPaths>
@@ -22,11 +23,13 @@
 #include "core/io/container.h"
 #include "core/io/modelfile.h"
 #include "core/io/sheet.h"
+#include "core/latent/directions.h"
 #include "core/runtime/device.h"
 #include "core/runtime/renderer.h"
 #include "testutil.h"
 #include "ui/arithmeticview.h"
 #include "ui/cellgrid.h"
+#include "ui/directionspanel.h"
 #include "ui/generateview.h"
 #include "ui/latentmath.h"
 #include "ui/mainwindow.h"
@@ -101,6 +104,34 @@ bool settled(const ExplorerView* view) {
     return view->hasModel() && !view->renderPending() && !view->grid()->images().isEmpty();
 }
 
+// The panel's directions found afresh for the window's model, kept in `folder`.
+void findDirections(MainWindow* window, const QString& folder) {
+    DirectionsPanel* panel = window->directionsPanel();
+    panel->setFolder(folder);
+    panel->setModel(window->model());
+    QTRY_VERIFY_WITH_TIMEOUT(panel->ready(), kWait);
+}
+
+// How far `z` is from `expected`, in the largest number.
+double distance(const Latent& z, const Latent& expected) {
+    if (z.size() != expected.size()) {
+        return 1e9;
+    }
+    double most = 0;
+    for (int i = 0; i < z.size(); ++i) {
+        most = std::max(most, static_cast<double>(std::abs(z[i] - expected[i])));
+    }
+    return most;
+}
+
+Latent plus(const Latent& a, const Latent& b, float scale) {
+    Latent out = a;
+    for (int i = 0; i < out.size(); ++i) {
+        out[i] += scale * b[i];
+    }
+    return out;
+}
+
 }  // namespace
 
 class TestExplorer : public QObject {
@@ -124,6 +155,9 @@ private Q_SLOTS:
     void switchingModelsMidRenderShowsOnlyTheNewModel();
     void arithmeticFollowsItsSlots();
     void namesFromFilesArePlainText();
+    void directionSlidersMoveTheCorner();
+    void directionNamesAndSelectionsAreKept();
+    void unreadableDirectionsAreFoundAfresh();
 
 private:
     QString path(const char* name) const { return m_dir.filePath(QString::fromLatin1(name)); }
@@ -559,6 +593,138 @@ void TestExplorer::arithmeticFollowsItsSlots() {
     arith->changeSlot(0, LatentValue{{-3.0f, -3.0f, -3.0f}, {}});
     QVERIFY(m_window->openSheet(path("arith.png")));
     QCOMPARE(arith->slot(1).three[0], 2.0f);
+}
+
+// The panel finds the model's directions off the UI thread, keeps them beside its other files, and
+// its sliders move the corner last clicked along them, as one undo step.
+void TestExplorer::directionSlidersMoveTheCorner() {
+    QTemporaryDir folder;
+    findDirections(m_window.get(), folder.path());
+    DirectionsPanel* panel = m_window->directionsPanel();
+    QCOMPARE(panel->count(), DirectionsPanel::kShown);
+    const Directions kept = loadDirections(panel->filePath().toStdString(), 16);
+    QVERIFY(panel->filePath().startsWith(folder.path()));
+    QCOMPARE(static_cast<int>(kept.vectors.size(0)), DirectionsPanel::kShown);
+    QCOMPARE(kept.variance.front(), panel->directions().variance.first());
+    QVERIFY(kept.variance.front() > 0);
+
+    MorphView* morph = m_window->morphView();
+    CellGrid* grid = morph->grid();
+    QTest::mouseClick(grid, Qt::LeftButton, {},
+                      grid->cellRect(MorphView::cornerCell(2, 5)).center());
+    QCOMPARE(morph->targetName(), QStringLiteral("Corner 3"));
+    const Latent before = toLatent(*m_window->model().latent, morph->corner(2));
+    const Latent other = toLatent(*m_window->model().latent, morph->corner(0));
+    QCOMPARE(panel->base(), before);
+    const Latent v0 = panel->directions().vectors[0];
+    const Latent v1 = panel->directions().vectors[1];
+    const int undoSteps = m_window->undoStack()->count();
+    panel->slider(0)->setValue(2 * DirectionsPanel::kSliderSteps);
+    panel->slider(1)->setValue(-DirectionsPanel::kSliderSteps);
+    const Latent after = toLatent(*m_window->model().latent, morph->corner(2));
+    QVERIFY2(distance(after, plus(plus(before, v0, 2.0f), v1, -1.0f)) < 1e-4,
+             qPrintable(QString::number(distance(after, plus(plus(before, v0, 2.0f), v1, -1.0f)))));
+    QCOMPARE(toLatent(*m_window->model().latent, morph->corner(0)), other);
+    QCOMPARE(panel->value(0), 2.0);
+    QCOMPARE(panel->value(1), -1.0);
+    // Each strip: the cat from -3 to +3 along its direction.
+    QTRY_VERIFY_WITH_TIMEOUT(!panel->strip(DirectionsPanel::kShown - 1)->pixmap().isNull(), kWait);
+    QCOMPARE(panel->strip(0)->pixmap().height(), 32);
+    // Both moves are one step; undoing it puts the corner back and the sliders at 0.
+    QCOMPARE(m_window->undoStack()->count(), undoSteps + 1);
+    m_window->undoStack()->undo();
+    QVERIFY(distance(toLatent(*m_window->model().latent, morph->corner(2)), before) < 1e-5);
+    QCOMPARE(panel->slider(0)->value(), 0);
+    QCOMPARE(panel->value(0), 0.0);
+    // Reset after a move: the cat as it was.
+    panel->slider(3)->setValue(15);
+    panel->resetSliders();
+    QVERIFY(distance(toLatent(*m_window->model().latent, morph->corner(2)), before) < 1e-5);
+}
+
+// Names and directions made from selected cats are kept with the model's directions and read back
+// when the model opens again; the Generate view's sliders move the cat last clicked.
+void TestExplorer::directionNamesAndSelectionsAreKept() {
+    QTemporaryDir folder;
+    findDirections(m_window.get(), folder.path());
+    DirectionsPanel* panel = m_window->directionsPanel();
+    panel->nameEdit(0)->setText(QStringLiteral("pose"));
+    Q_EMIT panel->nameEdit(0)->editingFinished();
+    QCOMPARE(loadDirections(panel->filePath().toStdString(), 16).names.front(),
+             std::string("pose"));
+
+    GenerateView* generate = m_window->generateView();
+    m_window->tabs()->setCurrentWidget(generate);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(generate), kWait);
+    CellGrid* grid = generate->grid();
+    // A click selects one cat, Ctrl+click adds one or takes it away.
+    QTest::mouseClick(grid, Qt::LeftButton, {}, grid->cellRect(4).center());
+    QTest::mouseClick(grid, Qt::LeftButton, Qt::ControlModifier, grid->cellRect(1).center());
+    QTest::mouseClick(grid, Qt::LeftButton, Qt::ControlModifier, grid->cellRect(7).center());
+    QTest::mouseClick(grid, Qt::LeftButton, Qt::ControlModifier, grid->cellRect(1).center());
+    QCOMPARE(grid->selectedCells(), (QVector<int>{4, 7}));
+    const QVector<Latent> selected = generate->selectedLatents();
+    QCOMPARE(selected.size(), 2);
+    QCOMPARE(selected.first(), grid->latents()[4]);
+    QVERIFY(panel->addFromSelection(QStringLiteral("tabby")));
+    QCOMPARE(panel->count(), DirectionsPanel::kShown + 1);
+    const torch::Tensor expected = attributeDirection(
+        torch::stack({torch::tensor(std::vector<float>(selected[0].begin(), selected[0].end())),
+                      torch::tensor(std::vector<float>(selected[1].begin(), selected[1].end()))}),
+        2000);
+    const Directions kept = loadDirections(panel->filePath().toStdString(), 16);
+    QCOMPARE(kept.vectors.size(0), DirectionsPanel::kShown + 1);
+    QVERIFY(torch::allclose(kept.vectors[DirectionsPanel::kShown], expected, 1e-5, 1e-6));
+    QCOMPARE(kept.names.back(), std::string("tabby"));
+    QCOMPARE(kept.variance.back(), 0.0);
+
+    // The cat last clicked moves; the others stay.
+    QCOMPARE(generate->targetName(), QStringLiteral("Cat 2"));
+    QTest::mouseClick(grid, Qt::LeftButton, {}, grid->cellRect(4).center());
+    QCOMPARE(generate->targetName(), QStringLiteral("Cat 5"));
+    const QVector<Latent> batch = grid->latents();
+    panel->slider(DirectionsPanel::kShown)->setValue(DirectionsPanel::kSliderSteps);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(generate), kWait);
+    const Latent tabby = panel->directions().vectors[DirectionsPanel::kShown];
+    QVERIFY(distance(grid->latents()[4], plus(batch[4], tabby, 1.0f)) < 1e-5);
+    QCOMPARE(grid->latents()[3], batch[3]);
+
+    // Opened again, the model's directions come back with their names.
+    findDirections(m_window.get(), folder.path());
+    QCOMPARE(panel->count(), DirectionsPanel::kShown + 1);
+    QCOMPARE(panel->nameEdit(0)->text(), QStringLiteral("pose"));
+    QCOMPARE(panel->nameEdit(DirectionsPanel::kShown)->text(), QStringLiteral("tabby"));
+    // A found direction cannot be removed; a made one can.
+    panel->removeDirection(0);
+    QCOMPARE(panel->count(), DirectionsPanel::kShown + 1);
+    panel->removeDirection(DirectionsPanel::kShown);
+    QCOMPARE(panel->count(), DirectionsPanel::kShown);
+    QCOMPARE(loadDirections(panel->filePath().toStdString(), 16).vectors.size(0),
+             DirectionsPanel::kShown);
+    // Nothing selected: a message, and no direction.
+    grid->setSelectedCells({});
+    QSignalSpy messages(panel, &DirectionsPanel::message);
+    QVERIFY(!panel->addFromSelection(QStringLiteral("nothing")));
+    QCOMPARE(messages.count(), 1);
+    QCOMPARE(panel->count(), DirectionsPanel::kShown);
+}
+
+// A kept file that cannot be read is named in a message, and the directions are found again.
+void TestExplorer::unreadableDirectionsAreFoundAfresh() {
+    QTemporaryDir folder;
+    findDirections(m_window.get(), folder.path());
+    DirectionsPanel* panel = m_window->directionsPanel();
+    const QString file = panel->filePath();
+    const Latent first = panel->directions().vectors[0];
+    std::ofstream(file.toStdString(), std::ios::trunc) << "CATTERY\x1a not really";
+    QSignalSpy messages(panel, &DirectionsPanel::message);
+    findDirections(m_window.get(), folder.path());
+    QCOMPARE(messages.count(), 1);
+    QVERIFY2(messages.first().first().toString().contains(file),
+             qPrintable(messages.first().first().toString()));
+    QCOMPARE(panel->count(), DirectionsPanel::kShown);
+    QCOMPARE(panel->directions().vectors[0], first);
+    QCOMPARE(loadDirections(file.toStdString(), 16).vectors.size(0), DirectionsPanel::kShown);
 }
 
 QTEST_MAIN(TestExplorer)

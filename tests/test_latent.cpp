@@ -53,6 +53,7 @@ private Q_SLOTS:
     void directionsAreOrthonormalAndSortedByVariance();
     void attributeDirectionIsTheDifferenceOfMeans();
     void directionsFilesRoundTrip();
+    void fingerprintTellsGeneratorsApart();
     void badDirectionsFilesAreRefused_data();
     void badDirectionsFilesAreRefused();
     void projectionRecoversALatentTheModelDrew();
@@ -405,6 +406,7 @@ Directions someDirections() {
     d.vectors = torch::eye(3, 8);
     d.variance = {0.5, 0.25, 0.0};
     d.names = {"pose", "tail"};
+    d.generator = 0xdeadbeef;
     return d;
 }
 
@@ -419,6 +421,20 @@ void TestLatent::directionsFilesRoundTrip() {
     QVERIFY(torch::equal(back.vectors, d.vectors));
     QCOMPARE(back.variance, d.variance);
     QCOMPARE(back.names, d.names);
+    QCOMPARE(back.generator, d.generator);
+}
+
+void TestLatent::fingerprintTellsGeneratorsApart() {
+    const ArchConfig arch = test::tinyArch(16);
+    Generator a = test::tinyGenerator(arch);
+    Generator b = test::tinyGenerator(arch);
+    torch::NoGradGuard noGrad;
+    for (std::size_t i = 0; i < a->parameters().size(); ++i) {
+        b->parameters()[i].copy_(a->parameters()[i]);
+    }
+    QCOMPARE(generatorFingerprint(b), generatorFingerprint(a));
+    b->parameters().back().add_(1e-3);
+    QVERIFY(generatorFingerprint(b) != generatorFingerprint(a));
 }
 
 void TestLatent::badDirectionsFilesAreRefused_data() {
@@ -432,6 +448,8 @@ void TestLatent::badDirectionsFilesAreRefused_data() {
         << QStringLiteral("variance") << QStringLiteral("between 0 and 1");
     QTest::newRow("not finite") << QStringLiteral("nan") << QStringLiteral("not finite");
     QTest::newRow("long name") << QStringLiteral("name") << QStringLiteral("too long");
+    QTest::newRow("fingerprint not a number")
+        << QStringLiteral("generator") << QStringLiteral("generator");
     QTest::newRow("vectors of another shape")
         << QStringLiteral("shape") << QStringLiteral("are not 3 x 8");
 }
@@ -458,6 +476,8 @@ void TestLatent::badDirectionsFilesAreRefused() {
         c.kind = "model";
     } else if (damage == QStringLiteral("variance")) {
         c.meta["variance"][1] = 1.5;
+    } else if (damage == QStringLiteral("generator")) {
+        c.meta["generator"] = -1;
     } else if (damage == QStringLiteral("shape")) {
         c.records[0] = toRecord("vectors", torch::zeros({2, 8}));
     }

@@ -10,6 +10,7 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QTabWidget>
@@ -19,6 +20,7 @@
 #include "ui/application.h"
 #include "ui/arithmeticview.h"
 #include "ui/cellgrid.h"
+#include "ui/directionspanel.h"
 #include "ui/generateview.h"
 #include "ui/mainwindow.h"
 #include "ui/morphview.h"
@@ -51,8 +53,11 @@ void scheduleScreenshots(cattery::ui::MainWindow* window, const QString& dir,
             const auto ready = [](const cattery::ui::ExplorerView* v) {
                 return v->hasModel() && !v->renderPending() && !v->grid()->images().isEmpty();
             };
+            const cattery::ui::DirectionsPanel* directions = window->directionsPanel();
             const bool done = ready(window->morphView()) && ready(window->generateView()) &&
-                              ready(window->arithmeticView());
+                              ready(window->arithmeticView()) && directions->ready() &&
+                              directions->count() > 0 &&
+                              !directions->strip(directions->count() - 1)->pixmap().isNull();
             if (!done && !late) {
                 return;
             }

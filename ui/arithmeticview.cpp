@@ -57,6 +57,7 @@ ArithmeticView::ArithmeticView(RenderWorker* worker, QUndoStack* undo, QWidget* 
     }
     slots->addStretch(1);
     layout->addLayout(slots);
+    followEditors({m_editors.begin(), m_editors.end()});
     auto* resultBox = new QVBoxLayout;
     resultBox->addStretch(1);
     resultBox->addWidget(new QLabel(tr("<b>A - B + C =</b>"), this), 0, Qt::AlignHCenter);
@@ -76,7 +77,23 @@ void ArithmeticView::changeSlot(int slot, const LatentValue& value, bool mergeab
 }
 
 int ArithmeticView::pastePlace() const {
-    return editorWithFocus(m_editors);
+    return currentEditor();
+}
+
+QString ArithmeticView::targetName() const {
+    const QString names[3] = {tr("A"), tr("B"), tr("C")};
+    return hasModel() ? tr("Slot %1").arg(names[currentEditor()]) : QString();
+}
+
+Latent ArithmeticView::targetLatent() const {
+    return hasModel() ? toLatent(*model().latent, m_slots[static_cast<size_t>(currentEditor())])
+                      : Latent();
+}
+
+void ArithmeticView::moveTarget(const Latent& latent) {
+    if (hasModel() && latent.size() == model().latentDim) {
+        changeSlot(currentEditor(), fromLatent(*model().latent, latent), true);
+    }
 }
 
 void ArithmeticView::takeFound(int slot, const QVector<Latent>& latents) {
@@ -95,6 +112,9 @@ void ArithmeticView::applySlot(int slot, const LatentValue& value) {
     m_slots[static_cast<size_t>(slot)] = value;
     m_editors[static_cast<size_t>(slot)]->setValue(value);
     refresh();
+    if (slot == currentEditor()) {
+        Q_EMIT targetChanged();
+    }
 }
 
 QVector<Latent> ArithmeticView::cellLatents() const {
@@ -124,6 +144,7 @@ void ArithmeticView::showImages(const QVector<QImage>& images, const QVector<Lat
 
 void ArithmeticView::modelChanged() {
     refresh();
+    Q_EMIT targetChanged();
 }
 
 }  // namespace cattery::ui

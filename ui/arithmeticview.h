@@ -26,6 +26,9 @@ public:
     bool takeSheet(const QString& kind, const QVector<Latent>& latents, int columns) override;
     void takeFound(int place, const QVector<Latent>& latents) override;
     int pastePlace() const override;
+    QString targetName() const override;
+    Latent targetLatent() const override;
+    void moveTarget(const Latent& latent) override;
 
     void changeSlot(int slot, const LatentValue& value, bool mergeable = false);
     void dropOnSlot(int slot, const Latent& latent);

@@ -1,5 +1,7 @@
 #include "ui/cellgrid.h"
 
+#include <algorithm>
+
 #include <QApplication>
 #include <QContextMenuEvent>
 #include <QDrag>
@@ -89,7 +91,32 @@ void CellGrid::setColumns(int columns) {
 
 void CellGrid::setCellCount(int count) {
     m_count = std::max(0, count);
+    QVector<int> kept;
+    for (int cell : m_selected) {
+        if (cell < m_count) {
+            kept << cell;
+        }
+    }
+    if (kept != m_selected) {
+        m_selected = kept;
+        Q_EMIT selectionChanged();
+    }
     relayout();
+}
+
+void CellGrid::setSelectedCells(const QVector<int>& cells) {
+    QVector<int> sorted;
+    for (int cell : cells) {
+        if (cell >= 0 && cell < m_count && !sorted.contains(cell)) {
+            sorted << cell;
+        }
+    }
+    std::sort(sorted.begin(), sorted.end());
+    if (sorted != m_selected) {
+        m_selected = sorted;
+        update();
+        Q_EMIT selectionChanged();
+    }
 }
 
 void CellGrid::setImageSize(int pixels) {
@@ -170,8 +197,14 @@ void CellGrid::paintEvent(QPaintEvent*) {
         } else {
             p.fillRect(r, empty);
         }
-        if (m_highlighted.contains(i)) {
-            p.setPen(QPen(palette().color(QPalette::Highlight), 2));
+        if (m_selected.contains(i)) {
+            QColor tint = palette().color(QPalette::Highlight);
+            tint.setAlpha(70);
+            p.fillRect(r, tint);
+        }
+        if (m_highlighted.contains(i) || m_selected.contains(i)) {
+            p.setPen(QPen(palette().color(QPalette::Highlight), m_selected.contains(i) ? 3 : 2,
+                          Qt::SolidLine, Qt::SquareCap, Qt::MiterJoin));
             p.drawRect(r.adjusted(-1, -1, 0, 0));
         }
     }
@@ -181,6 +214,17 @@ void CellGrid::mousePressEvent(QMouseEvent* event) {
     if (event->button() == Qt::LeftButton) {
         m_pressPos = event->position().toPoint();
         m_pressCell = cellAt(m_pressPos);
+        if (event->modifiers() & Qt::ControlModifier) {
+            QVector<int> cells = m_selected;
+            if (cells.contains(m_pressCell)) {
+                cells.removeAll(m_pressCell);
+            } else {
+                cells << m_pressCell;
+            }
+            setSelectedCells(cells);
+        } else {
+            setSelectedCells(m_pressCell >= 0 ? QVector<int>{m_pressCell} : QVector<int>{});
+        }
         if (m_pressCell >= 0) {
             Q_EMIT cellClicked(m_pressCell);
         }

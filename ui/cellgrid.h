@@ -12,7 +12,8 @@ class QMimeData;
 namespace cattery::ui {
 
 // A grid of cells drawn crisp (nearest-neighbour, zoom x1 to x8). Any cell can be dragged away
-// with its exact latent; highlighted cells (the morph corners) also take drops.
+// with its exact latent; highlighted cells (the morph corners) also take drops. A click selects a
+// cell, Ctrl+click adds or removes one.
 class CellGrid : public QWidget {
     Q_OBJECT
 
@@ -27,6 +28,9 @@ public:
     void setImages(const QVector<QImage>& images);
     void setLatents(const QVector<Latent>& latents);
     void setHighlighted(const QVector<int>& cells);
+    // Selected cells, in the grid's order.
+    const QVector<int>& selectedCells() const { return m_selected; }
+    void setSelectedCells(const QVector<int>& cells);
     // Drops are taken only on highlighted cells when true.
     void setAcceptsDrops(bool accepts) { m_acceptsDrops = accepts; }
 
@@ -49,6 +53,7 @@ Q_SIGNALS:
     // Image files dropped on a highlighted cell: find their cat.
     void imagesDropped(int cell, const QStringList& paths);
     void cellClicked(int cell);
+    void selectionChanged();
 
 protected:
     void paintEvent(QPaintEvent* event) override;
@@ -72,6 +77,7 @@ private:
     QVector<QImage> m_images;
     QVector<Latent> m_latents;
     QVector<int> m_highlighted;
+    QVector<int> m_selected;
     bool m_acceptsDrops = false;
     QPoint m_pressPos;
     int m_pressCell = -1;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include <QApplication>
 #include <QRandomGenerator>
 #include <QScrollArea>
 
@@ -73,6 +74,34 @@ void ExplorerView::onRendered(quint64 modelSerial, int channel, quint64 serial,
     m_lastShown = serial;
     showImages(images, m_requested);
     Q_EMIT renderShown(ms);
+}
+
+QVector<Latent> ExplorerView::selectedLatents() const {
+    QVector<Latent> latents;
+    for (int cell : grid()->selectedCells()) {
+        const Latent z = grid()->latents().value(cell);
+        if (!z.isEmpty()) {
+            latents << z;
+        }
+    }
+    return latents;
+}
+
+void ExplorerView::setCurrentEditor(int index) {
+    if (index != m_currentEditor) {
+        m_currentEditor = index;
+        Q_EMIT targetChanged();
+    }
+}
+
+void ExplorerView::followEditors(const QVector<QWidget*>& editors) {
+    connect(qApp, &QApplication::focusChanged, this, [this, editors](QWidget*, QWidget* now) {
+        for (int i = 0; i < editors.size(); ++i) {
+            if (now != nullptr && (now == editors[i] || editors[i]->isAncestorOf(now))) {
+                setCurrentEditor(i);
+            }
+        }
+    });
 }
 
 LatentValue ExplorerView::randomThree() {

@@ -28,19 +28,38 @@ namespace {
 constexpr double kMinTruncation = 0.1;
 constexpr double kDefaultTruncation = 1.5;
 
+constexpr int kMoveCatCommandId = 3000;
+
+// A new batch; or one cat of it moved (`movedCell`), where moves of the same cat in a row merge
+// into one undo step.
 class BatchCommand : public QUndoCommand {
 public:
-    BatchCommand(GenerateView* view, GenerateView::Batch before, GenerateView::Batch after)
-        : m_view(view), m_before(std::move(before)), m_after(std::move(after)) {
-        setText(QObject::tr("new batch"));
+    BatchCommand(GenerateView* view, GenerateView::Batch before, GenerateView::Batch after,
+                 int movedCell = -1)
+        : m_view(view),
+          m_before(std::move(before)),
+          m_after(std::move(after)),
+          m_movedCell(movedCell) {
+        setText(movedCell >= 0 ? QObject::tr("move cat %1").arg(movedCell + 1)
+                               : QObject::tr("new batch"));
     }
     void redo() override { m_view->applyBatch(m_after); }
     void undo() override { m_view->applyBatch(m_before); }
+    int id() const override { return m_movedCell >= 0 ? kMoveCatCommandId : -1; }
+    bool mergeWith(const QUndoCommand* other) override {
+        const auto* o = static_cast<const BatchCommand*>(other);
+        if (o->m_movedCell != m_movedCell) {
+            return false;
+        }
+        m_after = o->m_after;
+        return true;
+    }
 
 private:
     GenerateView* m_view;
     GenerateView::Batch m_before;
     GenerateView::Batch m_after;
+    int m_movedCell;
 };
 
 }  // namespace
@@ -98,6 +117,12 @@ GenerateView::GenerateView(RenderWorker* worker, QUndoStack* undo, QWidget* pare
     });
     layout->addLayout(controls);
     layout->addWidget(scrolling(m_grid), 1);
+    connect(m_grid, &CellGrid::cellClicked, this, [this](int cell) {
+        if (cell != m_current) {
+            m_current = cell;
+            Q_EMIT targetChanged();
+        }
+    });
     connect(button, &QPushButton::clicked, this, &GenerateView::generate);
     const auto fromControls = [this] { changeBatch(controlsBatch()); };
     connect(m_count, &QSpinBox::valueChanged, this, fromControls);
@@ -197,6 +222,26 @@ void GenerateView::changeBatch(const Batch& batch) {
     }
 }
 
+QString GenerateView::targetName() const {
+    return hasModel() && m_current < m_latents.size() ? tr("Cat %1").arg(m_current + 1) : QString();
+}
+
+Latent GenerateView::targetLatent() const {
+    return hasModel() ? m_latents.value(m_current) : Latent();
+}
+
+void GenerateView::moveTarget(const Latent& latent) {
+    if (!hasModel() || m_current >= m_latents.size() || latent.size() != model().latentDim) {
+        return;
+    }
+    Batch moved = m_batch;
+    moved.latents = m_latents;
+    moved.latents[m_current] = latent;
+    if (!(moved == m_batch)) {
+        undoStack()->push(new BatchCommand(this, m_batch, moved, m_current));
+    }
+}
+
 void GenerateView::applyBatch(const Batch& batch) {
     m_batch = batch;
     const QSignalBlocker a(m_count);
@@ -223,7 +268,11 @@ void GenerateView::refresh() {
     if (m_grid->images().size() != count) {
         m_grid->setImages({});
     }
+    if (m_current >= count) {
+        m_current = 0;
+    }
     requestRender();
+    Q_EMIT targetChanged();
 }
 
 void GenerateView::showImages(const QVector<QImage>& images, const QVector<Latent>& latents) {

@@ -32,6 +32,10 @@ public:
     // Any sheet: its latents become the batch.
     bool takeSheet(const QString& kind, const QVector<Latent>& latents, int columns) override;
     void takeFound(int place, const QVector<Latent>& latents) override;
+    // The cat last clicked (the first until one is).
+    QString targetName() const override;
+    Latent targetLatent() const override;
+    void moveTarget(const Latent& latent) override;
     const Batch& batch() const { return m_batch; }
 
     // Undoable: a fresh seed, or the batch the controls describe, or given latents.
@@ -61,6 +65,7 @@ private:
     QSlider* m_truncationSlider;
     Batch m_batch;
     QVector<Latent> m_latents;
+    int m_current = 0;  // the cat the Directions panel moves
 };
 
 }  // namespace cattery::ui

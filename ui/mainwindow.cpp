@@ -5,6 +5,7 @@
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QCoreApplication>
+#include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -27,6 +28,7 @@
 #include "core/runtime/paths.h"
 #include "ui/arithmeticview.h"
 #include "ui/cellgrid.h"
+#include "ui/directionspanel.h"
 #include "ui/generateview.h"
 #include "ui/modelpicker.h"
 #include "ui/morphview.h"
@@ -53,7 +55,8 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
       m_morph(new MorphView(m_worker, m_undo, this)),
       m_generate(new GenerateView(m_worker, m_undo, this)),
       m_arith(new ArithmeticView(m_worker, m_undo, this)),
-      m_train(new TrainView(this)) {
+      m_train(new TrainView(this)),
+      m_directions(new DirectionsPanel(m_worker, this)) {
     setWindowTitle(QStringLiteral("Cattery"));
     setAcceptDrops(true);
     m_tabs->addTab(m_morph, tr("&Morph"));
@@ -65,6 +68,17 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
         m_tabs->setCurrentWidget(m_morph);
     });
     setCentralWidget(m_tabs);
+    // The Directions panel moves the current view's cat; the Train view has none.
+    auto* dock = new QDockWidget(tr("Directions"), this);
+    dock->setObjectName(QStringLiteral("directionsDock"));
+    dock->setWidget(m_directions);
+    addDockWidget(Qt::RightDockWidgetArea, dock);
+    connect(this, &MainWindow::modelChanged, m_directions, &DirectionsPanel::setModel);
+    connect(m_tabs, &QTabWidget::currentChanged, this,
+            [this] { m_directions->setView(currentView()); });
+    connect(m_directions, &DirectionsPanel::message, this,
+            [this](const QString& m) { statusBar()->showMessage(m, 8000); });
+    m_directions->setView(currentView());
 
     connect(m_worker, &RenderWorker::modelReady, this, &MainWindow::onModelReady);
     connect(m_worker, &RenderWorker::modelFailed, this, &MainWindow::onModelFailed);
@@ -185,8 +199,9 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
         setZoom(settings.value(QStringLiteral("zoom")).toInt());
     }
     if (!restoreGeometry(settings.value(QStringLiteral("geometry")).toByteArray())) {
-        resize(1100, 760);
+        resize(1400, 800);
     }
+    restoreState(settings.value(QStringLiteral("windowState")).toByteArray());
 
     QString first = modelPath;
     if (first.isEmpty()) {
@@ -242,6 +257,9 @@ void MainWindow::buildMenus() {
                     &MainWindow::copyLatent);
     edit->addAction(tr("&Find Pasted Image"), QKeySequence(tr("Ctrl+Shift+V")), this,
                     &MainWindow::findPastedImage);
+    edit->addSeparator();
+    edit->addAction(tr("Make &Direction from Selection..."), QKeySequence(tr("Ctrl+Shift+D")),
+                    m_directions, &DirectionsPanel::makeFromSelection);
 
     auto* view = menuBar()->addMenu(tr("&View"));
     auto* sizeMenu = view->addMenu(tr("&Grid Size"));
@@ -274,6 +292,11 @@ void MainWindow::buildMenus() {
         m_morph->setSlerp(on);
         QSettings().setValue(QStringLiteral("slerp"), on);
     });
+    auto* directions =
+        findChild<QDockWidget*>(QStringLiteral("directionsDock"))->toggleViewAction();
+    directions->setText(tr("&Directions Panel"));
+    directions->setShortcut(QKeySequence(tr("Ctrl+D")));
+    view->addAction(directions);
     view->addSeparator();
     for (int i = 0; i < 4; ++i) {
         view->addAction(m_tabs->tabText(i).remove(QLatin1Char('&')),
@@ -630,6 +653,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         m_train->stopAndWait();
     }
     QSettings().setValue(QStringLiteral("geometry"), saveGeometry());
+    QSettings().setValue(QStringLiteral("windowState"), saveState());
     QMainWindow::closeEvent(event);
 }
 

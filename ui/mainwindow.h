@@ -24,6 +24,7 @@ namespace cattery::ui {
 
 class ArithmeticView;
 class CellGrid;
+class DirectionsPanel;
 class ExplorerView;
 class GenerateView;
 class ModelPicker;
@@ -67,6 +68,7 @@ public:
     GenerateView* generateView() const { return m_generate; }
     ArithmeticView* arithmeticView() const { return m_arith; }
     TrainView* trainView() const { return m_train; }
+    DirectionsPanel* directionsPanel() const { return m_directions; }
     QTabWidget* tabs() const { return m_tabs; }
     QUndoStack* undoStack() const { return m_undo; }
     RenderWorker* worker() const { return m_worker; }
@@ -103,6 +105,7 @@ private:
     GenerateView* m_generate;
     ArithmeticView* m_arith;
     TrainView* m_train;
+    DirectionsPanel* m_directions;
     ModelPicker* m_picker = nullptr;
     QActionGroup* m_sizeGroup = nullptr;
     QActionGroup* m_zoomGroup = nullptr;

@@ -62,6 +62,14 @@ MorphView::MorphView(RenderWorker* worker, QUndoStack* undo, QWidget* parent)
     }
     side->addStretch(1);
     layout->addLayout(side);
+    followEditors({m_editors.begin(), m_editors.end()});
+    connect(m_grid, &CellGrid::cellClicked, this, [this](int cell) {
+        for (int c = 0; c < 4; ++c) {
+            if (cornerCell(c, m_size) == cell) {
+                setCurrentEditor(c);
+            }
+        }
+    });
     connect(m_grid, &CellGrid::latentDropped, this, [this](int cell, const Latent& z, int source) {
         for (int c = 0; c < 4; ++c) {
             if (cornerCell(c, m_size) == cell) {
@@ -124,7 +132,22 @@ void MorphView::changeCorner(int corner, const LatentValue& value, bool mergeabl
 }
 
 int MorphView::pastePlace() const {
-    return editorWithFocus(m_editors);
+    return currentEditor();
+}
+
+QString MorphView::targetName() const {
+    return hasModel() ? tr("Corner %1").arg(currentEditor() + 1) : QString();
+}
+
+Latent MorphView::targetLatent() const {
+    return hasModel() ? toLatent(*model().latent, m_corners[static_cast<size_t>(currentEditor())])
+                      : Latent();
+}
+
+void MorphView::moveTarget(const Latent& latent) {
+    if (hasModel() && latent.size() == model().latentDim) {
+        changeCorner(currentEditor(), fromLatent(*model().latent, latent), true);
+    }
 }
 
 void MorphView::takeFound(int corner, const QVector<Latent>& latents) {
@@ -180,6 +203,9 @@ void MorphView::applyCorner(int corner, const LatentValue& value) {
     m_corners[static_cast<size_t>(corner)] = value;
     m_editors[static_cast<size_t>(corner)]->setValue(value);
     refresh();
+    if (corner == currentEditor()) {
+        Q_EMIT targetChanged();
+    }
 }
 
 void MorphView::applyGridSize(int n) {
@@ -222,6 +248,7 @@ void MorphView::showImages(const QVector<QImage>& images, const QVector<Latent>&
 
 void MorphView::modelChanged() {
     refresh();
+    Q_EMIT targetChanged();
 }
 
 }  // namespace cattery::ui

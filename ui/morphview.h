@@ -21,6 +21,9 @@ public:
     bool takeSheet(const QString& kind, const QVector<Latent>& latents, int columns) override;
     void takeFound(int place, const QVector<Latent>& latents) override;
     int pastePlace() const override;
+    QString targetName() const override;
+    Latent targetLatent() const override;
+    void moveTarget(const Latent& latent) override;
     ThreeEditor* editor(int corner) const { return m_editors[static_cast<size_t>(corner)]; }
     const LatentValue& corner(int i) const { return m_corners[static_cast<size_t>(i)]; }
     int gridSize() const { return m_size; }

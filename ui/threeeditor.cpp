@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include <QApplication>
 #include <QDoubleSpinBox>
 #include <QDragEnterEvent>
 #include <QGridLayout>
@@ -155,16 +154,6 @@ void ThreeEditor::dropEvent(QDropEvent* event) {
     }
     event->acceptProposedAction();
     Q_EMIT latentDropped(m_index, latent, sourceCorner);
-}
-
-int editorWithFocus(const ThreeEditor* const* editors, int count) {
-    const QWidget* focus = QApplication::focusWidget();
-    for (int i = 0; i < count && focus != nullptr; ++i) {
-        if (editors[i]->isAncestorOf(focus)) {
-            return i;
-        }
-    }
-    return 0;
 }
 
 }  // namespace cattery::ui

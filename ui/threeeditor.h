@@ -60,12 +60,4 @@ private:
     bool m_updating = false;
 };
 
-// The index of the editor holding the keyboard focus, or 0 when none does: the corner or slot a
-// pasted image's cat goes to.
-int editorWithFocus(const ThreeEditor* const* editors, int count);
-template <std::size_t N>
-int editorWithFocus(const std::array<ThreeEditor*, N>& editors) {
-    return editorWithFocus(editors.data(), static_cast<int>(N));
-}
-
 }  // namespace cattery::ui

@@ -83,6 +83,22 @@ Directions principalDirections(const Generator& generator, int latentDim, int co
     return d;
 }
 
+std::uint32_t generatorFingerprint(const Generator& generator) {
+    std::uint32_t crc = 0;
+    const auto add = [&crc](const torch::Tensor& t) {
+        const torch::Tensor cpu = t.detach().to(torch::kCPU).contiguous();
+        crc =
+            crc32(cpu.data_ptr(), static_cast<std::size_t>(cpu.numel()) * cpu.element_size(), crc);
+    };
+    for (const auto& item : generator->named_parameters(true)) {
+        add(item.value());
+    }
+    for (const auto& item : generator->named_buffers(true)) {
+        add(item.value());
+    }
+    return crc;
+}
+
 torch::Tensor attributeDirection(const torch::Tensor& selected, int samples, std::uint64_t seed) {
     if (selected.dim() != 2 || selected.size(0) < 1) {
         throw ConfigError("a direction from a selection needs at least one selected cat");
@@ -108,6 +124,9 @@ void saveDirections(const std::string& path, const Directions& d) {
     c.meta["latent_dim"] = d.vectors.size(1);
     c.meta["variance"] = d.variance;
     c.meta["names"] = d.names;
+    if (d.generator != 0) {
+        c.meta["generator"] = d.generator;
+    }
     c.records.push_back(toRecord("vectors", d.vectors.to(torch::kFloat32).contiguous()));
     writeContainer(path, c);
 }
@@ -143,6 +162,9 @@ Directions loadDirections(const std::string& path, int latentDim) {
                 throw ModelFileError(path, "a share of the variance is not between 0 and 1");
             }
             d.variance.push_back(share);
+        }
+        if (header.meta.contains("generator")) {
+            d.generator = jsonField<std::uint32_t>(header.meta, "generator");
         }
         for (const auto& n : names) {
             std::string name = jsonValue<std::string>(n, "names");

@@ -21,7 +21,11 @@ struct Directions {
     std::vector<double> variance;    // the share of the features' variance each explains (0: a
                                      // direction made from a selection, not found)
     std::vector<std::string> names;  // what each changes, as the user named it ("" unnamed)
+    std::uint32_t generator = 0;     // generatorFingerprint() of their model (0: not recorded)
 };
+
+// A checksum of a generator's weights: tells a saved set of directions from another model's.
+std::uint32_t generatorFingerprint(const Generator& generator);
 
 // Where the components are looked for: the generator's opening features, or its pictures.
 enum class DirectionFeatures { Opening, Pictures };
@@ -45,8 +49,9 @@ Directions principalDirections(const Generator& generator, int latentDim, int co
 torch::Tensor attributeDirection(const torch::Tensor& selected, int samples = 2000,
                                  std::uint64_t seed = 1);
 
-// A model's directions as a file of their own beside it (a Cattery container of kind
-// "directions"): the vectors, their shares of the variance and their names. Written atomically.
+// A model's directions as a file of their own (a Cattery container of kind "directions"): the
+// vectors, their shares of the variance, their names and their model's fingerprint. Written
+// atomically.
 void saveDirections(const std::string& path, const Directions& directions);
 // Reads one back for a model of `latentDim`; throws ModelFileError naming the file and the
 // problem (another kind of file, vectors of another length, values that are not finite, more
