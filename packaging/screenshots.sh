@@ -12,10 +12,12 @@ if [[ ! -x $probe ]]; then
   echo "  cmake -S . -B $build_dir -DCATTERY_BUILD_BENCHMARKS=ON && cmake --build $build_dir" >&2
   exit 1
 fi
-# A fresh settings folder, so the shots show the defaults rather than whatever was last used here.
-export XDG_CONFIG_HOME
+# Fresh settings and data folders, so the shots show the defaults rather than whatever was last
+# used here (the Directions panel's names among them), and nothing the user keeps is touched.
+export XDG_CONFIG_HOME XDG_DATA_HOME
 XDG_CONFIG_HOME=$(mktemp -d)
-trap 'rm -rf "$XDG_CONFIG_HOME"' EXIT
+XDG_DATA_HOME=$(mktemp -d)
+trap 'rm -rf "$XDG_CONFIG_HOME" "$XDG_DATA_HOME"' EXIT
 training=()
 images=${CATTERY_SHARED:-../shared}/datasets/twemoji64/images
 [[ -d $images ]] && training=(--screenshot-training "$images")

@@ -9,11 +9,15 @@
 #include <QCheckBox>
 #include <QClipboard>
 #include <QDialog>
+#include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QDropEvent>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QMimeData>
+#include <QPushButton>
+#include <QRadioButton>
 #include <QSlider>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -149,6 +153,7 @@ private Q_SLOTS:
     void truncationIsOffOrALimit();
     void exportedSheetReopens();
     void movieLoopsAroundTheCorners();
+    void movieFollowsAPathOfCats();
     void undoRestoresThePreviousCorner();
     void rapidSliderChangesCoalesce();
     void corruptModelKeepsThePreviousOne();
@@ -463,6 +468,74 @@ void TestExplorer::movieLoopsAroundTheCorners() {
     QVERIFY(!QFile::exists(path("cancelled.mp4.part.mp4")));
 }
 
+// The Export Movie dialog's path: cats dropped on its list (where they are dropped), the selected
+// ones added, reordered, and a movie through them and back to the first.
+void TestExplorer::movieFollowsAPathOfCats() {
+    GenerateView* generate = m_window->generateView();
+    m_window->tabs()->setCurrentWidget(generate);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(generate), kWait);
+    MovieDialog* dialog = m_window->movieDialog();
+    QCOMPARE(dialog->path().size(), 0);
+    dialog->pathButton()->setChecked(true);
+    QVERIFY(!dialog->okButton()->isEnabled());  // a path needs two cats
+
+    const QVector<Latent> cats = generate->grid()->latents();
+    generate->grid()->setSelectedCells({2, 5});
+    QTest::mouseClick(dialog->findChild<QPushButton*>(QStringLiteral("addSelected")),
+                      Qt::LeftButton);
+    QCOMPARE(dialog->path().size(), 2);
+    QCOMPARE(dialog->path()[0].latent, cats[2]);
+    QVERIFY(!dialog->path()[0].image.isNull());
+    QVERIFY(dialog->okButton()->isEnabled());
+    // A cat dragged from a grid onto the first cat goes before it.
+    auto* mime = new QMimeData;
+    mime->setData(QString::fromLatin1(kLatentMime), latentBytes(cats[7]));
+    QWidget* viewport = dialog->list()->viewport();
+    const QPoint onFirst = dialog->list()->visualItemRect(dialog->list()->item(0)).center();
+    QDragEnterEvent enter(onFirst, Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(viewport, &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(QPointF(onFirst), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(viewport, &drop);
+    QVERIFY(drop.isAccepted());
+    delete mime;
+    QCOMPARE(dialog->path().size(), 3);
+    QCOMPARE(dialog->path()[0].latent, cats[7]);
+    QCOMPARE(dialog->path()[1].latent, cats[2]);
+    // Cats of another model are left out.
+    QCOMPARE(dialog->addCats({{Latent(8, 0.5f), QImage()}}), 0);
+    QCOMPARE(dialog->path().size(), 3);
+    // Delete takes the selected one out.
+    dialog->list()->setCurrentRow(2);
+    QTest::keyClick(dialog->list(), Qt::Key_Delete);
+    QCOMPARE(dialog->path().size(), 2);
+
+    MovieSettings settings = dialog->settings();
+    QVERIFY(settings.throughPath);
+    settings.framesPerLeg = 2;
+    settings.scale = 1;
+    QVector<Latent> points;
+    for (const PathCat& cat : dialog->path()) {
+        points << cat.latent;
+    }
+    points << cats[9];
+    QSignalSpy done(m_window->movieJob(), &MovieJob::done);
+    QVERIFY(m_window->exportMovie(path("path.mp4"), settings, points));
+    QTRY_COMPARE_WITH_TIMEOUT(done.size(), 1, kWait);
+    QCOMPARE(done.at(0).at(1).toBool(), true);
+    cv::VideoCapture video(path("path.mp4").toStdString());
+    QVERIFY(video.isOpened());
+    int frames = 0;
+    for (cv::Mat frame; video.read(frame); ++frames) {
+        QCOMPARE(frame.cols, m_window->model().imageSize);
+    }
+    QCOMPARE(frames, 6);  // three legs of two frames: 7 -> 2 -> 9 -> 7
+    // A single cat, or cats of another model, make no movie.
+    QVERIFY(!m_window->exportMovie(path("one.mp4"), settings, {cats[0]}));
+    QVERIFY(!m_window->exportMovie(path("other.mp4"), settings, {Latent(8), Latent(8)}));
+    QVERIFY(!QFile::exists(path("one.mp4")) && !QFile::exists(path("other.mp4")));
+}
+
 void TestExplorer::undoRestoresThePreviousCorner() {
     MorphView* morph = m_window->morphView();
     const LatentValue before = morph->corner(1);
@@ -640,6 +713,13 @@ void TestExplorer::directionSlidersMoveTheCorner() {
     panel->slider(3)->setValue(15);
     panel->resetSliders();
     QVERIFY(distance(toLatent(*m_window->model().latent, morph->corner(2)), before) < 1e-5);
+    // The panel steps aside for the Train view.
+    auto* dock = m_window->findChild<QDockWidget*>(QStringLiteral("directionsDock"));
+    QVERIFY(dock->isVisible());
+    m_window->tabs()->setCurrentIndex(3);
+    QVERIFY(!dock->isVisible());
+    m_window->tabs()->setCurrentIndex(1);
+    QVERIFY(dock->isVisible());
 }
 
 // Names and directions made from selected cats are kept with the model's directions and read back

@@ -29,6 +29,9 @@ void startLatentDrag(QWidget* source, const Latent& latent, const QImage& previe
     auto* mime = new QMimeData;
     mime->setData(QString::fromLatin1(kLatentMime), latentBytes(latent));
     mime->setText(latentText(latent));
+    if (!preview.isNull()) {
+        mime->setImageData(preview);  // the cat's picture, for lists that show it
+    }
     if (sourceCorner >= 0) {
         mime->setData(QString::fromLatin1(kCornerMime), QByteArray::number(sourceCorner));
     }

@@ -515,8 +515,9 @@ bool DirectionsPanel::addFromSelection(const QString& name) {
     }
     save();
     m_stripTimer->start();
-    Q_EMIT message(
-        tr("Made a direction from %n selected cats", nullptr, static_cast<int>(selected.size())));
+    Q_EMIT message(selected.size() == 1
+                       ? tr("Made a direction from the selected cat")
+                       : tr("Made a direction from %1 selected cats").arg(selected.size()));
     return true;
 }
 
@@ -526,11 +527,12 @@ void DirectionsPanel::makeFromSelection() {
         return;
     }
     bool ok = false;
-    const QString name =
-        QInputDialog::getText(this, tr("Make Direction from Selection"),
-                              tr("What do the %n selected cats share?", nullptr,
-                                 static_cast<int>(m_view->selectedLatents().size())),
-                              QLineEdit::Normal, QString(), &ok);
+    const QString name = QInputDialog::getText(
+        this, tr("Make Direction from Selection"),
+        m_view->selectedLatents().size() == 1
+            ? tr("What is special about the selected cat?")
+            : tr("What do the %1 selected cats share?").arg(m_view->selectedLatents().size()),
+        QLineEdit::Normal, QString(), &ok);
     if (ok) {
         addFromSelection(name);
     }

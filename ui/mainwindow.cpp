@@ -1,5 +1,7 @@
 #include "ui/mainwindow.h"
 
+#include <algorithm>
+
 #include <QActionGroup>
 #include <QApplication>
 #include <QClipboard>
@@ -74,8 +76,17 @@ MainWindow::MainWindow(const QString& modelPath, QWidget* parent)
     dock->setWidget(m_directions);
     addDockWidget(Qt::RightDockWidgetArea, dock);
     connect(this, &MainWindow::modelChanged, m_directions, &DirectionsPanel::setModel);
-    connect(m_tabs, &QTabWidget::currentChanged, this,
-            [this] { m_directions->setView(currentView()); });
+    // It steps aside for the Train view, and comes back with the explorer views if it was shown.
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this, dock] {
+        m_directions->setView(currentView());
+        if (currentView() == nullptr && dock->isVisible()) {
+            m_directionsAside = true;
+            dock->hide();
+        } else if (currentView() != nullptr && m_directionsAside) {
+            m_directionsAside = false;
+            dock->show();
+        }
+    });
     connect(m_directions, &DirectionsPanel::message, this,
             [this](const QString& m) { statusBar()->showMessage(m, 8000); });
     m_directions->setView(currentView());
@@ -516,7 +527,8 @@ void MainWindow::chooseExport() {
     }
 }
 
-bool MainWindow::exportMovie(const QString& path, const MovieSettings& settings) {
+bool MainWindow::exportMovie(const QString& path, const MovieSettings& settings,
+                             const QVector<Latent>& points) {
     if (!m_model.latent || m_model.path.isEmpty()) {
         showError(tr("Nothing to export"), tr("No model is open yet."));
         return false;
@@ -526,9 +538,20 @@ bool MainWindow::exportMovie(const QString& path, const MovieSettings& settings)
                   tr("Wait for it to finish, or cancel it, before starting another."));
         return false;
     }
-    QVector<Latent> loop;
-    for (const int corner : {0, 1, 3, 2}) {  // around the grid's edge
-        loop.push_back(toLatent(*m_model.latent, m_morph->corner(corner)));
+    QVector<Latent> loop = points;
+    if (loop.isEmpty()) {
+        for (const int corner : {0, 1, 3, 2}) {  // around the grid's edge
+            loop.push_back(toLatent(*m_model.latent, m_morph->corner(corner)));
+        }
+    }
+    const bool fits = std::all_of(loop.begin(), loop.end(), [this](const Latent& z) {
+        return z.size() == m_model.latentDim;
+    });
+    if (loop.size() < 2 || loop.size() > kMostPathCats || !fits) {
+        showError(tr("Nothing to export"),
+                  !fits ? tr("The path's cats belong to a model with another latent size.")
+                        : tr("A movie's path needs 2 to %1 cats.").arg(kMostPathCats));
+        return false;
     }
     m_movieProgress->setLabelText(tr("Drawing and writing %1").arg(QFileInfo(path).fileName()));
     m_movieProgress->setValue(0);
@@ -588,18 +611,54 @@ bool MainWindow::findPastedImage() {
     return findCats(view, view->pastePlace(), images);
 }
 
-void MainWindow::chooseMovie() {
-    MovieSettings settings = MovieSettings::remembered();
-    if (!editMovieSettings(this, settings)) {
-        return;
+MovieDialog* MainWindow::movieDialog() {
+    if (m_movieDialog == nullptr) {
+        m_movieDialog = new MovieDialog(
+            [this] {
+                QVector<PathCat> cats;
+                if (ExplorerView* view = currentView()) {
+                    for (int cell : view->grid()->selectedCells()) {
+                        const Latent z = view->grid()->latents().value(cell);
+                        if (!z.isEmpty()) {
+                            cats.push_back({z, view->grid()->cellImage(cell)});
+                        }
+                    }
+                }
+                return cats;
+            },
+            this);
+        m_movieDialog->setSettings(MovieSettings::remembered());
+        m_movieDialog->setLatentDim(m_model.latentDim);
+        connect(this, &MainWindow::modelChanged, m_movieDialog, [this](const ModelSummary& model) {
+            m_movieDialog->setLatentDim(model.latentDim);
+        });
+        connect(m_movieDialog, &QDialog::accepted, this, &MainWindow::exportFromMovieDialog);
     }
+    return m_movieDialog;
+}
+
+void MainWindow::chooseMovie() {
+    MovieDialog* dialog = movieDialog();
+    dialog->show();
+    dialog->raise();
+    dialog->activateWindow();
+}
+
+void MainWindow::exportFromMovieDialog() {
+    const MovieSettings settings = m_movieDialog->settings();
     settings.remember();
+    QVector<Latent> points;
+    if (settings.throughPath) {
+        for (const PathCat& cat : m_movieDialog->path()) {
+            points.push_back(cat.latent);
+        }
+    }
     QSettings stored;
     const QString dir = stored.value(QStringLiteral("export/dir")).toString();
     const QString path = QFileDialog::getSaveFileName(this, tr("Export Movie"),
                                                       dir + QStringLiteral("/cattery-morph.mp4"),
                                                       tr("MP4 videos (*.mp4)"));
-    if (!path.isEmpty() && exportMovie(path, settings)) {
+    if (!path.isEmpty() && exportMovie(path, settings, points)) {
         stored.setValue(QStringLiteral("export/dir"), QFileInfo(path).absolutePath());
     }
 }
@@ -653,6 +712,9 @@ void MainWindow::closeEvent(QCloseEvent* event) {
         m_train->stopAndWait();
     }
     QSettings().setValue(QStringLiteral("geometry"), saveGeometry());
+    if (m_directionsAside) {  // kept as the user left it, not as the Train view does
+        findChild<QDockWidget*>(QStringLiteral("directionsDock"))->show();
+    }
     QSettings().setValue(QStringLiteral("windowState"), saveState());
     QMainWindow::closeEvent(event);
 }

@@ -45,11 +45,15 @@ public:
     // it fails to load.
     void openModel(const QString& path);
     bool exportSheet(const QString& path, const ExportOptions& options);
-    // Starts writing the morph grid's corners as a looping movie (top-left, top-right,
-    // bottom-right, bottom-left); progress and Cancel show while it runs. False when none can
-    // start (no model, or one is being written).
-    bool exportMovie(const QString& path, const MovieSettings& settings);
+    // Starts writing a looping movie through `points` (at least two latents of the model's size),
+    // or when none are given around the morph grid's corners (top-left, top-right, bottom-right,
+    // bottom-left); progress and Cancel show while it runs. False when none can start (no model,
+    // one is being written, or the points cannot make a movie).
+    bool exportMovie(const QString& path, const MovieSettings& settings,
+                     const QVector<Latent>& points = {});
     MovieJob* movieJob() const { return m_movieJob; }
+    // File > Export Movie's dialog (made the first time it is asked for).
+    MovieDialog* movieDialog();
     // Finds the cats closest to image files and hands them to `view` for `place` (a corner or
     // slot, or -1 for the view itself); progress and Cancel show in the status bar, and the images
     // and their cats beside them when done. False when none can start (no model, or a search is
@@ -93,6 +97,7 @@ private:
     void chooseModelFile();
     void chooseExport();
     void chooseMovie();
+    void exportFromMovieDialog();
     void chooseSheet();
     void setZoom(int zoom);
     void showAbout();
@@ -106,6 +111,7 @@ private:
     ArithmeticView* m_arith;
     TrainView* m_train;
     DirectionsPanel* m_directions;
+    bool m_directionsAside = false;  // hidden while the Train view is in front
     ModelPicker* m_picker = nullptr;
     QActionGroup* m_sizeGroup = nullptr;
     QActionGroup* m_zoomGroup = nullptr;
@@ -116,6 +122,7 @@ private:
     QString m_requestedPath;
     ExportOptions m_export;
     MovieJob* m_movieJob = nullptr;
+    MovieDialog* m_movieDialog = nullptr;
     QProgressDialog* m_movieProgress = nullptr;
     ProjectionJob* m_projectionJob = nullptr;
     QLabel* m_findLabel = nullptr;
