@@ -27,7 +27,7 @@ case "${1:-}" in
     echo "A sheet of 25 random samples from the default model is at: $out"
     ;;
   test)
-    export CATTERY_WITH_SANITIZERS=1
+    export CATTERY_WITH_SANITIZERS=1 CATTERY_WITH_TESTS=1
     setup_and_build -DCATTERY_BUILD_TESTS=ON
     (cd "$build_dir" && ctest --output-on-failure --timeout 1800)
     # The same suite built with AddressSanitizer and UndefinedBehaviorSanitizer (clang), then each

@@ -1,7 +1,9 @@
 // cattery: the desktop explorer.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QFileInfo>
 
+#include "app/windowoptions.h"
 #include "ui/application.h"
 #include "ui/mainwindow.h"
 
@@ -9,15 +11,23 @@ int main(int argc, char** argv) {
     QApplication app(argc, argv);
     cattery::ui::describeApplication();
     QCommandLineParser parser;
-    parser.setApplicationDescription(
-        QStringLiteral("Explore and train small generative models of cartoon cats."));
+    parser.setApplicationDescription(QString::fromUtf8(cattery::app::kWindowSummary));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("model"),
-                                 QStringLiteral("Model file to open (.cattery)"));
+    parser.addPositionalArgument(QString::fromUtf8(cattery::app::kWindowPathName),
+                                 QString::fromUtf8(cattery::app::kWindowPathHelp));
     parser.process(app);
     const QStringList args = parser.positionalArguments();
-    cattery::ui::MainWindow window(args.isEmpty() ? QString() : args.first());
+    const QString path = args.isEmpty() ? QString() : args.first();
+    const QFileInfo info(path);
+    const bool folder = info.isDir();
+    const bool sheet = info.suffix().compare(QStringLiteral("png"), Qt::CaseInsensitive) == 0;
+    cattery::ui::MainWindow window(folder || sheet ? QString() : path);
     window.show();
+    if (folder) {
+        window.trainOn(path);
+    } else if (sheet) {
+        window.openSheetWhenReady(path);
+    }
     return QApplication::exec();
 }

@@ -10,6 +10,11 @@ packages=(
   xvfb xauth
 )
 # The test command also builds the suite and the fuzz targets with clang and its sanitizers.
+if [[ ${CATTERY_WITH_TESTS:-0} == 1 ]]; then
+  # The package test builds the .deb (CPack asks dpkg-shlibdeps and file for its dependencies),
+  # reads its manual pages and the JSON that cattery-cli writes.
+  packages+=(dpkg-dev file man-db python3)
+fi
 if [[ ${CATTERY_WITH_SANITIZERS:-0} == 1 ]]; then
   packages+=(clang libclang-rt-14-dev)
 fi

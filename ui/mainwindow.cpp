@@ -503,6 +503,23 @@ bool MainWindow::openSheet(const QString& path) {
     return true;
 }
 
+void MainWindow::openSheetWhenReady(const QString& path) {
+    if (m_model.latent) {
+        openSheet(path);
+        return;
+    }
+    auto once = std::make_shared<QMetaObject::Connection>();
+    *once = connect(this, &MainWindow::modelChanged, this, [this, path, once] {
+        disconnect(*once);
+        openSheet(path);
+    });
+}
+
+void MainWindow::trainOn(const QString& folder) {
+    m_train->setFolder(folder);
+    m_tabs->setCurrentWidget(m_train);
+}
+
 void MainWindow::chooseModelFile() {
     const QString path = QFileDialog::getOpenFileName(this, tr("Open Model"), QString(),
                                                       tr("Cattery models (*.cattery)"));
@@ -687,9 +704,7 @@ void MainWindow::dropEvent(QDropEvent* event) {
         const QString path = url.toLocalFile();
         const QString suffix = QFileInfo(path).suffix().toLower();
         if (QFileInfo(path).isDir()) {
-            // A folder of images: train on it.
-            m_train->setFolder(path);
-            m_tabs->setCurrentWidget(m_train);
+            trainOn(path);  // a folder of images
         } else if (suffix == QLatin1String("cattery")) {
             openModel(path);
         } else if (suffix == QLatin1String("png")) {

@@ -64,6 +64,10 @@ public:
     // view's corner or slot being edited, or as the Generate view's batch.
     bool findPastedImage();
     bool openSheet(const QString& path);
+    // The same once a model is open (at start, while the first model loads).
+    void openSheetWhenReady(const QString& path);
+    // The Train view, on a folder of images (a folder dropped on the window, or `cattery FOLDER`).
+    void trainOn(const QString& folder);
     void copyImage();
     void copyLatent();
 

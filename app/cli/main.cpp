@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/cli/common.h"
+#include "app/cli/docs.h"
 #include "core/errors.h"
 
 namespace {
@@ -34,6 +35,16 @@ int main(int argc, char** argv) {
         cli::addCats(app),  cli::addPrepare(app),    cli::addEval(app),   cli::addTrain(app),
         cli::addMovie(app), cli::addDirections(app), cli::addProject(app)};
     cli::checkNumbers(app);
+    // At build time: the manual pages and the bash completion, from the definitions above.
+    if (argc == 3 && std::string_view(argv[1]) == "--write-docs") {
+        try {
+            cli::writeDocs(app, argv[2]);
+            return kExitOk;
+        } catch (const std::exception& e) {
+            std::cerr << "cattery-cli: " << e.what() << "\n";
+            return kExitBadInput;
+        }
+    }
     cli::keepCommandLine(argc, argv);
     // One of several processes training together says which it is in what it prints.
     const char* rank = std::getenv("RANK");
