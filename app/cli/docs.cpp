@@ -136,9 +136,10 @@ std::string overviewPage(const CLI::App& app) {
     page << ".SH DESCRIPTION\n" << roff(app.get_description()) << "\n";
     page << ".SH COMMANDS\n";
     for (const CLI::App* sub : app.get_subcommands({})) {
+        const std::string& about = sub->get_description();
         page << ".TP\n.B " << roff(sub->get_name()) << "\n"
-             << roff(sub->get_description()) << " See \\fBcattery\\-cli\\-" << roff(sub->get_name())
-             << "\\fR(1).\n";
+             << roff(about) << (about.empty() || about.back() == '.' ? "" : ".")
+             << " See \\fBcattery\\-cli\\-" << roff(sub->get_name()) << "\\fR(1).\n";
     }
     page << ".SH OPTIONS\n";
     for (const CLI::Option* o : app.get_options()) {
