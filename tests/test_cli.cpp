@@ -113,6 +113,8 @@ private Q_SLOTS:
     void severalProcessesTrainAsOne();
     void interruptingRankZeroStopsEveryProcess();
     void defaultOutputsNeverOverwrite();
+    void outputsNeverReplaceInputs_data();
+    void outputsNeverReplaceInputs();
     void proceduralCats();
     void moviesLoopThroughTheirPoints();
     void directionsMakeOneRowEach();
@@ -668,6 +670,96 @@ void TestCli::defaultOutputsNeverOverwrite() {
         QVERIFY2(sample.out.contains(QLatin1String(sheet)), qPrintable(sample.out));
         QVERIFY(QFile::exists(here + QLatin1Char('/') + QLatin1String(sheet)));
     }
+}
+
+void TestCli::outputsNeverReplaceInputs_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("victim");     // the file that must be left as it was
+    QTest::addColumn<QStringList>("named");  // what the message must name
+    const QString model = path("self.cattery");
+    const QString data = path("self.data");
+    const QString image = m_images + QStringLiteral("/blob0.png");
+    const QString link = path("model-link.cattery");
+    const QString dotted = path("images/../self.cattery");
+    const QStringList train{QStringLiteral("train"), QStringLiteral("--size"), QStringLiteral("32"),
+                            QStringLiteral("--steps"), QStringLiteral("1")};
+    const auto row = [](const char* name, const QStringList& args, const QString& victim,
+                        const QStringList& named) {
+        QTest::newRow(name) << args << victim << named;
+    };
+    row("sample", {QStringLiteral("sample"), model, QStringLiteral("--out"), model}, model,
+        {QStringLiteral("--out"), QStringLiteral("MODEL")});
+    row("sample through a link", {QStringLiteral("sample"), model, QStringLiteral("--out"), link},
+        model, {QStringLiteral("--out"), QStringLiteral("MODEL"), link});
+    row("grid through ..", {QStringLiteral("grid"), model, QStringLiteral("--out"), dotted}, model,
+        {QStringLiteral("--out"), QStringLiteral("MODEL")});
+    row("arith", {QStringLiteral("arith"), model, QStringLiteral("--out"), model}, model,
+        {QStringLiteral("--out"), QStringLiteral("MODEL")});
+    row("movie", {QStringLiteral("movie"), model, QStringLiteral("--out"), model}, model,
+        {QStringLiteral("--out"), QStringLiteral("MODEL")});
+    row("directions", {QStringLiteral("directions"), model, QStringLiteral("--out"), model}, model,
+        {QStringLiteral("--out"), QStringLiteral("MODEL")});
+    row("project over its image",
+        {QStringLiteral("project"), model, image, QStringLiteral("--out"), image}, image,
+        {QStringLiteral("--out"), QStringLiteral("IMAGE")});
+    row("project over its model",
+        {QStringLiteral("project"), model, image, QStringLiteral("--out"), model}, model,
+        {QStringLiteral("--out"), QStringLiteral("MODEL")});
+    row("prepare over its data set",
+        {QStringLiteral("prepare"), QStringLiteral("--data"), data, QStringLiteral("--out"), data},
+        data, {QStringLiteral("--out"), QStringLiteral("--data")});
+    row("prepare over an image it reads",
+        {QStringLiteral("prepare"), QStringLiteral("--data"), m_images, QStringLiteral("--out"),
+         image},
+        image, {QStringLiteral("--out"), QStringLiteral("--data")});
+    row("train over its data set",
+        train + QStringList{QStringLiteral("--data"), data, QStringLiteral("--out"), data}, data,
+        {QStringLiteral("--out"), QStringLiteral("--data")});
+    row("train with one file for both",
+        train + QStringList{QStringLiteral("--data"), m_images, QStringLiteral("--out"),
+                            path("both.cattery"), QStringLiteral("--checkpoint"),
+                            path("both.cattery")},
+        model, {QStringLiteral("--out"), QStringLiteral("--checkpoint")});
+    row("train over the checkpoint it resumes",
+        {QStringLiteral("train"), QStringLiteral("--data"), m_images, QStringLiteral("--resume"),
+         model, QStringLiteral("--out"), model},
+        model, {QStringLiteral("--out"), QStringLiteral("--resume")});
+    row("cats with its sheet as its folder",
+        {QStringLiteral("cats"), QStringLiteral("--count"), QStringLiteral("2"),
+         QStringLiteral("--out"), path("catsdir"), QStringLiteral("--sheet"), path("catsdir")},
+        model, {QStringLiteral("--out"), QStringLiteral("--sheet")});
+}
+
+// An output that would replace an input (seen through links and ".."), or two outputs that are one
+// file, is a usage error before any work: exit 2, naming both, and the input is left as it was.
+void TestCli::outputsNeverReplaceInputs() {
+    QFETCH(QStringList, args);
+    QFETCH(QString, victim);
+    QFETCH(QStringList, named);
+    const QString model = path("self.cattery");
+    if (!QFile::exists(model)) {
+        test::saveTinyModel(model.toStdString());
+        QFile::link(model, path("model-link.cattery"));
+        const Run prep = cli({QStringLiteral("prepare"), QStringLiteral("--data"), m_images,
+                              QStringLiteral("--out"), path("self.data"), QStringLiteral("--size"),
+                              QStringLiteral("32")});
+        QVERIFY2(prep.code == 0, qPrintable(prep.err));
+    }
+    const auto bytes = [](const QString& file) {
+        QFile f(file);
+        return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+    };
+    const QByteArray before = bytes(victim);
+    QVERIFY(!before.isEmpty());
+    const Run r = cli(args);
+    QVERIFY2(r.code == 2,
+             qPrintable(QStringLiteral("exit %1: %2%3").arg(r.code).arg(r.err, r.out)));
+    for (const QString& name : named) {
+        QVERIFY2(r.err.contains(name), qPrintable(name + QStringLiteral(" not in: ") + r.err));
+    }
+    QCOMPARE(bytes(victim), before);
+    QVERIFY(!QFile::exists(path("both.cattery")));
+    QVERIFY(!QFile::exists(path("catsdir")));
 }
 
 void TestCli::threadsOnEverySubcommand() {

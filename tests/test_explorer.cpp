@@ -15,6 +15,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QMimeData>
 #include <QPushButton>
 #include <QRadioButton>
@@ -154,6 +155,7 @@ private Q_SLOTS:
     void exportedSheetReopens();
     void movieLoopsAroundTheCorners();
     void movieFollowsAPathOfCats();
+    void exportsNeverReplaceTheModel();
     void undoRestoresThePreviousCorner();
     void rapidSliderChangesCoalesce();
     void corruptModelKeepsThePreviousOne();
@@ -534,6 +536,37 @@ void TestExplorer::movieFollowsAPathOfCats() {
     QVERIFY(!m_window->exportMovie(path("one.mp4"), settings, {cats[0]}));
     QVERIFY(!m_window->exportMovie(path("other.mp4"), settings, {Latent(8), Latent(8)}));
     QVERIFY(!QFile::exists(path("one.mp4")) && !QFile::exists(path("other.mp4")));
+}
+
+// Export Sheet and Export Movie refuse to write over the open model (through a link too): a
+// message, and the model file as it was.
+void TestExplorer::exportsNeverReplaceTheModel() {
+    const QString copy = path("exported-over.cattery");
+    QFile::remove(copy);
+    QVERIFY(QFile::copy(m_modelA, copy));
+    const QString link = path("exported-link.cattery");
+    QFile::remove(link);
+    QVERIFY(QFile::link(copy, link));
+    m_window->openModel(copy);
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->model().path, copy, kWait);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(m_window->morphView()), kWait);
+    QFile original(copy);
+    QVERIFY(original.open(QIODevice::ReadOnly));
+    const QByteArray before = original.readAll();
+    original.close();
+    QVERIFY(!m_window->exportSheet(copy, ExportOptions{}));
+    QVERIFY(!m_window->exportSheet(link, ExportOptions{}));
+    MovieSettings settings;
+    settings.framesPerLeg = 2;
+    QVERIFY(!m_window->exportMovie(link, settings));
+    QVERIFY(original.open(QIODevice::ReadOnly));
+    QCOMPARE(original.readAll(), before);
+    QVERIFY(QFileInfo(link).isSymLink());
+    const auto* box = m_window->findChild<QMessageBox*>();
+    QVERIFY(box != nullptr);
+    QVERIFY2(box->text().contains(copy) || box->informativeText().contains(copy) ||
+                 box->text().contains(link),
+             qPrintable(box->text()));
 }
 
 void TestExplorer::undoRestoresThePreviousCorner() {

@@ -10,11 +10,13 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/errors.h"
 #include "core/io/container.h"
 #include "core/io/modelfile.h"
+#include "core/io/outputs.h"
 #include "core/io/tensorio.h"
 #include "core/runtime/renderer.h"
 #include "testutil.h"
@@ -98,6 +100,8 @@ private Q_SLOTS:
     void futureVersionIsNamed();
     void wellFormedButWrongContentIsCaught();
     void saveIsAtomic();
+    void saveKeepsPermissionsOwnersAndLinks();
+    void outputsNeverReplaceInputs();
     void hostileHeadersAreClearErrors();
     void valueCountsMatchBuiltNetworks();
     void olderFilesRepeatTheZMapCells();
@@ -317,6 +321,120 @@ void TestModelFile::saveIsAtomic() {
     QVERIFY(std::filesystem::exists(path("a.cattery.tmp-LIVE00")));
     QVERIFY(std::filesystem::exists(path("b.cattery.tmp-OTHER0")));
     QVERIFY(loadModel(target).generator);
+}
+
+namespace {
+
+mode_t modeOf(const std::string& file) {
+    struct stat st {};
+    return ::stat(file.c_str(), &st) == 0 ? st.st_mode & 07777 : 0;
+}
+
+}  // namespace
+
+// Replacing a file keeps its permissions and owner; a link is written through and stays a link;
+// a link to nothing is an error that writes nothing.
+void TestModelFile::saveKeepsPermissionsOwnersAndLinks() {
+    namespace fs = std::filesystem;
+    const std::string file = path("kept.bin");
+    writeFileAtomically(file, "one");
+    const mode_t mask = ::umask(022);  // as a login shell's
+    ::umask(mask);
+    writeFileAtomically(path("new.bin"), "new");
+    QCOMPARE(modeOf(path("new.bin")), static_cast<mode_t>(0666 & ~mask));
+    for (const mode_t mode : {0600, 0640, 0400, 0755}) {
+        QCOMPARE(::chmod(file.c_str(), mode), 0);
+        writeFileAtomically(file, "mode " + std::to_string(mode));
+        QCOMPARE(modeOf(file), mode);
+        QCOMPARE(slurp(file), "mode " + std::to_string(mode));
+    }
+    if (::geteuid() == 0) {  // only root may give a file to someone else
+        QCOMPARE(::chown(file.c_str(), 4321, 4322), 0);
+        writeFileAtomically(file, "theirs");
+        struct stat st {};
+        QCOMPARE(::stat(file.c_str(), &st), 0);
+        QCOMPARE(st.st_uid, static_cast<uid_t>(4321));
+        QCOMPARE(st.st_gid, static_cast<gid_t>(4322));
+    }
+
+    // A link (relative, from another folder) stays a link; its target gets the content.
+    fs::create_directories(path("links"));
+    const std::string link = path("links/to-kept.bin");
+    fs::create_symlink("../kept.bin", link);
+    QCOMPARE(::chmod(file.c_str(), 0600), 0);
+    writeFileAtomically(link, "through the link");
+    QVERIFY(fs::is_symlink(link));
+    QCOMPARE(slurp(file), std::string("through the link"));
+    QCOMPARE(modeOf(file), static_cast<mode_t>(0600));
+    for (const auto& e : fs::directory_iterator(path("links"))) {
+        QVERIFY2(e.path().string().find(".tmp-") == std::string::npos, e.path().c_str());
+    }
+    // A model saved through a link loads from both names.
+    const std::string modelLink = path("links/model.cattery");
+    fs::create_symlink("../a-model.cattery", modelLink);
+    QVERIFY_THROWS_EXCEPTION(FileError, test::saveTinyModel(modelLink));  // dangling: refused
+    QVERIFY(!fs::exists(path("a-model.cattery")));
+    QVERIFY(fs::is_symlink(modelLink));
+    try {
+        writeFileAtomically(modelLink, "x");
+        QFAIL("a dangling link was written through");
+    } catch (const FileError& e) {
+        const QString message = QString::fromUtf8(e.what());
+        QVERIFY2(message.contains(QString::fromStdString(modelLink)) &&
+                     message.contains(QStringLiteral("does not exist")),
+                 qPrintable(message));
+    }
+    test::saveTinyModel(path("a-model.cattery"));
+    test::saveTinyModel(modelLink);
+    QVERIFY(fs::is_symlink(modelLink));
+    QVERIFY(loadModel(modelLink).generator);
+}
+
+// The rule behind every command's and dialog's refusal to write over what it reads.
+void TestModelFile::outputsNeverReplaceInputs() {
+    namespace fs = std::filesystem;
+    const std::string model = path("in.cattery");
+    spit(model, "model");
+    fs::create_directories(path("sub"));
+    fs::create_directories(path("images/deeper"));
+    spit(path("images/deeper/cat.png"), "png");
+    fs::create_hard_link(model, path("hard.cattery"));
+    fs::create_symlink(model, path("soft.cattery"));
+    QVERIFY(sameFile(model, path("sub/../in.cattery")));
+    QVERIFY(sameFile(model, path("hard.cattery")));
+    QVERIFY(sameFile(model, path("soft.cattery")));
+    QVERIFY(!sameFile(model, path("other.cattery")));
+    QVERIFY(sameFile(path("new.png"), path("sub/../new.png")));  // neither there yet
+    QVERIFY(!sameFile(path("new.png"), path("new2.png")));
+
+    const auto refused = [](const std::vector<NamedPath>& in, const std::vector<NamedPath>& out,
+                            const QStringList& named) {
+        try {
+            checkOutputs(in, out);
+        } catch (const ConfigError& e) {
+            const QString message = QString::fromUtf8(e.what());
+            for (const QString& n : named) {
+                if (!message.contains(n)) {
+                    qWarning("%s lacks %s", qPrintable(message), qPrintable(n));
+                    return false;
+                }
+            }
+            return true;
+        }
+        return false;
+    };
+    QVERIFY(refused({{"MODEL", model}}, {{"--out", path("hard.cattery")}},
+                    {QStringLiteral("--out"), QStringLiteral("MODEL")}));
+    QVERIFY(refused({{"--data", path("images")}}, {{"--out", path("images/deeper/cat.png")}},
+                    {QStringLiteral("--out"), QStringLiteral("--data"),
+                     QString::fromStdString(path("images/deeper/cat.png"))}));
+    QVERIFY(refused({}, {{"--out", path("x.cattery")}, {"--checkpoint", path("sub/../x.cattery")}},
+                    {QStringLiteral("--out"), QStringLiteral("--checkpoint")}));
+    // Beside an input, a new file in its folder, or something that is not an image there: fine.
+    checkOutputs({{"MODEL", model}, {"--data", path("images")}},
+                 {{"--out", path("out.png")},
+                  {"--checkpoint", path("images/model.cattery")},
+                  {"--sheet", ""}});
 }
 
 void TestModelFile::hostileHeadersAreClearErrors() {

@@ -27,6 +27,7 @@
 #include <QUndoStack>
 
 #include "core/errors.h"
+#include "core/io/outputs.h"
 #include "core/runtime/paths.h"
 #include "ui/arithmeticview.h"
 #include "ui/cellgrid.h"
@@ -381,6 +382,17 @@ void MainWindow::onModelFailed(const QString& path, const QString& message) {
     Q_EMIT modelLoadFailed(path, message);
 }
 
+bool MainWindow::keepsInputs(const QString& path, const QString& what) {
+    try {
+        checkOutputs({{tr("the open model").toStdString(), m_model.path.toStdString()}},
+                     {{what.toStdString(), path.toStdString()}});
+        return true;
+    } catch (const ConfigError& e) {
+        showError(tr("Nothing was written"), QString::fromStdString(e.what()));
+        return false;
+    }
+}
+
 void MainWindow::showError(const QString& title, const QString& text) {
     // Window-modal and non-blocking: the event loop (and any render) goes on.
     plainWarning(this, title, text)->open();
@@ -429,7 +441,10 @@ void MainWindow::showCellMenu(ExplorerView* view, int cell, const QPoint& global
     menu.addAction(tr("Save Image..."), this, [this, image] {
         const QString path = QFileDialog::getSaveFileName(this, tr("Save Image"), QString(),
                                                           tr("PNG images (*.png)"));
-        if (!path.isEmpty() && !image.save(path, "PNG")) {
+        if (path.isEmpty() || !keepsInputs(path, tr("the image"))) {
+            return;
+        }
+        if (!image.save(path, "PNG")) {
             showError(tr("Could not save the image"), tr("%1 could not be written.").arg(path));
         }
     });
@@ -463,6 +478,9 @@ bool MainWindow::exportSheet(const QString& path, const ExportOptions& options) 
         return false;
     }
     const int columns = view->sheetColumns();
+    if (!keepsInputs(path, tr("the sheet"))) {
+        return false;
+    }
     try {
         writeSheetPng(path, sheetImage(images, options.sheet(columns), view->sheetLabels()),
                       view->sheetKind(), m_model.name, latents, columns);
@@ -553,6 +571,9 @@ bool MainWindow::exportMovie(const QString& path, const MovieSettings& settings,
     if (m_movieJob->isRunning()) {
         showError(tr("A movie is being written"),
                   tr("Wait for it to finish, or cancel it, before starting another."));
+        return false;
+    }
+    if (!keepsInputs(path, tr("the movie"))) {
         return false;
     }
     QVector<Latent> loop = points;

@@ -106,6 +106,8 @@ private:
     void setZoom(int zoom);
     void showAbout();
     void showError(const QString& title, const QString& text);
+    // False (with a message) when writing `what` to `path` would replace the open model.
+    bool keepsInputs(const QString& path, const QString& what);
 
     RenderWorker* m_worker;
     QUndoStack* m_undo;

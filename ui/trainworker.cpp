@@ -138,6 +138,7 @@ void TrainWorker::runTrain() {
     std::filesystem::create_directories(
         std::filesystem::path(s.modelPath.toStdString()).parent_path(), ec);
     request.outputs = {s.modelPath.toStdString(), checkpointPathFor(s.modelPath.toStdString())};
+    request.imagesFrom = s.folder.toStdString();
     int threads = s.threads;
     // The other processes, when there are any: cattery-cli with this very request. Declared before
     // the run, so that they are stopped after this process has left their world.

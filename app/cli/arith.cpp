@@ -18,6 +18,7 @@ struct ArithOptions {
 };
 
 void runArith(const ArithOptions& o) {
+    checkModelOutput(o.model, o.out);
     Model model = openModel(o.model);
     const auto a = model.latent.fromThree(parseThree(o.a, "--a"));
     const auto b = model.latent.fromThree(parseThree(o.b, "--b"));

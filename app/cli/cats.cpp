@@ -7,6 +7,7 @@
 
 #include "app/cli/common.h"
 #include "core/data/proceduralcats.h"
+#include "core/io/outputs.h"
 #include "core/io/sheet.h"
 
 namespace cattery::cli {
@@ -23,6 +24,7 @@ struct CatsOptions {
 };
 
 void runCats(const CatsOptions& o) {
+    checkOutputs({}, {{"--out", o.out}, {"--sheet", o.sheet}});
     std::filesystem::create_directories(o.out);
     std::vector<RgbImage> drawn;
     for (int i = 0; i < o.count; ++i) {

@@ -12,6 +12,7 @@
 #include "core/data/imagefolder.h"
 #include "core/data/proceduralcats.h"
 #include "core/io/modelfile.h"
+#include "core/io/outputs.h"
 #include "core/io/sheet.h"
 #include "core/latent/threetext.h"
 #include "core/runtime/device.h"
@@ -112,6 +113,10 @@ std::string resolveModel(const std::string& given) {
     }
     throw FileError("(default model)",
                     "no model was named and no shipped model was found in:" + where);
+}
+
+void checkModelOutput(const ModelChoice& choice, const std::string& out) {
+    checkOutputs({{"MODEL", resolveModel(choice.path)}}, {{"--out", out}});
 }
 
 Model openModel(const ModelChoice& choice) {

@@ -81,6 +81,8 @@ void addModelOptions(CLI::App& command, ModelChoice& choice);
 void addThreadsOption(CLI::App& command, int& threads);
 // Sets the threads up, then loads the model (the default one when no path was given).
 Model openModel(const ModelChoice& choice);
+// Refuses (ConfigError, exit 2) an output that is the model read; call before any work.
+void checkModelOutput(const ModelChoice& choice, const std::string& out);
 // The given path, or the shipped default model's; FileError listing where it looked.
 std::string resolveModel(const std::string& given);
 

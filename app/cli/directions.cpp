@@ -25,6 +25,7 @@ struct DirectionsOptions {
 };
 
 void runDirections(const DirectionsOptions& o) {
+    checkModelOutput(o.model, o.out);
     Model model = openModel(o.model);
     const int dim = model.arch.latentDim;
     const Directions d = principalDirections(

@@ -20,6 +20,7 @@ struct GridOptions {
 };
 
 void runGrid(const GridOptions& o) {
+    checkModelOutput(o.model, o.out);
     Model model = openModel(o.model);
     std::array<torch::Tensor, 4> corners;
     nlohmann::json cornerJson = nlohmann::json::array();

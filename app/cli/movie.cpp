@@ -42,6 +42,7 @@ void runMovie(const MovieCliOptions& o, bool cornersGiven) {
         throw UsageError(e.what());
     }
     const auto corners = parseCorners(o.corners, "--corners");
+    checkModelOutput(o.model, o.out);
     Model model = openModel(o.model);
     const Interpolation mode = o.slerp ? Interpolation::Spherical : Interpolation::Linear;
     torch::Tensor latents;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "app/cli/common.h"
+#include "core/io/outputs.h"
 #include "core/runtime/threads.h"
 
 namespace cattery::cli {
@@ -19,6 +20,7 @@ struct PrepareOptions {
 };
 
 void runPrepare(const PrepareOptions& o) {
+    checkOutputs({{"--data", o.data.source}}, {{"--out", o.out}});
     configureThreads();
     const auto start = std::chrono::steady_clock::now();
     const Dataset d = loadData(o.data, o.size, o.catSeed);

@@ -11,6 +11,7 @@
 #include "core/data/imagefolder.h"
 #include "core/io/container.h"
 #include "core/io/modelfile.h"
+#include "core/io/outputs.h"
 #include "core/io/sheet.h"
 #include "core/io/sheetlayout.h"
 #include "core/latent/projection.h"
@@ -54,6 +55,11 @@ void runProject(const ProjectOptions& o) {
     } catch (const ConfigError& e) {
         throw UsageError(e.what());
     }
+    std::vector<NamedPath> inputs = {{"MODEL", resolveModel(modelPath)}};
+    for (const std::string& image : images) {
+        inputs.push_back({"IMAGE", image});
+    }
+    checkOutputs(inputs, {{"--out", o.out}});
     configureThreads(o.threads);
     const torch::Device device = chooseDevice(o.device);
     Model model = loadModel(resolveModel(modelPath), device);

@@ -20,9 +20,10 @@ struct SampleOptions {
 };
 
 void runSample(const SampleOptions& o) {
-    Model model = openModel(o.model);
     const std::string out =
         o.out.empty() ? unusedPath(stemOf(resolveModel(o.model.path)) + "-samples", ".png") : o.out;
+    checkModelOutput(o.model, out);
+    Model model = openModel(o.model);
     const torch::Tensor z = sampleLatents(o.count, model.arch.latentDim, o.seed, o.truncation);
     writeRendered(model, o.model.device, z, "batch", o.columns, o.layout, out,
                   {{"seed", o.seed}, {"truncation", o.truncation}});

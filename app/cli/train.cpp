@@ -293,6 +293,7 @@ void runTrain(TrainOptions& o, const CLI::App& command) {
     options.checkpointPath =
         o.checkpoint.empty() ? checkpointPathFor(options.modelPath) : o.checkpoint;
     request.outputs = {options.modelPath, options.checkpointPath};
+    request.imagesFrom = o.data.source;
     configureThreads(o.threads);
     StartedRun run = startRun(request, [&o, &request, lead](int size) {
         return loadData(o.data, size, request.config.seed, lead ? &std::cout : nullptr);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -118,14 +119,16 @@ void removeLeftoverTemporaries(const std::filesystem::path& dir, const std::stri
     }
 }
 
-// A new, empty temporary file beside `path` ("name.tmp-XXXXXX"), open for writing: the first step
-// of an atomic write, and the proof that one can be made. Throws FileError (`failure` and the
-// system's reason) when `path` is a folder or its folder takes no new file.
+// A new, empty temporary file beside `path` ("name.tmp-XXXXXX"), open for writing and created
+// with no wider permissions than `mode`: the first step of an atomic write, and the proof that
+// one can be made. Throws FileError (`failure` and the system's reason) when `path` is a folder or
+// its folder takes no new file.
 struct TemporaryBeside {
     int fd = -1;
     std::string path;
 };
-TemporaryBeside createTemporaryBeside(const std::string& path, const char* failure) {
+TemporaryBeside createTemporaryBeside(const std::string& path, const char* failure,
+                                      mode_t mode = 0600) {
     namespace fs = std::filesystem;
     const fs::path target(path);
     std::error_code ec;
@@ -133,13 +136,42 @@ TemporaryBeside createTemporaryBeside(const std::string& path, const char* failu
         throw FileError(path, "is a folder; cannot write a file there");
     }
     const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    static constexpr char kLetters[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    std::random_device random;
     TemporaryBeside temp;
-    temp.path = (dir / (target.filename().string() + ".tmp-XXXXXX")).string();
-    temp.fd = ::mkstemp(temp.path.data());
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        std::string suffix(6, 'X');
+        for (char& c : suffix) {
+            c = kLetters[random() % (sizeof kLetters - 1)];
+        }
+        temp.path = (dir / (target.filename().string() + ".tmp-" + suffix)).string();
+        temp.fd = ::open(temp.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0777);
+        if (temp.fd >= 0 || errno != EEXIST) {
+            break;
+        }
+    }
     if (temp.fd < 0) {
         throw FileError(path, std::string(failure) + std::strerror(errno));
     }
     return temp;
+}
+
+// The process's file mode creation mask, read without changing it (umask() would, for a moment,
+// for every thread).
+mode_t currentUmask() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("Umask:", 0) == 0) {
+            try {
+                return static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8) & 0777);
+            } catch (const std::exception&) {
+                break;  // unreadable: the usual mask below
+            }
+        }
+    }
+    return 022;
 }
 
 }  // namespace
@@ -459,12 +491,42 @@ std::string readWholeFile(const std::string& path, std::uint64_t maxBytes) {
     return bytes;
 }
 
+std::string writeTarget(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::is_symlink(path, ec)) {
+        return path;
+    }
+    if (!fs::exists(path, ec)) {
+        throw FileError(path, fmt::format("is a symbolic link to {}, which does not exist; "
+                                          "cannot write through it",
+                                          fs::read_symlink(path, ec).string()));
+    }
+    std::string real = fs::canonical(path, ec).string();
+    if (ec) {
+        throw FileError(path, "its symbolic link cannot be followed: " + ec.message());
+    }
+    return real;
+}
+
 void writeFileAtomically(const std::string& path, std::string_view bytes) {
     namespace fs = std::filesystem;
-    const fs::path target(path);
+    // A symbolic link is written through: the file it points to gets the new content, and the
+    // link stays a link.
+    const std::string real = writeTarget(path);
+    // A replaced file keeps its permissions (and owner, where the process may set it); a new one
+    // gets what the umask allows, as any new file would.
+    struct stat old {};
+    const bool replacing = ::stat(real.c_str(), &old) == 0;
+    if (replacing && !S_ISREG(old.st_mode) && !S_ISDIR(old.st_mode)) {
+        throw FileError(path, "is not a regular file; cannot replace it");
+    }
+    const mode_t mode = replacing ? (old.st_mode & 07777) : (0666 & ~currentUmask());
+    const fs::path target(real);
     const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
     removeLeftoverTemporaries(dir, target.filename().string());
-    TemporaryBeside temp = createTemporaryBeside(path, "cannot create a file in its folder: ");
+    TemporaryBeside temp =
+        createTemporaryBeside(real, "cannot create a file in its folder: ", mode & 0777);
     const int fd = temp.fd;
     const std::string& tmpl = temp.path;
     ::flock(fd, LOCK_EX);  // ours until renamed: removeLeftoverTemporaries leaves it alone
@@ -474,6 +536,17 @@ void writeFileAtomically(const std::string& path, std::string_view bytes) {
         ::unlink(tmpl.c_str());
         return FileError(path, std::string(what) + std::strerror(err));
     };
+    if (replacing && (old.st_uid != ::geteuid() || old.st_gid != ::getegid())) {
+        // Only root (or a member of the group) may give the file back to its owner; anyone
+        // else's copy is theirs, as a copy made with cp would be. The mode is set after, since
+        // a change of owner clears the set-user-ID bit.
+        if (::fchown(fd, old.st_uid, old.st_gid) != 0 && ::fchown(fd, -1, old.st_gid) != 0) {
+            errno = 0;  // not allowed: the file stays the writer's
+        }
+    }
+    if (::fchmod(fd, mode) != 0) {
+        throw failWith("cannot set the file's permissions: ");
+    }
     std::size_t done = 0;
     while (done < bytes.size()) {
         const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -488,13 +561,12 @@ void writeFileAtomically(const std::string& path, std::string_view bytes) {
     if (::fsync(fd) != 0) {
         throw failWith("flushing to disk failed: ");
     }
-    ::fchmod(fd, 0644);
     if (::close(fd) != 0) {
         const int err = errno;
         ::unlink(tmpl.c_str());
         throw FileError(path, std::string("closing failed: ") + std::strerror(err));
     }
-    if (::rename(tmpl.c_str(), path.c_str()) != 0) {
+    if (::rename(tmpl.c_str(), real.c_str()) != 0) {
         const int err = errno;
         ::unlink(tmpl.c_str());
         throw FileError(path, std::string("cannot replace the file: ") + std::strerror(err));

@@ -59,8 +59,14 @@ std::uint64_t checkedFileSize(const std::string& path, std::uint64_t maxBytes);
 // Reads a whole regular file; throws ModelFileError for a missing file, a directory, an unreadable
 // file or one larger than maxBytes.
 std::string readWholeFile(const std::string& path, std::uint64_t maxBytes);
+// Where writing `path` lands: the file a symbolic link points to (the link stays a link), or
+// `path` itself. Throws FileError for a link to nothing.
+std::string writeTarget(const std::string& path);
 // Writes to a temporary file beside `path`, flushes it to disk, then renames it over `path`:
-// a failure (a full disk, a crash) never leaves a half-written file where a good one was.
+// a failure (a full disk, a crash) never leaves a half-written file where a good one was. A
+// replaced file keeps its permissions and, where the process may set it, its owner; a new one
+// gets what the umask allows; a symbolic link is written through (writeTarget()). The temporary
+// file is never readable by more than the final one.
 void writeFileAtomically(const std::string& path, std::string_view bytes);
 
 // Throws FileError naming `path` when no file can be written there (its folder is missing, not

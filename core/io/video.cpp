@@ -1,5 +1,7 @@
 #include "core/io/video.h"
 
+#include <sys/stat.h>
+
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -7,6 +9,7 @@
 #include <opencv2/videoio.hpp>
 
 #include "core/errors.h"
+#include "core/io/container.h"
 
 namespace cattery {
 
@@ -27,7 +30,10 @@ bool writeVideo(const std::string& path, const std::vector<RgbImage>& frames, do
     }
     // Even sizes keep every codec happy.
     const cv::Size size((w * scale + 1) / 2 * 2, (h * scale + 1) / 2 * 2);
-    const std::string partial = path + ".part.mp4";
+    // Written beside where it lands (through a link), then renamed into place, keeping the
+    // permissions of a movie it replaces.
+    const std::string real = writeTarget(path);
+    const std::string partial = real + ".part.mp4";
     std::error_code ec;
     {
         cv::VideoWriter writer(partial, cv::VideoWriter::fourcc('m', 'p', '4', 'v'), fps, size);
@@ -53,7 +59,14 @@ bool writeVideo(const std::string& path, const std::vector<RgbImage>& frames, do
     if (progress) {
         progress(frames.size(), frames.size());
     }
-    std::filesystem::rename(partial, path, ec);
+    struct stat replaced {};
+    if (::stat(real.c_str(), &replaced) == 0) {
+        if (::chmod(partial.c_str(), replaced.st_mode & 07777) != 0) {
+            std::filesystem::remove(partial, ec);
+            throw FileError(path, "the movie's permissions could not be kept");
+        }
+    }
+    std::filesystem::rename(partial, real, ec);
     if (ec) {
         std::filesystem::remove(partial, ec);
         throw FileError(path, "could not be written: " + ec.message());

@@ -7,6 +7,7 @@
 #include "core/io/container.h"
 #include "core/io/jsonfield.h"
 #include "core/io/modelfile.h"
+#include "core/io/outputs.h"
 #include "core/runtime/device.h"
 #include "core/runtime/precision.h"
 
@@ -14,6 +15,15 @@ namespace cattery {
 
 StartedRun startRun(const RunRequest& request, const ImageLoader& loadImages) {
     const WorldSettings& world = request.world;
+    if (request.outputs.size() == 2) {
+        // A resumed run may write its checkpoint back where it came from; nothing else may
+        // replace what the run reads, and the two outputs must be two files.
+        const NamedPath images{"the images (--data)", request.imagesFrom};
+        const NamedPath model{"the model file (--out)", request.outputs[0]};
+        const NamedPath checkpoint{"the checkpoint (--checkpoint)", request.outputs[1]};
+        checkOutputs({images, {"the checkpoint resumed (--resume)", request.resumeFrom}}, {model});
+        checkOutputs({images}, {model, checkpoint});
+    }
     if (world.rank == 0) {  // rank 0 alone writes
         for (const std::string& path : request.outputs) {
             checkWritable(path);
@@ -141,6 +151,7 @@ RunRequest readRunRequest(const std::string& path, std::string& images) {
             throw ConfigError("it names other than a model file and a checkpoint to write");
         }
         images = jsonField<std::string>(j, "images");
+        r.imagesFrom = images;
         const auto seconds = jsonField<std::int64_t>(j, "timeout_seconds");
         if (seconds < 1 || seconds > 86400) {
             throw ConfigError("its timeout is out of range (1 to 86400 seconds)");

@@ -30,6 +30,9 @@ struct RunRequest {
     // The files the run will write (model, checkpoint): each is checked to be writable before
     // anything is loaded, so a wrong folder is an error at once and not after the first hour.
     std::vector<std::string> outputs;
+    // Where the images are read from (a folder or a data set file; "" for procedural cats):
+    // neither output may replace it, nor the model file the checkpoint resumed.
+    std::string imagesFrom;
     // The processes training the run together (worldFromEnvironment()); one alone by default.
     WorldSettings world;
     // How long a process waits for the others at any one point before it names who is missing.
