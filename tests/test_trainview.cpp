@@ -231,6 +231,15 @@ void TestTrainView::trainPauseResumeStopAndExplore() {
     QVERIFY(view->monitor()->exportAnimation(path("out/training.mp4")));
     QVERIFY(QFileInfo(path("out/training.mp4")).size() > 0);
     QVERIFY(!QFile::exists(path("out/training.mp4.part.mp4")));
+    // Never over what the run reads or writes: a message, and the checkpoint as it was.
+    const QByteArray checkpointBytes = [this] {
+        QFile f(path("out/blobs.checkpoint.cattery"));
+        return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+    }();
+    QVERIFY(!view->monitor()->exportAnimation(path("out/blobs.checkpoint.cattery")));
+    QFile after(path("out/blobs.checkpoint.cattery"));
+    QVERIFY(after.open(QIODevice::ReadOnly));
+    QCOMPARE(after.readAll(), checkpointBytes);
 
     // Any checkpoint opens in the explorer.
     view->checkpoints()->setCurrentRow(0);

@@ -25,6 +25,7 @@
 #include <QValueAxis>
 
 #include "core/errors.h"
+#include "core/io/outputs.h"
 #include "core/io/video.h"
 #include "ui/cellgrid.h"
 #include "ui/latentmath.h"
@@ -261,8 +262,22 @@ void TrainMonitor::chooseAnimationFile() {
     }
 }
 
+void TrainMonitor::setRunFiles(const QString& images, const QString& model,
+                               const QString& checkpoint, const QString& resumed) {
+    m_runFiles = {{tr("the images").toStdString(), images.toStdString()},
+                  {tr("the model file").toStdString(), model.toStdString()},
+                  {tr("the checkpoint").toStdString(), checkpoint.toStdString()},
+                  {tr("the checkpoint resumed").toStdString(), resumed.toStdString()}};
+}
+
 bool TrainMonitor::exportAnimation(const QString& path) {
     if (m_snapshots.isEmpty()) {
+        return false;
+    }
+    try {
+        checkOutputs(m_runFiles, {{tr("the animation").toStdString(), path.toStdString()}});
+    } catch (const ConfigError& e) {
+        plainWarning(this, tr("Nothing was written"), QString::fromStdString(e.what()))->open();
         return false;
     }
     // The frames are composed and encoded on a thread of their own; the dialog's Cancel is

@@ -1,10 +1,13 @@
 #pragma once
 
+#include <vector>
+
 #include <QImage>
 #include <QPair>
 #include <QVector>
 #include <QWidget>
 
+#include "core/io/outputs.h"
 #include "ui/trainworker.h"
 
 class QLabel;
@@ -31,6 +34,10 @@ public:
     // A new run: charts and lists cleared, the loss chart labelled for its objective (the hinge
     // objective has a rebuild error and D's loss on generated images, and no k_t or M).
     void reset(const QString& folder, bool hinge = false);
+    // The files the run reads and writes (the images' folder, the model file, the checkpoint),
+    // which Export Animation never writes over.
+    void setRunFiles(const QString& images, const QString& model, const QString& checkpoint,
+                     const QString& resumed);
     void addProgress(const TrainProgress& p);
     void addSamples(qint64 step, const QVector<QImage>& images);
     void addCheckpoint(const QString& path, qint64 step, double convergence);
@@ -79,6 +86,7 @@ private:
     QVector<QPair<qint64, QVector<QImage>>> m_snapshots;
     double m_maxLoss = 0.1;
     QString m_animationFolder;  // where Export Animation first looks
+    std::vector<NamedPath> m_runFiles;
 };
 
 }  // namespace cattery::ui

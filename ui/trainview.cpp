@@ -17,6 +17,7 @@
 #include <QVBoxLayout>
 
 #include "core/errors.h"
+#include "core/io/naming.h"
 #include "core/runtime/precision.h"
 #include "core/train/progress.h"
 #include "core/train/resume.h"
@@ -326,6 +327,10 @@ void TrainView::start() {
     const TrainSettings request = settings();
     m_monitor->reset(QFileInfo(outputEdit()->text()).absolutePath(),
                      request.train.objective == Objective::Hinge);
+    m_monitor->setRunFiles(
+        request.folder, request.modelPath,
+        QString::fromStdString(checkpointPathFor(request.modelPath.toStdString())),
+        request.resumeFrom);
     m_lastStep = 0;
     m_training = true;
     m_progress->setRange(0, stepsBox()->value());
