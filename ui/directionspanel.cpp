@@ -503,10 +503,8 @@ bool DirectionsPanel::addFromSelection(const QString& name) {
     m_set.vectors << fromTensor(d);
     m_set.variance << 0.0;
     m_set.names << name.left(static_cast<int>(kMostDirectionNameLength));
-    m_values.resize(static_cast<int>(m_set.vectors.size()));
-    const QVector<double> values = m_values;
+    m_values.resize(static_cast<int>(m_set.vectors.size()));  // the new one at 0
     buildRows();
-    m_values = values;
     for (int i = 0; i < m_rows.size(); ++i) {
         const QSignalBlocker block(m_rows[i].slider);
         m_rows[i].slider->setValue(static_cast<int>(std::lround(m_values[i] * kSliderSteps)));
