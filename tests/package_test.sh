@@ -62,6 +62,12 @@ completed=$(bash -c "source '$root/usr/share/bash-completion/completions/cattery
   COMP_WORDS=(cattery-cli train --ste); COMP_CWORD=2; _cattery_cli; echo \"\${COMPREPLY[*]}\"")
 [[ $completed == --steps ]] || fail "completion of 'train --ste' gave '$completed'"
 
+# The window's --help and --version answer without a display.
+env -u DISPLAY -u WAYLAND_DISPLAY QT_QPA_PLATFORM= "$root/usr/bin/cattery" --help > "$work/help.txt" 2>&1 ||
+  fail "cattery --help failed without a display: $(cat "$work/help.txt")"
+grep -q 'folder' "$work/help.txt" || fail "cattery --help does not describe its path: $(cat "$work/help.txt")"
+env -u DISPLAY "$root/usr/bin/cattery" --version | grep -q "^cattery " || fail "cattery --version"
+
 # The unpacked program finds its own shipped models, and --json output is JSON alone.
 "$cli" info > "$work/info.txt" 2>&1 || fail "cattery-cli info failed: $(cat "$work/info.txt")"
 grep -q "$root/usr/share/cattery/models" "$work/info.txt" ||

@@ -2,6 +2,7 @@
 // with (and the window's from app/windowoptions.h), so they never drift from the programs.
 #include "app/cli/docs.h"
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
