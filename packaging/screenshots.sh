@@ -21,5 +21,8 @@ trap 'rm -rf "$XDG_CONFIG_HOME" "$XDG_DATA_HOME"' EXIT
 training=()
 images=${CATTERY_SHARED:-../shared}/datasets/twemoji64/images
 [[ -d $images ]] && training=(--screenshot-training "$images")
-xvfb-run -a -s "-screen 0 1400x900x24" "$probe" --screenshots "$out" "${training[@]}"
-echo "screenshots in $out: morph.png generate.png arithmetic.png train.png"
+# A procedural cat the default model never saw, whose cat the window finds (found.png).
+"$build_dir/app/cattery-cli" cats --count 1 --size 128 --seed 99 --out "$XDG_DATA_HOME/find" > /dev/null
+find=(--screenshot-find "$XDG_DATA_HOME/find/cat-000000.png")
+xvfb-run -a -s "-screen 0 1400x900x24" "$probe" --screenshots "$out" "${find[@]}" "${training[@]}"
+echo "screenshots in $out: morph.png generate.png arithmetic.png found.png train.png"

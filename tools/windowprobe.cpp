@@ -8,6 +8,7 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDialog>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QLabel>
@@ -32,14 +33,15 @@ namespace {
 // quits: the README's screenshots come from here. With a folder of images, the Train view's picture
 // is taken 400 steps into a Quick run on it (written to a temporary folder).
 void scheduleScreenshots(cattery::ui::MainWindow* window, const QString& dir,
-                         const QString& trainingFolder) {
+                         const QString& trainingFolder, const QString& findImage) {
     using cattery::ui::TrainView;
     constexpr qint64 kTrainSteps = 400;
     constexpr qint64 kTimeoutMs = 300000;
     auto* timer = new QTimer(window);
     auto clock = std::make_shared<QElapsedTimer>();
     auto scratch = std::make_shared<QTemporaryDir>();
-    auto stage = std::make_shared<int>(0);  // 0: explorer views, 1: training, 2: stopping
+    // 0: explorer views, 3: finding a picture's cat, 1: training, 2: stopping
+    auto stage = std::make_shared<int>(0);
     clock->start();
     const auto save = [window, dir](int tab, const char* name) {
         window->tabs()->setCurrentIndex(tab);
@@ -65,10 +67,35 @@ void scheduleScreenshots(cattery::ui::MainWindow* window, const QString& dir,
             save(0, "morph");
             save(1, "generate");
             save(2, "arithmetic");
-            if (!done || trainingFolder.isEmpty()) {
+            if (!done) {
                 save(3, "train");
                 timer->stop();
-                QApplication::exit(done ? 0 : 1);
+                QApplication::exit(1);
+                return;
+            }
+            if (!findImage.isEmpty()) {
+                window->tabs()->setCurrentIndex(0);
+                window->findCats(window->morphView(), 0, {findImage});
+                *stage = 3;
+                return;
+            }
+        }
+        if (*stage == 3) {
+            auto* found = window->findChild<QDialog*>(QStringLiteral("foundCats"));
+            if ((found == nullptr || !found->isVisible()) && !late) {
+                return;
+            }
+            if (found != nullptr) {
+                QApplication::processEvents();
+                found->grab().save(QDir(dir).filePath(QStringLiteral("found.png")));
+                found->close();
+            }
+        }
+        if (*stage == 0 || *stage == 3) {
+            if (trainingFolder.isEmpty() || late) {
+                save(3, "train");
+                timer->stop();
+                QApplication::exit(late ? 1 : 0);
                 return;
             }
             window->tabs()->setCurrentWidget(train);
@@ -115,6 +142,12 @@ int main(int argc, char** argv) {
         QStringLiteral("With --screenshots: picture the Train view training on <folder>."),
         QStringLiteral("folder"));
     parser.addOption(screenshotTraining);
+    const QCommandLineOption screenshotFind(
+        QStringLiteral("screenshot-find"),
+        QStringLiteral("With --screenshots: find the cat of <image> for corner 1 and picture the "
+                       "Cats Found window (found.png)."),
+        QStringLiteral("image"));
+    parser.addOption(screenshotFind);
     const QCommandLineOption timeFirstGrid(
         QStringLiteral("time-first-grid"),
         QStringLiteral("Print the time to the first painted grid and the peak memory, then quit."));
@@ -140,7 +173,8 @@ int main(int argc, char** argv) {
             });
     } else {
         window.resize(1180, 760);
-        scheduleScreenshots(&window, parser.value(screenshots), parser.value(screenshotTraining));
+        scheduleScreenshots(&window, parser.value(screenshots), parser.value(screenshotTraining),
+                            parser.value(screenshotFind));
     }
     return QApplication::exec();
 }
