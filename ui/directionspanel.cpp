@@ -22,6 +22,7 @@
 #include "core/latent/directions.h"
 #include "ui/cellgrid.h"
 #include "ui/explorerview.h"
+#include "ui/latenttensor.h"
 #include "ui/renderworker.h"
 
 namespace cattery::ui {
@@ -34,19 +35,6 @@ constexpr int kStripSide = 32;      // pixels of each preview picture
 constexpr int kStripDelayMs = 120;  // a slider's drag settles before its strips are drawn
 // Random cats the selection is compared with: their mean is within 0.03 of 0 in every number.
 constexpr int kAttributeSamples = 2000;
-
-torch::Tensor toTensor(const QVector<Latent>& rows, int dim) {
-    torch::Tensor t = torch::empty({static_cast<int64_t>(rows.size()), dim}, torch::kFloat32);
-    for (int i = 0; i < rows.size(); ++i) {
-        std::copy(rows[i].begin(), rows[i].end(), t[i].data_ptr<float>());
-    }
-    return t;
-}
-
-Latent fromTensor(const torch::Tensor& t) {
-    const torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
-    return Latent(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-}
 
 DirectionSet toSet(const Directions& d) {
     DirectionSet set;
@@ -520,16 +508,16 @@ bool DirectionsPanel::addFromSelection(const QString& name) {
 }
 
 void DirectionsPanel::makeFromSelection() {
-    if (m_view == nullptr || m_view->selectedLatents().isEmpty() || !m_ready) {
+    const qsizetype selected = m_view != nullptr ? m_view->selectedLatents().size() : 0;
+    if (selected == 0 || !m_ready) {
         addFromSelection(QString());  // says what to do
         return;
     }
     bool ok = false;
     const QString name = QInputDialog::getText(
         this, tr("Make Direction from Selection"),
-        m_view->selectedLatents().size() == 1
-            ? tr("What is special about the selected cat?")
-            : tr("What do the %1 selected cats share?").arg(m_view->selectedLatents().size()),
+        selected == 1 ? tr("What is special about the selected cat?")
+                      : tr("What do the %1 selected cats share?").arg(selected),
         QLineEdit::Normal, QString(), &ok);
     if (ok) {
         addFromSelection(name);

@@ -1,18 +1,31 @@
 #include "ui/latentmath.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <torch/torch.h>
 
+#include "core/errors.h"
 #include "core/io/sheet.h"
 #include "core/latent/latentspace.h"
 #include "core/runtime/image.h"
+#include "ui/latenttensor.h"
 
 namespace cattery::ui {
-namespace {
 
 torch::Tensor toTensor(const Latent& z) {
     return torch::tensor(std::vector<float>(z.begin(), z.end()), torch::kFloat32);
+}
+
+torch::Tensor toTensor(const QVector<Latent>& rows, int dim) {
+    torch::Tensor t = torch::empty({static_cast<int64_t>(rows.size()), dim}, torch::kFloat32);
+    for (int i = 0; i < rows.size(); ++i) {
+        if (rows[i].size() != dim) {
+            throw ConfigError("the latents differ in length");
+        }
+        std::copy(rows[i].begin(), rows[i].end(), t[i].data_ptr<float>());
+    }
+    return t;
 }
 
 Latent fromTensor(const torch::Tensor& t) {
@@ -29,8 +42,6 @@ QVector<Latent> rows(const torch::Tensor& t) {
     }
     return out;
 }
-
-}  // namespace
 
 Latent toLatent(const LatentSpace& space, const LatentValue& value) {
     torch::Tensor z = space.fromThree(value.three);

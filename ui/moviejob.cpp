@@ -159,11 +159,7 @@ MovieDialog::MovieDialog(std::function<QVector<PathCat>()> selection, QWidget* p
     layout->addWidget(m_pathButton);
     m_list = new PathList(
         [this](int row, const Latent& latent, const QImage& image) {
-            const int before = m_list->count();
-            addCats({{latent, image}});
-            if (m_list->count() > before && row < before) {
-                m_list->insertItem(row, m_list->takeItem(m_list->count() - 1));
-            }
+            addCats({{latent, image}}, row);
         },
         this);
     m_list->setMinimumSize(360, 140);
@@ -257,7 +253,7 @@ QVector<PathCat> MovieDialog::path() const {
     return cats;
 }
 
-int MovieDialog::addCats(const QVector<PathCat>& cats) {
+int MovieDialog::addCats(const QVector<PathCat>& cats, int row) {
     int taken = 0;
     int refused = 0;
     for (const PathCat& cat : cats) {
@@ -278,7 +274,7 @@ int MovieDialog::addCats(const QVector<PathCat>& cats) {
         }
         item->setToolTip(latentText(cat.latent));
         item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsDragEnabled);
-        m_list->addItem(item);
+        m_list->insertItem(row < 0 ? m_list->count() : row + taken, item);
         ++taken;
     }
     if (refused > 0) {

@@ -55,8 +55,9 @@ public:
     // The open model's latent size: cats of another are refused, and a change empties the path.
     void setLatentDim(int latentDim);
     QVector<PathCat> path() const;
-    // Appends cats of the model's size to the path (up to kMostPathCats); how many were taken.
-    int addCats(const QVector<PathCat>& cats);
+    // Puts cats of the model's size into the path (up to kMostPathCats) before `row`, or at its
+    // end when row is -1; how many were taken.
+    int addCats(const QVector<PathCat>& cats, int row = -1);
     QListWidget* list() const;
     QRadioButton* pathButton() const { return m_pathButton; }
     QPushButton* okButton() const { return m_ok; }

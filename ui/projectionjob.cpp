@@ -15,6 +15,7 @@
 #include "core/runtime/device.h"
 #include "core/runtime/renderer.h"
 #include "core/runtime/threads.h"
+#include "ui/latenttensor.h"
 
 namespace cattery::ui {
 
@@ -124,8 +125,7 @@ void ProjectionJob::run() {
             f.path = m_images[static_cast<int>(i)];
             f.image = toQImage(toImages(batch[static_cast<int64_t>(i)].unsqueeze(0)).front());
             f.cat = toQImage(toImages(p.picture.unsqueeze(0)).front());
-            const torch::Tensor z = p.latent.contiguous();
-            f.latent = Latent(z.data_ptr<float>(), z.data_ptr<float>() + z.numel());
+            f.latent = fromTensor(p.latent);
             f.distance = p.distance;
             cats.push_back(f);
         }
