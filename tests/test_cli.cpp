@@ -509,6 +509,13 @@ void TestCli::projectFindsEachImage() {
     QCOMPARE(r.out.count(QStringLiteral(": distance ")), 2);
     QVERIFY2(r.out.contains(a + QStringLiteral(": distance ")), qPrintable(r.out));
     QVERIFY2(r.err.contains(QStringLiteral("pixels comparison")), qPrintable(r.err));
+    // The number format asked for is the one searched in.
+    const Run fp32 = cli(QStringList{QStringLiteral("project"), m_model, a, QStringLiteral("--out"),
+                                     path("found32.png"), QStringLiteral("--precision"),
+                                     QStringLiteral("fp32")} +
+                         quick);
+    QVERIFY2(fp32.code == 0, qPrintable(fp32.err));
+    QVERIFY2(fp32.err.contains(QStringLiteral("pixels comparison, fp32")), qPrintable(fp32.err));
     // Each image beside its cat, and the cats' latents inside: the sheet opens as two latents.
     const RgbImage sheet = readPng(path("found.png").toStdString());
     QCOMPARE(sheet.width, 2 * 32 + 3 * 2);

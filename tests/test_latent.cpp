@@ -12,6 +12,7 @@
 #include "core/latent/projection.h"
 #include "core/latent/rng.h"
 #include "core/latent/threetext.h"
+#include "core/runtime/precision.h"
 #include "testutil.h"
 
 using namespace cattery;
@@ -517,34 +518,43 @@ void TestLatent::projectionRecoversALatentTheModelDrew() {
         pictures = g->forward(drawn);
     }
     const torch::Tensor before = g->parameters().front().clone();
-    ProjectionSettings glanceOnly = quickSearch();
-    glanceOnly.steps = 0;
-    const auto started = project(g, Encoder{nullptr}, pictures, glanceOnly);
-    const auto found = project(g, Encoder{nullptr}, pictures, quickSearch());
-    QVERIFY(started && found);
-    QCOMPARE(found->size(), std::size_t{3});
-    for (std::size_t i = 0; i < found->size(); ++i) {
-        const Projection& p = (*found)[i];
-        QCOMPARE(p.latent.size(0), 8);
-        QVERIFY(p.latent.abs().max().item<double>() <= 3.0);
-        // The distance reported is that of the picture returned, which is the latent's picture.
-        torch::NoGradGuard noGrad;
-        const torch::Tensor again = g->forward(p.latent.unsqueeze(0));
-        QVERIFY(torch::allclose(again[0], p.picture, 1e-4, 1e-4));
-        QVERIFY(std::abs(pictureDistance(again, pictures[i].unsqueeze(0)).item<double>() -
-                         p.distance) < 1e-4);
-        // Adam brings the closest random start much nearer the picture.
-        QVERIFY2(
-            p.distance < 0.5 * (*started)[i].distance,
-            qPrintable(QStringLiteral("%1 from %2").arg(p.distance).arg((*started)[i].distance)));
-        QVERIFY2(p.distance < 0.02, qPrintable(QString::number(p.distance)));
+    // Both number formats of the refining steps (bf16 is emulated where the CPU lacks it).
+    for (const Precision precision : {Precision::Float32, Precision::BFloat16}) {
+        ProjectionSettings search = quickSearch();
+        search.precision = precision;
+        ProjectionSettings glanceOnly = search;
+        glanceOnly.steps = 0;
+        const auto started = project(g, Encoder{nullptr}, pictures, glanceOnly);
+        const auto found = project(g, Encoder{nullptr}, pictures, search);
+        QVERIFY(started && found);
+        QCOMPARE(found->size(), std::size_t{3});
+        for (std::size_t i = 0; i < found->size(); ++i) {
+            const Projection& p = (*found)[i];
+            QCOMPARE(p.latent.size(0), 8);
+            QVERIFY(p.latent.abs().max().item<double>() <= 3.0);
+            // The distance reported is that of the picture returned, which is the latent's
+            // picture, in float32 whatever the steps' format.
+            torch::NoGradGuard noGrad;
+            const torch::Tensor again = g->forward(p.latent.unsqueeze(0));
+            QCOMPARE(p.picture.scalar_type(), torch::kFloat32);
+            QVERIFY(torch::allclose(again[0], p.picture, 1e-4, 1e-4));
+            QVERIFY(std::abs(pictureDistance(again, pictures[i].unsqueeze(0)).item<double>() -
+                             p.distance) < 1e-4);
+            // Adam brings the closest random start much nearer the picture.
+            QVERIFY2(p.distance < 0.5 * (*started)[i].distance,
+                     qPrintable(QStringLiteral("%1 from %2 (%3)")
+                                    .arg(p.distance)
+                                    .arg((*started)[i].distance)
+                                    .arg(QString::fromStdString(precisionName(precision)))));
+            QVERIFY2(p.distance < 0.02, qPrintable(QString::number(p.distance)));
+        }
+        // The same search finds the same latents.
+        const auto repeat = project(g, Encoder{nullptr}, pictures, search);
+        QVERIFY(torch::equal((*repeat)[0].latent, (*found)[0].latent));
     }
     // The model itself is only read.
     QVERIFY(torch::equal(before, g->parameters().front()));
     QVERIFY(!g->parameters().front().grad().defined());
-    // The same search finds the same latents.
-    const auto repeat = project(g, Encoder{nullptr}, pictures, quickSearch());
-    QVERIFY(torch::equal((*repeat)[0].latent, (*found)[0].latent));
 }
 
 void TestLatent::projectionComparesFeaturesWithAnEncoder() {

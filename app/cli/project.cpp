@@ -28,6 +28,7 @@ struct ProjectOptions {
     int threads = 0;
     std::string fit = "pad";
     std::string loss = "pixels";
+    std::string precision = "auto";
     ProjectionSettings search;
     SheetLayout layout;
     std::string out;
@@ -62,6 +63,7 @@ void runProject(const ProjectOptions& o) {
     checkOutputs(inputs, {{"--out", o.out}});
     configureThreads(o.threads);
     const torch::Device device = chooseDevice(o.device);
+    search.precision = choosePrecision(o.precision, device);
     Model model = loadModel(resolveModel(modelPath), device);
     checkLoss(search.loss, model.encoder);
     // Every image is read (and refused, naming it) before the search begins.
@@ -73,9 +75,9 @@ void runProject(const ProjectOptions& o) {
         targets.push_back(pictureFromPixels(readImageFile(path, read), read.size));
     }
     const bool tty = ::isatty(STDERR_FILENO) != 0;
-    std::cerr << fmt::format("finding {} image{} in {} ({} comparison)\n", images.size(),
+    std::cerr << fmt::format("finding {} image{} in {} ({} comparison, {})\n", images.size(),
                              images.size() == 1 ? "" : "s", model.displayName(),
-                             projectionLossName(search.loss));
+                             projectionLossName(search.loss), precisionName(*search.precision));
     const auto start = std::chrono::steady_clock::now();
     const auto found = project(
         model.generator, model.encoder, torch::stack(targets), search, [tty](int done, int total) {
@@ -161,6 +163,13 @@ Subcommand addProject(CLI::App& app) {
         ->add_option("--device", o->device,
                      "auto (the GPU when there is one), cpu or cuda (an error without a GPU)")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+        ->capture_default_str();
+    command
+        ->add_option("--precision", o->precision,
+                     "Number format of the search's steps: fp32, bf16 (about twice as fast on "
+                     "CPUs with AVX-512 BF16 or AMX, as close), or auto: bf16 where the CPU has it "
+                     "natively")
+        ->check(CLI::IsMember({"auto", "fp32", "bf16"}))
         ->capture_default_str();
     addThreadsOption(*command, o->threads);
     addSheetOptions(*command, o->layout);

@@ -8,6 +8,8 @@
 
 #include "core/errors.h"
 #include "core/latent/latentspace.h"
+#include "core/runtime/autocast.h"
+#include "core/runtime/device.h"
 #include "core/runtime/inference.h"
 
 namespace cattery {
@@ -139,6 +141,7 @@ std::optional<std::vector<Projection>> project(const Generator& generator, const
     torch::AutoGradMode gradients(true);
     Generator model = generator;  // a handle: the forward pass is not const
     const torch::Device device = model->parameters().front().device();
+    const Precision precision = settings.precision.value_or(defaultPrecision(device));
     const int64_t count = targets.size(0);
     const int candidates = settings.candidates;
     const int starts = std::min(settings.starts, candidates);
@@ -194,7 +197,11 @@ std::optional<std::vector<Projection>> project(const Generator& generator, const
         torch::Tensor best = z.detach().clone();
         torch::Tensor bestLoss = torch::full({z.size(0)}, INFINITY, z.options());
         for (int step = 0; step < settings.steps; ++step) {
-            const torch::Tensor pictures = model->forward(z);
+            std::optional<Bf16Autocast> autocast;
+            if (precision == Precision::BFloat16) {
+                autocast.emplace(device);
+            }
+            const torch::Tensor pictures = model->forward(z).to(torch::kFloat32);
             const torch::Tensor loss =
                 searchLoss(pictures, wanted, withFeatures ? &encoderHere : nullptr, wantedFeatures,
                            settings.featureWeight);

@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "core/model/networks.h"
+#include "core/runtime/precision.h"
 
 namespace cattery {
 
@@ -32,6 +33,10 @@ struct ProjectionSettings {
     ProjectionLoss loss = ProjectionLoss::Pixels;
     double featureWeight = 1.0;  // the features' share beside the pixels'
     std::uint64_t seed = 1;      // the random latents
+    // The number format of the refining steps; unset: the generator's device's default
+    // (defaultPrecision). The distances reported, and the choice among the starts, are always
+    // computed in float32.
+    std::optional<Precision> precision;
 };
 
 inline constexpr int kMostProjectionCandidates = 100000;

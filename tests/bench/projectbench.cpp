@@ -10,6 +10,7 @@
 #include "core/io/modelfile.h"
 #include "core/latent/latentspace.h"
 #include "core/latent/projection.h"
+#include "core/runtime/device.h"
 #include "core/runtime/inference.h"
 
 namespace cattery::bench {
@@ -52,13 +53,21 @@ std::vector<std::array<std::string, 3>> projectionRows(const std::string& modelP
 
     const double drawn = nearest.mean().item<double>();
     // The search, comparing pixels, and the features too where the model has an encoder.
+    // Where the CPU has native bf16 (the search's default there), float32 is measured beside it.
+    std::vector<std::pair<ProjectionLoss, Precision>> searches;
+    const Precision usual = defaultPrecision(torch::kCPU);
+    searches.emplace_back(ProjectionLoss::Pixels, usual);
+    if (usual != Precision::Float32) {
+        searches.emplace_back(ProjectionLoss::Pixels, Precision::Float32);
+    }
+    if (!model.encoder.is_empty()) {
+        searches.emplace_back(ProjectionLoss::Features, usual);
+    }
     std::vector<std::array<std::string, 3>> rows;
-    for (const ProjectionLoss loss : {ProjectionLoss::Pixels, ProjectionLoss::Features}) {
-        if (loss == ProjectionLoss::Features && model.encoder.is_empty()) {
-            continue;
-        }
+    for (const auto& [loss, precision] : searches) {
         ProjectionSettings settings;
         settings.loss = loss;
+        settings.precision = precision;
         const auto searchStart = std::chrono::steady_clock::now();
         const auto found = project(model.generator, model.encoder, cats, settings);
         const double perImage = secondsSince(searchStart) / kUnseenCats;
@@ -68,8 +77,8 @@ std::vector<std::array<std::string, 3>> projectionRows(const std::string& modelP
         }
         const double searched = sum / kUnseenCats;
         rows.push_back(
-            {fmt::format("find {} unseen cats in {} ({} comparison)", kUnseenCats,
-                         model.displayName(), projectionLossName(loss)),
+            {fmt::format("find {} unseen cats in {} ({} comparison, {})", kUnseenCats,
+                         model.displayName(), projectionLossName(loss), precisionName(precision)),
              fmt::format("mean distance {:.4f}, {:.2f} s per image", searched, perImage),
              fmt::format("nearest of {} random samples: {:.4f} ({:.0f} s); search/nearest = {:.2f}",
                          kRandomSamples, drawn, drawSeconds, searched / drawn)});
