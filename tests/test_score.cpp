@@ -5,6 +5,8 @@
 #include <atomic>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "core/errors.h"
 #include "core/io/modelfile.h"
 #include "core/metrics/score.h"
@@ -318,11 +320,52 @@ void TestScore::guardWatchesTheScoreToo() {
     StepStats stats;
     steps(t, 2);
     t.takeScore({kGuardFrom, 100.0, 0.9}, stats);
+    const double far = 100.0 * kGuardSwdRatio * 1.01;
     t.takeScore({kGuardFrom + 1, 100.0 * kGuardSwdRatio * 0.99, 0.9}, stats = {});
     QVERIFY(!stats.collapseRolledBack);  // worse, but not far enough
-    t.takeScore({kGuardFrom + 2, 100.0 * kGuardSwdRatio * 1.01, 0.9}, stats = {});
-    QVERIFY(stats.collapseRolledBack);
-    QVERIFY(stats.guardMessage.find("score rose") != std::string::npos);
+    QVERIFY(stats.guardMessage.empty());
+    // One far score alone is a spike: it is named, and the run goes on.
+    std::int64_t step = kGuardFrom + 2;
+    for (int strike = 1; strike < kGuardStrikes; ++strike) {
+        t.takeScore({step++, far, 0.9}, stats = {});
+        QVERIFY(!stats.collapseRolledBack);
+        QVERIFY2(stats.guardMessage.find("more like it") != std::string::npos,
+                 stats.guardMessage.c_str());
+    }
+    // A score back within the line starts the count again.
+    t.takeScore({step++, 150.0, 0.9}, stats = {});
+    QVERIFY(!stats.collapseRolledBack && stats.guardMessage.empty());
+    for (int strike = 1; strike < kGuardStrikes; ++strike) {
+        t.takeScore({step++, far, 0.9}, stats = {});
+        QVERIFY(!stats.collapseRolledBack);
+    }
+    // The count travels in the checkpoint: the resumed run goes back on the next far score.
+    const Dataset data = test::blobDataset(120, 32);
+    const std::string file = m_dir.filePath(QStringLiteral("strikes.cattery")).toStdString();
+    t.saveCheckpoint(file);
+    // The injected scores lie beyond the two steps taken: the checkpoint says the run got that
+    // far, as a run scored at those steps would have.
+    Container checkpoint = readContainer(file);
+    checkpoint.meta["training"]["step"] = step;
+    QCOMPARE(checkpoint.meta["training"]["guard_strikes"].get<int>(), kGuardStrikes - 1);
+    Trainer resumed = Trainer::resume(checkpoint, file, data, torch::kCPU);
+    for (Trainer* run : {&t, &resumed}) {
+        run->takeScore({step, far, 0.9}, stats = {});
+        QVERIFY(stats.collapseRolledBack);
+        QVERIFY2(stats.guardMessage.find(fmt::format("{} times running", kGuardStrikes)) !=
+                     std::string::npos,
+                 stats.guardMessage.c_str());
+        QCOMPARE(run->collapseRollbacks(), 1);
+    }
+    ++step;
+    // After going back, one far score is a spike again.
+    t.takeScore({step++, far, 0.9}, stats = {});
+    QVERIFY(!stats.collapseRolledBack);
+    QCOMPARE(t.collapseRollbacks(), 1);
+    // A checkpoint claiming a count the guard would already have acted on is refused.
+    Container bad = checkpoint;
+    bad.meta["training"]["guard_strikes"] = kGuardStrikes;
+    QVERIFY_THROWS_EXCEPTION(ModelFileError, Trainer::resume(bad, file, data, torch::kCPU));
     // Without the guard the same score only goes on the record.
     TrainConfig off = c;
     off.collapseGuard = false;

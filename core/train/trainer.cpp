@@ -598,15 +598,24 @@ void Trainer::takeScore(const TrainScore& s, StepStats& stats) {
     stats.diversity = s.diversity;
     stats.newBest = record(s);
     if (stats.newBest || !m_config.collapseGuard || s.step < kGuardFrom) {
+        m_guardStrikes = 0;
         return;
     }
+    const bool farPast = m_best.scored && s.swd > kGuardSwdRatio * m_best.score.swd;
+    m_guardStrikes = farPast ? m_guardStrikes + 1 : 0;
     if (s.diversity < kCollapsedDiversity) {
         collapseRollBack(stats, fmt::format("the samples look alike (variety {:.2f} of the data's)",
                                             s.diversity));
-    } else if (m_best.scored && s.swd > kGuardSwdRatio * m_best.score.swd) {
-        collapseRollBack(stats, fmt::format("the score rose to {:.1f}, more than {:g} times the "
-                                            "best ({:.1f})",
-                                            s.swd, kGuardSwdRatio, m_best.score.swd));
+    } else if (m_guardStrikes >= kGuardStrikes) {
+        collapseRollBack(stats,
+                         fmt::format("the score rose to {:.1f}, more than {:g} times the "
+                                     "best ({:.1f}), {} times running",
+                                     s.swd, kGuardSwdRatio, m_best.score.swd, m_guardStrikes));
+    } else if (farPast) {
+        stats.guardMessage = fmt::format(
+            "the score rose to {:.1f}, more than {:g} times the best ({:.1f}); {} more like it "
+            "and the run goes back to the best",
+            s.swd, kGuardSwdRatio, m_best.score.swd, kGuardStrikes - m_guardStrikes);
     }
 }
 
@@ -625,6 +634,7 @@ void Trainer::keepBest(const TrainScore& score) {
 
 void Trainer::collapseRollBack(StepStats& stats, const std::string& why) {
     ++m_guardRollbacks;
+    m_guardStrikes = 0;
     stats.collapseRolledBack = true;
     const std::string source = "the best state in memory";
     loadModule(m_best.weights, "generator", *m_generator, source);

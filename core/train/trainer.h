@@ -34,14 +34,18 @@ struct TrainScore {
 // The collapse guard (TrainConfig::collapseGuard) acts on a score from kGuardFrom steps on (a young
 // generator's pictures all look alike before they spread out) that shows
 // - samples less varied than kCollapsedDiversity of the data's (metrics/diversity.h), or
-// - an SWD above kGuardSwdRatio times the best: the scores of the run that made Chubby swung from
-//   checkpoint to checkpoint by up to 1.7 times, and its worst was 1.85 times its best
-//   (models/README.md), so more than twice the best is a run that has lost its way.
+// - an SWD above kGuardSwdRatio times the best in kGuardStrikes scores running: the scores of the
+//   run that made Chubby swung from checkpoint to checkpoint by up to 1.7 times, and its worst was
+//   1.85 times its best (models/README.md), so more than twice the best is a run that has lost its
+//   way. One such score alone is not enough: at 64x64 single scores of 1.9 to 4 times the best
+//   came between good ones in every run, and going back on each of them quartered the learning
+//   rate within 3,500 steps (tests/bench/RESULTS.md). A lost run stays lost; a spike passes.
 // It returns to the best state, halves the learning rate, raises p by kGuardAugmentRaise (with
 // DiffAugment turned on if it was off) and goes on; the kMaxGuardRollbacks + 1st time it stops the
 // run, the best model kept.
 inline constexpr std::int64_t kGuardFrom = 1000;
 inline constexpr double kGuardSwdRatio = 2.0;
+inline constexpr int kGuardStrikes = 2;
 inline constexpr double kGuardAugmentRaise = 0.2;
 inline constexpr int kMaxGuardRollbacks = 3;
 
@@ -254,6 +258,7 @@ private:
     Best m_best;
     double m_scoreSeconds = 0.0;
     int m_guardRollbacks = 0;
+    int m_guardStrikes = 0;  // scores running above kGuardSwdRatio times the best
     bool m_gaveUp = false;
     World* m_world = nullptr;  // the processes training together (null: this one alone)
     BatchShare m_share;        // this process's share of the batch in hand

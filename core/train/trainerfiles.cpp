@@ -127,6 +127,7 @@ Container Trainer::checkpoint() const {
                             {"k", m_best.k}}},
                           {"score_seconds", m_scoreSeconds},
                           {"collapse_rollbacks", m_guardRollbacks},
+                          {"guard_strikes", m_guardStrikes},
                           {"rng",
                            {std::to_string(rng[0]), std::to_string(rng[1]), std::to_string(rng[2]),
                             std::to_string(rng[3])}},
@@ -256,7 +257,9 @@ void Trainer::restoreScores(const nlohmann::json& t, const Container& c, const s
     }
     m_scoreSeconds = jsonField<double>(t, "score_seconds", 0.0);
     m_guardRollbacks = jsonField<int>(t, "collapse_rollbacks", 0);
-    if (!finiteAtLeastZero(m_scoreSeconds) || m_guardRollbacks < 0) {
+    m_guardStrikes = jsonField<int>(t, "guard_strikes", 0);
+    if (!finiteAtLeastZero(m_scoreSeconds) || m_guardRollbacks < 0 || m_guardStrikes < 0 ||
+        m_guardStrikes >= kGuardStrikes) {
         throw ModelFileError(path, "the training scores hold impossible values");
     }
     const auto best = t.find("best");
