@@ -259,9 +259,8 @@ std::vector<TrainField> makeFields() {
         field("collapseGuard", QT_TR_NOOP("Go back to the best model when the samples collapse"),
               QT_TR_NOOP("When a score shows the samples all alike, or two scores running are far "
                          "worse than the best, training returns to the best state with a lower "
-                         "learning rate and "
-                         "stronger augmentation; after a few tries it stops, the best model "
-                         "saved"),
+                         "learning rate and stronger augmentation; after a few tries it stops, "
+                         "the best model saved"),
               Kind::Switch, 0, 1, &TrainConfig::collapseGuard),
     };
 }
