@@ -197,6 +197,8 @@ std::optional<std::vector<Projection>> project(const Generator& generator, const
         torch::Tensor best = z.detach().clone();
         torch::Tensor bestLoss = torch::full({z.size(0)}, INFINITY, z.options());
         for (int step = 0; step < settings.steps; ++step) {
+            // A scope per step: autocast caches the bf16 copy of every leaf that needs gradients,
+            // and z is one that Adam changes in place, so the cache must be cleared each step.
             std::optional<Bf16Autocast> autocast;
             if (precision == Precision::BFloat16) {
                 autocast.emplace(device);
