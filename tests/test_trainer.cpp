@@ -404,6 +404,21 @@ void TestTrainer::learningRateSchedule() {
     }
     QCOMPARE(halvings, 4);
     QCOMPARE(t.learningRate(), c.learningRate / 16);
+
+    // The loop names the rate the run goes on at, not the one the halving step ran at.
+    std::vector<std::string> warnings;
+    LoopCallbacks callbacks;
+    callbacks.onWarning = [&](const std::string& w) { warnings.push_back(w); };
+    t.config().steps = 25;
+    std::atomic<bool> stop{false};
+    QVERIFY(runTraining(t, LoopOptions{}, callbacks, stop) == LoopEnd::Finished);
+    const std::string prefix = "learning rate halved to ";
+    const auto halved = std::find_if(warnings.begin(), warnings.end(),
+                                     [&](const std::string& w) { return w.rfind(prefix, 0) == 0; });
+    QVERIFY(halved != warnings.end());
+    const double named = std::stod(halved->substr(prefix.size()));  // 3 significant digits
+    QVERIFY2(std::abs(named / (c.learningRate / 32) - 1) < 0.01, halved->c_str());
+    QVERIFY(halved->find("at step 25") != std::string::npos);
 }
 
 namespace {

@@ -101,8 +101,9 @@ LoopEnd runSteps(Trainer& trainer, const LoopOptions& options, const LoopCallbac
                                 stats.step, stats.learningRate));
             }
             if (stats.learningRateHalved) {
+                // The step ran at the rate before; the steps from here on run at half of it.
                 callbacks.onWarning(fmt::format("learning rate halved to {:.3g} at step {}",
-                                                stats.learningRate, stats.step));
+                                                stats.learningRate * 0.5, stats.step));
             }
             // (BEGAN's balance: the hinge objective has no k_t.)
             const bool began = config.objective == Objective::Began;
