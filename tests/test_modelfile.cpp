@@ -551,6 +551,8 @@ void TestModelFile::valueCountsMatchBuiltNetworks() {
         QCOMPARE(discriminatorValueCount(arch, false), valuesOf(*d));
         d->addHead();
         QCOMPARE(discriminatorValueCount(arch, true), valuesOf(*d));
+        d->addPatchHead();
+        QCOMPARE(discriminatorValueCount(arch, true, true), valuesOf(*d));
         QCOMPARE(encoderValueCount(arch), valuesOf(*Encoder(arch)));
     }
 }

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.h"
+#include "core/io/container.h"
 #include "core/io/modelfile.h"
 #include "core/metrics/score.h"
 #include "core/metrics/swd.h"
@@ -89,6 +90,7 @@ private Q_SLOTS:
     void loopScoresTheLastStep();
     void olderRunsAreNotScored();
     void hingeObjectiveTrainsAndResumes();
+    void patchVerdictTrainsAndResumes();
     void varietyShortfallMeasuresAlikeness();
     void varietyTermSpreadsTheGenerator();
 
@@ -550,6 +552,53 @@ void TestScore::varietyShortfallMeasuresAlikeness() {
     // Half as far apart: half of it is missing.
     const torch::Tensor mean = real.mean(0, true);
     const torch::Tensor half = mean + (real - mean) * 0.5;
+void TestScore::patchVerdictTrainsAndResumes() {
+    const Dataset data = test::blobDataset(40, 32);
+    TrainConfig c = hingeConfig();
+    c.patchVerdict = true;
+    Trainer t(test::tinyArch(), c, data, torch::kCPU);
+    QVERIFY(t.discriminator()->hasHead() && t.discriminator()->hasPatchHead());
+    const torch::Tensor head0 =
+        t.discriminator()->named_parameters()["patch_head.weight"].detach().clone();
+    std::vector<StepStats> reference;
+    const std::string file = m_dir.filePath(QStringLiteral("p.checkpoint.cattery")).toStdString();
+    for (int i = 0; i < 16; ++i) {
+        reference.push_back(t.step());
+        QVERIFY(std::isfinite(reference.back().lossD) && std::isfinite(reference.back().lossG));
+        if (t.stepCount() == 8) {
+            t.saveCheckpoint(file);
+        }
+    }
+    // The cells' verdicts take part: their head learns.
+    QVERIFY(!torch::equal(head0, t.discriminator()->named_parameters()["patch_head.weight"]));
+    // Both heads travel in the checkpoint, and the run goes on as it would have.
+    Trainer resumed = Trainer::resume(file, data, torch::kCPU);
+    QVERIFY(resumed.config().patchVerdict);
+    QVERIFY(resumed.discriminator()->hasPatchHead());
+    for (size_t i = 8; i < 16; ++i) {
+        const StepStats s = resumed.step();
+        QVERIFY2(
+            std::abs(s.lossD - reference[i].lossD) <= 1e-3 * std::abs(reference[i].lossD) + 1e-5,
+            qPrintable(QStringLiteral("step %1").arg(s.step)));
+    }
+    // The checkpoint opens as a model, with the discriminator's way down as its encoder.
+    const Model m = loadModel(file);
+    QVERIFY(m.checkpoint);
+    QVERIFY(!m.encoder.is_empty());
+    // Without the field (older files), the code's verdict alone; a checkpoint without the
+    // cells' head that claims them is refused before anything is built.
+    nlohmann::json j = toJson(c);
+    j.erase("patch_verdict");
+    QVERIFY(!trainConfigFromJson(j).patchVerdict);
+    const std::string plainFile =
+        m_dir.filePath(QStringLiteral("plain.checkpoint.cattery")).toStdString();
+    Trainer(test::tinyArch(), hingeConfig(), data, torch::kCPU).saveCheckpoint(plainFile);
+    Container claims = readContainer(plainFile);
+    claims.meta["training"]["config"]["patch_verdict"] = true;
+    writeContainer(plainFile, claims);
+    QVERIFY_THROWS_EXCEPTION(ModelFileError, Trainer::resume(plainFile, data, torch::kCPU));
+}
+
     QVERIFY(std::abs(varietyShortfall(half, real).item<double>() - 0.5) < 1e-3);
     // Its gradient pulls the pictures of a pair apart: one small step against it spreads them.
     const torch::Tensor leaf = half.clone().requires_grad_(true);

@@ -250,6 +250,11 @@ std::vector<TrainField> makeFields() {
                           "discriminator also says real or fake from its code, and keeps "
                           "rebuilding the real images as a task of its own, as FastGAN does"),
                &TrainConfig::objective, Objective::Hinge, Objective::Began),
+        field("patchVerdict", QT_TR_NOOP("Judge every part of a picture too"),
+              QT_TR_NOOP("With the hinge loss: the discriminator also says real or fake for each "
+                         "cell of a grid over the picture (each an eighth of its width), so that "
+                         "every part of it has to look real, not only the whole"),
+              Kind::Switch, 0, 1, &TrainConfig::patchVerdict),
         real(field("variety", QT_TR_NOOP("Variety weight:"),
                    QT_TR_NOOP("Pushes the generator's pictures apart whenever a batch of them is "
                               "less varied than a batch of the folder's, so that it cannot settle "

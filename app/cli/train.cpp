@@ -213,8 +213,9 @@ void settingsFromOptions(TrainOptions& o, const std::function<bool(const char*)>
         // checkpoint, and asking to change it is an error rather than silently ignored.
         for (const char* option :
              {"--diffaug", "--augment-p", "--fixed-augment", "--score-every", "--no-collapse-guard",
-              "--objective", "--variety", "--size", "--latent", "--nf", "--ndf", "--bottleneck",
-              "--repeats", "--separable", "--no-batch-norm", "--no-z-skip", "--blocky-z-map"}) {
+              "--objective", "--variety", "--patch-verdict", "--size", "--latent", "--nf", "--ndf",
+              "--bottleneck", "--repeats", "--separable", "--no-batch-norm", "--no-z-skip",
+              "--blocky-z-map"}) {
             if (given(option)) {
                 throw UsageError(fmt::format(
                     "{} cannot change on --resume: the run goes on as its checkpoint says",
@@ -435,6 +436,9 @@ void addConfigOptions(CLI::App& command, TrainOptions& o) {
         ->check(CLI::Range(0.0, kMaxVarietyWeight))
         ->capture_default_str();
     command.add_flag("--no-collapse-guard", o.noGuard,
+    command.add_flag("--patch-verdict", c.patchVerdict,
+                     "With the hinge objective, judge every part of a picture as well as the "
+                     "whole: a real-or-fake verdict on each cell of the discriminator's last grid");
                      "Do not go back to the best state when a score shows collapse");
     command
         .add_option("--augment-p", c.diffAugment.probability,

@@ -25,12 +25,18 @@ Encoder storedEncoder(const Container& c, const ArchConfig& arch, bool checkpoin
     std::string prefix = kEncoderPrefix;
     if (checkpoint) {
         prefix = "discriminator";
+        // BEGAN's bare autoencoder, or the hinge objective's with one head or two.
         const std::int64_t bare = discriminatorValueCount(arch, false);
         const std::int64_t withHead = discriminatorValueCount(arch, true);
+        const std::int64_t withBoth = discriminatorValueCount(arch, true, true);
         try {
             requireValueCount(c, prefix, bare, path);
         } catch (const ModelFileError&) {
-            requireValueCount(c, prefix, withHead, path);  // names the problem if neither fits
+            try {
+                requireValueCount(c, prefix, withBoth, path);
+            } catch (const ModelFileError&) {
+                requireValueCount(c, prefix, withHead, path);  // names the problem if none fits
+            }
         }
     } else if (jsonField<bool>(c.meta, "encoder", false)) {
         requireValueCount(c, prefix, encoderValueCount(arch), path);

@@ -48,7 +48,7 @@ std::int64_t generatorValueCount(const ArchConfig& c) {
     return n + in * c.channels * 9 + c.channels;
 }
 
-std::int64_t discriminatorValueCount(const ArchConfig& c, bool withHead) {
+std::int64_t discriminatorValueCount(const ArchConfig& c, bool withHead, bool withPatchHead) {
     const std::int64_t cells = std::int64_t{c.baseGrid()} * c.baseGrid();
     const std::int64_t ndf = c.ndf;
     const std::int64_t code = c.bottleneck;
@@ -68,6 +68,9 @@ std::int64_t discriminatorValueCount(const ArchConfig& c, bool withHead) {
     n += (ndf + skip) * c.channels * 9 + c.channels;
     if (withHead) {
         n += code * code + code + code + 1;
+    }
+    if (withPatchHead) {
+        n += ndf + 1;
     }
     return n;
 }

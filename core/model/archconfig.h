@@ -49,9 +49,10 @@ void validate(const ArchConfig& config);
 // How many values (weights and batch-norm statistics) each network of this architecture holds,
 // worked out without building it: a file's records are checked against it before a network as
 // large as its header claims is allocated. The discriminator counts its real-or-fake head when
-// asked. (tests/test_networks checks them against built networks.)
+// asked, and its patch head too. (tests/test_modelfile checks them against built networks.)
 std::int64_t generatorValueCount(const ArchConfig& config);
-std::int64_t discriminatorValueCount(const ArchConfig& config, bool withHead);
+std::int64_t discriminatorValueCount(const ArchConfig& config, bool withHead,
+                                     bool withPatchHead = false);
 std::int64_t encoderValueCount(const ArchConfig& config);
 
 // One line for logs and `cattery-cli info`.

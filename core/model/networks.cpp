@@ -96,7 +96,7 @@ torch::nn::Linear encodeFc(const ArchConfig& config) {
 
 torch::Tensor encodePath(ConvBlock& in, std::vector<torch::nn::Sequential>& down,
                          torch::nn::Linear& fc, const torch::Tensor& x,
-                         std::vector<torch::Tensor>* features) {
+                         std::vector<torch::Tensor>* features, torch::Tensor* grid = nullptr) {
     torch::Tensor h = in->forward(x);
     for (size_t s = 0; s < down.size(); ++s) {
         h = down[s]->forward(h);
@@ -106,6 +106,9 @@ torch::Tensor encodePath(ConvBlock& in, std::vector<torch::nn::Sequential>& down
         if (s + 1 < down.size()) {
             h = torch::avg_pool2d(h, 2);
         }
+    }
+    if (grid) {
+        *grid = h;
     }
     return fc->forward(h.flatten(1));
 }
@@ -224,6 +227,12 @@ torch::Tensor DiscriminatorImpl::encode(const torch::Tensor& x) {
     return encodePath(m_in, m_down, m_encodeFc, x, nullptr);
 }
 
+std::pair<torch::Tensor, torch::Tensor> DiscriminatorImpl::encodeWithGrid(const torch::Tensor& x) {
+    torch::Tensor grid;
+    torch::Tensor code = encodePath(m_in, m_down, m_encodeFc, x, nullptr, &grid);
+    return {std::move(code), std::move(grid)};
+}
+
 EncoderImpl::EncoderImpl(const ArchConfig& config) {
     validate(config);
     m_in = register_module("in", ConvBlock(config.channels, config.ndf, config.separable, false));
@@ -261,6 +270,14 @@ void DiscriminatorImpl::addHead() {
                     torch::nn::Linear(b, b),
                     torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)),
                     torch::nn::Linear(b, 1)));
+}
+
+void DiscriminatorImpl::addPatchHead() {
+    if (hasPatchHead()) {
+        return;
+    }
+    m_patchHead = register_module("patch_head",
+                                  torch::nn::Conv2d(torch::nn::Conv2dOptions(m_config.ndf, 1, 1)));
 }
 
 void DiscriminatorImpl::setOutputMean(const torch::Tensor& mean) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <utility>
+
 #include <torch/torch.h>
 
 #include "core/model/archconfig.h"
@@ -72,6 +74,8 @@ class DiscriminatorImpl : public torch::nn::Module {
 public:
     explicit DiscriminatorImpl(const ArchConfig& config);
     torch::Tensor encode(const torch::Tensor& x);
+    // The code, and the last stage of the way down (ndf x base x base) that it is made from.
+    std::pair<torch::Tensor, torch::Tensor> encodeWithGrid(const torch::Tensor& x);
     torch::Tensor decode(const torch::Tensor& h);
     torch::Tensor forward(const torch::Tensor& x) { return decode(encode(x)); }
     // Starts the reconstruction at the data's mean colour (per channel, in [-1, 1]).
@@ -82,10 +86,21 @@ public:
     bool hasHead() const { return !m_head.is_empty(); }
     // The head's verdict on codes from encode(): N x 1, higher for real.
     torch::Tensor judge(const torch::Tensor& code) { return m_head->forward(code); }
+    // A second real-or-fake head, on each cell of the last grid of the way down (a 1x1
+    // convolution, registered as "patch_head"): a verdict on each part of the picture (a cell is
+    // an eighth of its width, seen with its surroundings), where the code's head judges the whole
+    // at once.
+    void addPatchHead();
+    bool hasPatchHead() const { return !m_patchHead.is_empty(); }
+    // Its verdicts on a grid from encodeWithGrid(): N x base*base, higher for real.
+    torch::Tensor judgePatches(const torch::Tensor& grid) {
+        return m_patchHead->forward(grid).flatten(1);
+    }
 
 private:
     ArchConfig m_config;
     torch::nn::Sequential m_head{nullptr};
+    torch::nn::Conv2d m_patchHead{nullptr};
     ConvBlock m_in{nullptr};
     std::vector<torch::nn::Sequential> m_down;
     torch::nn::Linear m_encodeFc{nullptr};

@@ -214,6 +214,7 @@ nlohmann::json toJson(const TrainConfig& c) {
 
 TrainConfig trainConfigFromJson(const nlohmann::json& j) {
     TrainConfig c;
+            {"patch_verdict", c.patchVerdict},
     c.batchSize = jsonField<int>(j, "batch_size");
     c.learningRate = jsonField<double>(j, "learning_rate");
     c.discriminatorLrScale =
@@ -265,3 +266,4 @@ TrainConfig trainConfigFromJson(const nlohmann::json& j) {
 }
 
 }  // namespace cattery
+    c.patchVerdict = jsonField<bool>(j, "patch_verdict", false);    // older files: the code's alone

@@ -74,6 +74,9 @@ struct TrainConfig {
     Objective objective = Objective::Hinge;
     // Hinge: the weight of the discriminator's reconstruction task beside its verdicts.
     double reconstructionWeight = 1.0;
+    // Hinge: judge each cell of the discriminator's last grid as well as the whole picture's code
+    // (DiscriminatorImpl::addPatchHead), so that every part of a picture has to look real.
+    bool patchVerdict = false;
     // The weight of the generator's variety term, which pushes apart its pictures whenever a batch
     // of them is less varied than the real batch (varietyShortfall in trainer.h). 0: off.
     double varietyWeight = 1.0;

@@ -128,6 +128,9 @@ Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset data
     m_discriminator = Discriminator(arch);
     if (m_config.objective == Objective::Hinge) {
         m_discriminator->addHead();
+        if (m_config.patchVerdict) {
+            m_discriminator->addPatchHead();
+        }
     }
     // Adam moves each weight about one learning rate per step, far too slowly to shift an output
     // from grey to a white background: both networks start at the data's mean colour instead.
@@ -488,17 +491,30 @@ Trainer::Losses Trainer::hingeUpdate(const torch::Tensor& x, const torch::Tensor
     torch::Tensor rebuild;
     torch::Tensor realScore;
     torch::Tensor fakeScore;
+    torch::Tensor realPatches;
+    torch::Tensor fakePatches;
     const Halves h = halves(x, z, [&](const torch::Tensor& real, const torch::Tensor& generated) {
-        const torch::Tensor realCode = m_discriminator->encode(real);
+        const auto [realCode, realGrid] = m_discriminator->encodeWithGrid(real);
         rebuild = (m_discriminator->decode(realCode).to(torch::kFloat32) - real).abs().mean();
         realScore = m_discriminator->judge(realCode).to(torch::kFloat32);
-        fakeScore = m_discriminator->judge(m_discriminator->encode(generated)).to(torch::kFloat32);
+        const auto [fakeCode, fakeGrid] = m_discriminator->encodeWithGrid(generated);
+        fakeScore = m_discriminator->judge(fakeCode).to(torch::kFloat32);
+        if (m_discriminator->hasPatchHead()) {
+            realPatches = m_discriminator->judgePatches(realGrid).to(torch::kFloat32);
+            fakePatches = m_discriminator->judgePatches(fakeGrid).to(torch::kFloat32);
+        }
     });
     rebuild = poisoned(rebuild);
-    const torch::Tensor lossRealD =
+    torch::Tensor lossRealD =
         torch::relu(1.0 - realScore).mean() + m_config.reconstructionWeight * rebuild;
-    const torch::Tensor lossFakeD = torch::relu(1.0 + fakeScore).mean();
-    const torch::Tensor lossG = -fakeScore.mean();
+    torch::Tensor lossFakeD = torch::relu(1.0 + fakeScore).mean();
+    torch::Tensor lossG = -fakeScore.mean();
+    if (realPatches.defined()) {
+        // All the cells' verdicts together weigh as much as the whole picture's.
+        lossRealD = lossRealD + torch::relu(1.0 - realPatches).mean();
+        lossFakeD = lossFakeD + torch::relu(1.0 + fakePatches).mean();
+        lossG = lossG - fakePatches.mean();
+    }
     Losses l;
     const std::vector<double> mean =
         meanAcrossProcesses({rebuild.item<double>(), lossFakeD.item<double>(),
