@@ -145,13 +145,21 @@ void TestScore::smallReferencesTakeMorePatches() {
 }
 
 void TestScore::folderRuleChoosesAugmentation() {
-    const DiscriminatorAugment small = folderAugment(300);
+    // BEGAN: adaptive, from 0.
+    const DiscriminatorAugment small = folderAugment(300, Objective::Began);
     QVERIFY(small.color && small.translation && small.cutout && small.adaptive);
     QCOMPARE(small.probability, 0.0);
-    QVERIFY(!folderAugment(kAutoAugmentBelow).any());
-    const DiscriminatorAugment tiny = folderAugment(60);  // nothing to hold out: always on
-    QVERIFY(tiny.any() && !tiny.adaptive);
-    QCOMPARE(tiny.probability, 1.0);
+    // The hinge objective: fixed, half of the images.
+    const DiscriminatorAugment hinge = folderAugment(300, Objective::Hinge);
+    QVERIFY(hinge.color && hinge.translation && hinge.cutout && !hinge.adaptive);
+    QCOMPARE(hinge.probability, kHingeAugmentProbability);
+    for (const Objective objective : {Objective::Began, Objective::Hinge}) {
+        QVERIFY(!folderAugment(kAutoAugmentBelow, objective).any());
+        // Nothing to hold out: always on.
+        const DiscriminatorAugment tiny = folderAugment(60, objective);
+        QVERIFY(tiny.any() && !tiny.adaptive);
+        QCOMPARE(tiny.probability, 1.0);
+    }
     const std::int64_t every = autoScoreEvery(16);
     QVERIFY(every >= 250 && every % 250 == 0);
     QVERIFY(autoScoreEvery(4) >= every);  // smaller batches: cheaper steps, rarer scores
@@ -159,8 +167,12 @@ void TestScore::folderRuleChoosesAugmentation() {
     TrainConfig asked;
     const TrainConfig resolved = resolvedConfig(asked, 300);
     QVERIFY(!resolved.autoAugment);
-    QVERIFY(resolved.diffAugment.adaptive);
+    QVERIFY(resolved.diffAugment.any() && !resolved.diffAugment.adaptive);  // hinge by default
+    QCOMPARE(resolved.diffAugment.probability, kHingeAugmentProbability);
     QCOMPARE(resolved.scoreEvery, every);
+    TrainConfig beganAsked = asked;
+    beganAsked.objective = Objective::Began;
+    QVERIFY(resolvedConfig(beganAsked, 300).diffAugment.adaptive);
     // A choice made by hand stays.
     asked.autoAugment = false;
     asked.scoreEvery = 70;
@@ -540,18 +552,6 @@ void TestScore::hingeObjectiveTrainsAndResumes() {
     QVERIFY(!began.discriminator()->hasHead());
 }
 
-void TestScore::varietyShortfallMeasuresAlikeness() {
-    torch::manual_seed(5);
-    const torch::Tensor real = torch::rand({8, 3, 16, 16}) * 2 - 1;
-    // As varied as the real batch, or more: nothing to make up.
-    QCOMPARE(varietyShortfall(real, real).item<double>(), 0.0);
-    QCOMPARE(varietyShortfall(real * 2, real).item<double>(), 0.0);
-    // All alike: the whole of the real batch's variety is missing.
-    const torch::Tensor same = real[0].unsqueeze(0).expand({8, 3, 16, 16}).contiguous();
-    QVERIFY(std::abs(varietyShortfall(same, real).item<double>() - 1.0) < 1e-3);
-    // Half as far apart: half of it is missing.
-    const torch::Tensor mean = real.mean(0, true);
-    const torch::Tensor half = mean + (real - mean) * 0.5;
 void TestScore::patchVerdictTrainsAndResumes() {
     const Dataset data = test::blobDataset(40, 32);
     TrainConfig c = hingeConfig();
@@ -599,6 +599,18 @@ void TestScore::patchVerdictTrainsAndResumes() {
     QVERIFY_THROWS_EXCEPTION(ModelFileError, Trainer::resume(plainFile, data, torch::kCPU));
 }
 
+void TestScore::varietyShortfallMeasuresAlikeness() {
+    torch::manual_seed(5);
+    const torch::Tensor real = torch::rand({8, 3, 16, 16}) * 2 - 1;
+    // As varied as the real batch, or more: nothing to make up.
+    QCOMPARE(varietyShortfall(real, real).item<double>(), 0.0);
+    QCOMPARE(varietyShortfall(real * 2, real).item<double>(), 0.0);
+    // All alike: the whole of the real batch's variety is missing.
+    const torch::Tensor same = real[0].unsqueeze(0).expand({8, 3, 16, 16}).contiguous();
+    QVERIFY(std::abs(varietyShortfall(same, real).item<double>() - 1.0) < 1e-3);
+    // Half as far apart: half of it is missing.
+    const torch::Tensor mean = real.mean(0, true);
+    const torch::Tensor half = mean + (real - mean) * 0.5;
     QVERIFY(std::abs(varietyShortfall(half, real).item<double>() - 0.5) < 1e-3);
     // Its gradient pulls the pictures of a pair apart: one small step against it spreads them.
     const torch::Tensor leaf = half.clone().requires_grad_(true);

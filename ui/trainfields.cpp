@@ -205,8 +205,8 @@ std::vector<TrainField> makeFields() {
               QT_TR_NOOP("Choose the discriminator's augmentation for the folder (recommended)"),
               QT_TR_NOOP("Below 10,000 images the discriminator would learn the folder by heart "
                          "and the generator collapse: it then sees its images with colour changes, "
-                         "moves and blanked squares, as often as it needs. Turn off to choose "
-                         "below"),
+                         "moves and blanked squares, half of them with the hinge loss, as often "
+                         "as it needs with BEGAN. Turn off to choose below"),
               Kind::Switch, 0, 1, &TrainConfig::autoAugment),
         field("diffColor",
               QT_TR_NOOP("Discriminator sees colour changes (brightness, saturation, contrast)"),

@@ -409,7 +409,8 @@ void addConfigOptions(CLI::App& command, TrainOptions& o) {
         .add_option("--diffaug", o.diffAugment,
                     "Augment what the discriminator sees, real and generated alike, so that it "
                     "cannot learn a small folder by heart: any of color,translation,cutout, "
-                    "none, or auto (all three, adaptive, below 10,000 images)")
+                    "none, or auto (all three below 10,000 images: half of the images with the "
+                    "hinge objective, adaptive with BEGAN)")
         ->capture_default_str();
     command
         .add_option("--score-every", c.scoreEvery,
@@ -435,10 +436,10 @@ void addConfigOptions(CLI::App& command, TrainOptions& o) {
                     "when a batch of them is less varied than a batch of real ones (0: off)")
         ->check(CLI::Range(0.0, kMaxVarietyWeight))
         ->capture_default_str();
-    command.add_flag("--no-collapse-guard", o.noGuard,
     command.add_flag("--patch-verdict", c.patchVerdict,
                      "With the hinge objective, judge every part of a picture as well as the "
                      "whole: a real-or-fake verdict on each cell of the discriminator's last grid");
+    command.add_flag("--no-collapse-guard", o.noGuard,
                      "Do not go back to the best state when a score shows collapse");
     command
         .add_option("--augment-p", c.diffAugment.probability,

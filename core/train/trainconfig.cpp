@@ -85,14 +85,21 @@ std::int64_t heldOutCount(std::int64_t images) {
     return images - held >= kMinTrainingImages ? held : 0;
 }
 
-DiscriminatorAugment folderAugment(std::int64_t images) {
+DiscriminatorAugment folderAugment(std::int64_t images, Objective objective) {
     DiscriminatorAugment d;
     if (images < kAutoAugmentBelow) {
         d.color = d.translation = d.cutout = true;
-        // With images to hold out, p starts at 0 and follows the overfitting signal; without, every
-        // image is augmented, as DiffAugment trains on 100 pictures.
-        d.adaptive = heldOutCount(images) > 0;
-        d.probability = d.adaptive ? 0.0 : 1.0;
+        // Without images to hold out, every image is augmented, as DiffAugment trains on 100
+        // pictures. With them, BEGAN's p starts at 0 and follows the overfitting signal; the hinge
+        // objective's is fixed (kHingeAugmentProbability says why).
+        if (heldOutCount(images) == 0) {
+            d.probability = 1.0;
+        } else if (objective == Objective::Hinge) {
+            d.probability = kHingeAugmentProbability;
+        } else {
+            d.adaptive = true;
+            d.probability = 0.0;
+        }
     }
     return d;
 }
@@ -112,7 +119,7 @@ std::int64_t autoScoreEvery(int batchSize) {
 
 TrainConfig resolvedConfig(TrainConfig c, std::int64_t images) {
     if (c.autoAugment) {
-        c.diffAugment = folderAugment(images);
+        c.diffAugment = folderAugment(images, c.objective);
         c.autoAugment = false;
     }
     if (c.scoreEvery == kAutoScoreEvery) {
@@ -207,6 +214,7 @@ nlohmann::json toJson(const TrainConfig& c) {
             {"collapse_guard", c.collapseGuard},
             {"objective", objectiveName(c.objective)},
             {"reconstruction_weight", c.reconstructionWeight},
+            {"patch_verdict", c.patchVerdict},
             {"variety_weight", c.varietyWeight},
             {"precision", precisionName(c.precision)},
             {"average_decay", c.averageDecay}};
@@ -214,7 +222,6 @@ nlohmann::json toJson(const TrainConfig& c) {
 
 TrainConfig trainConfigFromJson(const nlohmann::json& j) {
     TrainConfig c;
-            {"patch_verdict", c.patchVerdict},
     c.batchSize = jsonField<int>(j, "batch_size");
     c.learningRate = jsonField<double>(j, "learning_rate");
     c.discriminatorLrScale =
@@ -260,10 +267,10 @@ TrainConfig trainConfigFromJson(const nlohmann::json& j) {
     c.objective = objectiveFromName(
         jsonField<std::string>(j, "objective", std::string("began")));  // older files: BEGAN
     c.reconstructionWeight = jsonField<double>(j, "reconstruction_weight", 1.0);
+    c.patchVerdict = jsonField<bool>(j, "patch_verdict", false);    // older files: the code's alone
     c.varietyWeight = jsonField<double>(j, "variety_weight", 0.0);  // older files: no variety term
     validate(c);
     return c;
 }
 
 }  // namespace cattery
-    c.patchVerdict = jsonField<bool>(j, "patch_verdict", false);    // older files: the code's alone

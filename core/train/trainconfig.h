@@ -55,8 +55,8 @@ struct TrainConfig {
     int maxRollbacks = 8;                 // NaN rollbacks to one good state before giving up
     AugmentConfig augment;                // data augmentation
     DiscriminatorAugment diffAugment;     // what the discriminator sees, augmented (off: none)
-    // Choose diffAugment from the folder's size when the run starts (folderAugment); the run
-    // then stores what it chose, with this off.
+    // Choose diffAugment from the folder's size and the objective when the run starts
+    // (folderAugment); the run then stores what it chose, with this off.
     bool autoAugment = true;
     // Score the generator every N steps against held-out images (0: never; kAutoScoreEvery:
     // autoScoreEvery's choice, resolved when the run starts).
@@ -109,11 +109,17 @@ inline constexpr std::int64_t kMinTrainingImages = 100;
 std::int64_t heldOutCount(std::int64_t images);
 
 // The discriminator's augmentation chosen for a folder of `images` pictures: every operation below
-// kAutoAugmentBelow images (a discriminator learns a folder that small by heart), none above; its
-// strength adaptive (p stays near 0 while the discriminator does not memorise), or always on for a
-// folder too small to hold any images out.
+// kAutoAugmentBelow images (a discriminator learns a folder that small by heart), none above; for
+// a folder too small to hold any images out, always on; otherwise, for BEGAN, adaptive (p stays
+// near 0 while the discriminator rebuilds held-out images as well as its own), and for the hinge
+// objective kHingeAugmentProbability.
 inline constexpr std::int64_t kAutoAugmentBelow = 10000;
-DiscriminatorAugment folderAugment(std::int64_t images);
+// A hinge discriminator learns the folder by heart in its real-or-fake head, where the rebuild
+// errors the adaptive strength watches do not show it: on 300 procedural cats at 64x64 the
+// adaptive p stayed at 0 while the head's loss fell near 0, and the samples stayed blobs; with
+// half of the images augmented the same run drew cat faces (tests/bench/RESULTS.md).
+inline constexpr double kHingeAugmentProbability = 0.5;
+DiscriminatorAugment folderAugment(std::int64_t images, Objective objective);
 // Samples each score generates (from fixed latents); SWD compares as many as the reference holds,
 // kScorePatches patches a level from each side (eval takes more: its score is the one to quote).
 inline constexpr int kScoreSamples = 256;
