@@ -26,17 +26,11 @@ Encoder storedEncoder(const Container& c, const ArchConfig& arch, bool checkpoin
     if (checkpoint) {
         prefix = "discriminator";
         // BEGAN's bare autoencoder, or the hinge objective's with one head or two.
-        const std::int64_t bare = discriminatorValueCount(arch, false);
-        const std::int64_t withHead = discriminatorValueCount(arch, true);
-        const std::int64_t withBoth = discriminatorValueCount(arch, true, true);
-        try {
-            requireValueCount(c, prefix, bare, path);
-        } catch (const ModelFileError&) {
-            try {
-                requireValueCount(c, prefix, withBoth, path);
-            } catch (const ModelFileError&) {
-                requireValueCount(c, prefix, withHead, path);  // names the problem if none fits
-            }
+        const std::int64_t held = heldValueCount(c, prefix);
+        if (held != discriminatorValueCount(arch, false) &&
+            held != discriminatorValueCount(arch, true, true)) {
+            // Names the problem if that does not fit either.
+            requireValueCount(c, prefix, discriminatorValueCount(arch, true), path);
         }
     } else if (jsonField<bool>(c.meta, "encoder", false)) {
         requireValueCount(c, prefix, encoderValueCount(arch), path);

@@ -130,8 +130,7 @@ void checkModuleRecords(const Container& container, const std::string& prefix,
     }
 }
 
-void requireValueCount(const Container& container, const std::string& prefix, std::int64_t values,
-                       const std::string& path) {
+std::int64_t heldValueCount(const Container& container, const std::string& prefix) {
     const std::string start = prefix + ".";
     std::int64_t held = 0;
     for (const Record& r : container.records) {
@@ -139,6 +138,12 @@ void requireValueCount(const Container& container, const std::string& prefix, st
             held += static_cast<std::int64_t>(r.bytes.size() / elementSize(r.dtype));
         }
     }
+    return held;
+}
+
+void requireValueCount(const Container& container, const std::string& prefix, std::int64_t values,
+                       const std::string& path) {
+    const std::int64_t held = heldValueCount(container, prefix);
     if (held < values) {
         throw ModelFileError(path, fmt::format("its {} weights are missing or cut short ({} values "
                                                "where its architecture needs {})",

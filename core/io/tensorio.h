@@ -26,6 +26,8 @@ void loadModule(const Container& container, const std::string& prefix, torch::nn
 void checkModuleRecords(const Container& container, const std::string& prefix,
                         const torch::nn::Module& module, const std::string& path);
 
+// How many values the records named "<prefix>.<...>" hold in all.
+std::int64_t heldValueCount(const Container& container, const std::string& prefix);
 // Throws ModelFileError unless the records named "<prefix>.<...>" hold `values` values in all: a
 // file is checked against the network its header describes before that network is built, so a
 // small file cannot make Cattery allocate a large network for weights it does not have.

@@ -77,6 +77,8 @@ struct TrainConfig {
     // Hinge: judge each cell of the discriminator's last grid as well as the whole picture's code
     // (DiscriminatorImpl::addPatchHead), so that every part of a picture has to look real.
     bool patchVerdict = false;
+    // Whether the discriminator has the cells' head: patchVerdict counts under the hinge only.
+    bool judgesCells() const { return objective == Objective::Hinge && patchVerdict; }
     // The weight of the generator's variety term, which pushes apart its pictures whenever a batch
     // of them is less varied than the real batch (varietyShortfall in trainer.h). 0: off.
     double varietyWeight = 1.0;
@@ -154,7 +156,7 @@ struct StepStats {
     double augmentProbability = 0;  // p of the discriminator's augmentation after this step
     double imagesPerSecond = 0;     // real images consumed per second in this step
     bool rolledBack = false;        // NaN or Inf appeared: the state went back to the last good one
-    bool learningRateHalved = false;  // after this step: the next runs at learningRate / 2
+    bool learningRateHalved = false;
     // Set when the step was scored (TrainConfig::scoreEvery).
     bool scored = false;
     double swd = 0;                   // the score: SWD x 1e3 to the held-out images

@@ -128,9 +128,9 @@ Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset data
     m_discriminator = Discriminator(arch);
     if (m_config.objective == Objective::Hinge) {
         m_discriminator->addHead();
-        if (m_config.patchVerdict) {
-            m_discriminator->addPatchHead();
-        }
+    }
+    if (m_config.judgesCells()) {
+        m_discriminator->addPatchHead();
     }
     // Adam moves each weight about one learning rate per step, far too slowly to shift an output
     // from grey to a white background: both networks start at the data's mean colour instead.

@@ -42,11 +42,11 @@ Trainer Trainer::resume(const Container& c, const std::string& path, Dataset dat
     const ResumePoint point = resumePoint(c, path);
     // The networks the header describes are built only once the file is known to hold them.
     requireValueCount(c, "generator", generatorValueCount(point.arch), path);
-    requireValueCount(c, "discriminator",
-                      discriminatorValueCount(
-                          point.arch, point.config.objective == Objective::Hinge,
-                          point.config.objective == Objective::Hinge && point.config.patchVerdict),
-                      path);
+    requireValueCount(
+        c, "discriminator",
+        discriminatorValueCount(point.arch, point.config.objective == Objective::Hinge,
+                                point.config.judgesCells()),
+        path);
     if (dataset.imageSize() != point.arch.imageSize) {
         dataset = resizedDataset(dataset, point.arch.imageSize);
     }

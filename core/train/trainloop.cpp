@@ -101,9 +101,9 @@ LoopEnd runSteps(Trainer& trainer, const LoopOptions& options, const LoopCallbac
                                 stats.step, stats.learningRate));
             }
             if (stats.learningRateHalved) {
-                // The step ran at the rate before; the steps from here on run at half of it.
+                // stats holds the rate the step ran at; the trainer, the one it goes on at.
                 callbacks.onWarning(fmt::format("learning rate halved to {:.3g} at step {}",
-                                                stats.learningRate * 0.5, stats.step));
+                                                trainer.learningRate(), stats.step));
             }
             // (BEGAN's balance: the hinge objective has no k_t.)
             const bool began = config.objective == Objective::Began;
