@@ -30,6 +30,7 @@ private Q_SLOTS:
     void setAgainstItselfIsNearZero();
     void shiftedColoursScoreClearlyWorse();
     void collapsedSamplesAreFlagged();
+    void everyImageOfTheLargerSetCounts();
     void badInputIsAClearError();
 
 private:
@@ -112,6 +113,18 @@ void TestMetrics::collapsedSamplesAreFlagged() {
                             .to(torch::kUInt8);
     QVERIFY(diversityRatio(jitter, m_a) < kCollapsedDiversity);
     QVERIFY(swd(m_a, one) > 3.0 * swd(m_a, m_b));
+}
+
+void TestMetrics::everyImageOfTheLargerSetCounts() {
+    // A few reference pictures against many samples whose first ones are those very pictures and
+    // the rest the same shapes in other colours: the others must count.
+    const auto few = m_a.narrow(0, 0, 8);
+    const auto shifted = m_b.narrow(0, 0, 92).flip(1).to(torch::kFloat32).mul(0.7).round();
+    const auto mixed = torch::cat({few, shifted.to(torch::kUInt8)}).contiguous();
+    const double unlike = swd(few, mixed);
+    const double alike = swd(few, m_a.narrow(0, 0, 100));
+    QVERIFY2(unlike > 2.0 * alike, qPrintable(QStringLiteral("%1 vs %2").arg(unlike).arg(alike)));
+    QCOMPARE(swd(mixed, few) > 2.0 * alike, true);
 }
 
 void TestMetrics::badInputIsAClearError() {

@@ -26,7 +26,8 @@ public:
     // each); 0: 128 from each image as ProGAN does, and more from a small set so that a score
     // rests on at least kMinPatches.
     ScoreReference(torch::Tensor images, std::uint64_t seed, int patches = 0);
-    // images: the same size as the reference's; SWD compares as many of each as the smaller holds.
+    // images: the same size as the reference's, any count; SWD takes as many patches from each
+    // side, spread over all of its images.
     ImageScore score(const torch::Tensor& images) const;
     std::int64_t count() const { return m_images.size(0); }
 

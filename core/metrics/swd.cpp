@@ -51,38 +51,42 @@ torch::Tensor pyramidUp(const torch::Tensor& x) {
     return binomial(spread, 1.0 / 8);
 }
 
-// Patch descriptors for every level: one (N * patchesPerImage) x (3 * 7 * 7) matrix per level, the
-// patches' corners drawn image by image, level by level.
-std::vector<torch::Tensor> descriptors(const torch::Tensor& images, size_t levels,
-                                       const SwdConfig& config, std::uint64_t seed) {
+// Patch descriptors for every level: one `total` x (3 * 7 * 7) matrix per level, the patches
+// spread as evenly as they go over the images (the first ones one more where `total` does not
+// divide), their corners drawn image by image, level by level.
+std::vector<torch::Tensor> descriptors(const torch::Tensor& images, size_t levels, int64_t total,
+                                       std::uint64_t seed) {
     const int64_t n = images.size(0);
-    const int64_t per = config.patchesPerImage;
     const std::vector<torch::Tensor> pyramid = laplacianPyramid(images, levels);
     std::vector<torch::Tensor> ys(levels);
     std::vector<torch::Tensor> xs(levels);
     for (size_t l = 0; l < levels; ++l) {
-        ys[l] = torch::empty({n, per}, torch::kLong);
-        xs[l] = torch::empty({n, per}, torch::kLong);
+        ys[l] = torch::empty({total}, torch::kLong);
+        xs[l] = torch::empty({total}, torch::kLong);
     }
+    const torch::Tensor image = torch::empty({total}, torch::kLong);
     Rng rng(seed);
+    int64_t row = 0;
     for (int64_t i = 0; i < n; ++i) {
+        const int64_t count = total / n + (i < total % n ? 1 : 0);
+        std::fill_n(image.data_ptr<int64_t>() + row, count, i);
         for (size_t l = 0; l < levels; ++l) {
             const auto span = static_cast<uint64_t>(pyramid[l].size(2) - kPatch + 1);
-            auto* y = ys[l].data_ptr<int64_t>() + i * per;
-            auto* x = xs[l].data_ptr<int64_t>() + i * per;
-            for (int64_t p = 0; p < per; ++p) {
+            auto* y = ys[l].data_ptr<int64_t>() + row;
+            auto* x = xs[l].data_ptr<int64_t>() + row;
+            for (int64_t p = 0; p < count; ++p) {
                 y[p] = static_cast<int64_t>(rng.below(span));
                 x[p] = static_cast<int64_t>(rng.below(span));
             }
         }
+        row += count;
     }
     std::vector<torch::Tensor> out;
-    const torch::Tensor image = torch::arange(n).view({n, 1}).expand({n, per});
     for (size_t l = 0; l < levels; ++l) {
         // N x P x P x 3 x 7 x 7: every patch of the level, then the drawn ones.
         const torch::Tensor all =
             pyramid[l].unfold(2, kPatch, 1).unfold(3, kPatch, 1).permute({0, 2, 3, 1, 4, 5});
-        out.push_back(all.index({image, ys[l], xs[l]}).reshape({n * per, 3 * kPatch * kPatch}));
+        out.push_back(all.index({image, ys[l], xs[l]}).reshape({total, 3 * kPatch * kPatch}));
     }
     return out;
 }
@@ -152,13 +156,14 @@ SwdResult slicedWasserstein(const torch::Tensor& a, const torch::Tensor& b,
     if (config.patchesPerImage < 1 || config.repeats < 1 || config.directions < 1) {
         throw ConfigError("patches, repeats and directions must each be at least 1");
     }
-    const int64_t n = std::min(a.size(0), b.size(0));
+    // As many patches from each side, every image of each taking its share.
+    const int64_t total = std::min(a.size(0), b.size(0)) * config.patchesPerImage;
     SwdResult result;
     result.levelSizes = pyramidSizes(static_cast<int>(a.size(2)), config.minLevelSize);
     const size_t levels = result.levelSizes.size();
     torch::NoGradGuard noGrad;
-    const auto da = descriptors(a.narrow(0, 0, n), levels, config, config.seed);
-    const auto db = descriptors(b.narrow(0, 0, n), levels, config, config.seed + 1);
+    const auto da = descriptors(a, levels, total, config.seed);
+    const auto db = descriptors(b, levels, total, config.seed + 1);
     Rng rng(config.seed + 2);
     for (size_t l = 0; l < levels; ++l) {
         const auto [na, nb] = normalisePerChannel(da[l], db[l]);

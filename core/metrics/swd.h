@@ -14,7 +14,7 @@ namespace cattery {
 // counts), compared along random directions. It needs no pretrained network, so it works on any
 // kind of picture.
 struct SwdConfig {
-    int patchesPerImage = 128;  // random 7x7 patches taken from every image at every level
+    int patchesPerImage = 128;  // random 7x7 patches a level for each image of the smaller set
     int repeats = 4;            // sets of random directions
     int directions = 128;       // directions per set
     int minLevelSize = 16;      // the pyramid stops before a level smaller than this
@@ -31,8 +31,9 @@ struct SwdResult {
 // images per input, N x 3 x s x s, finest first, the last one the blurred remainder.
 std::vector<torch::Tensor> laplacianPyramid(const torch::Tensor& images, size_t levels);
 
-// a and b: N x 3 x S x S uint8 RGB on the CPU, the same size S. The larger set is cut to the
-// smaller one's count so both sides have as many patches.
+// a and b: N x 3 x S x S uint8 RGB on the CPU, the same size S. Each side gives the smaller
+// set's count times patchesPerImage patches a level, spread over all of its images: a few
+// reference pictures are compared with every sample, not with as few samples.
 SwdResult slicedWasserstein(const torch::Tensor& a, const torch::Tensor& b,
                             const SwdConfig& config = {});
 
