@@ -29,6 +29,7 @@
 #include "tests/bench/benchutil.h"
 #include "tests/bench/loadbench.h"
 #include "tests/bench/projectbench.h"
+#include "tests/bench/scorebench.h"
 #include "tests/bench/worldbench.h"
 
 namespace fs = std::filesystem;
@@ -85,6 +86,16 @@ int main(int argc, char** argv) {
             argc > 2 ? argv[2] : std::string(CATTERY_SOURCE_DIR) + "/models/chubby.cattery";
         std::vector<Row> rows;
         for (const auto& [what, value, comparison] : projectionRows(model)) {
+            rows.push_back({what, value, comparison});
+        }
+        printRows(rows);
+        return 0;
+    }
+    if (mode == "--score-spread" && argc > 2) {
+        configureThreads(0);
+        std::vector<Row> rows;
+        for (const auto& [what, value, comparison] :
+             scoreSpreadRows(std::vector<std::string>(argv + 2, argv + argc))) {
             rows.push_back({what, value, comparison});
         }
         printRows(rows);
