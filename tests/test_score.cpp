@@ -185,6 +185,11 @@ void TestScore::folderRuleChoosesAugmentation() {
     QVERIFY2(text.find("best") != std::string::npos, text.c_str());
     QVERIFY2(text.find("hinge objective) with a variety term of 1") != std::string::npos,
              text.c_str());
+    QVERIFY2(text.find("each cell") == std::string::npos, text.c_str());
+    TrainConfig cells;
+    cells.patchVerdict = true;
+    const std::string cellsText = describeSafeguards(cells, 300);
+    QVERIFY2(cellsText.find("verdict on each cell") != std::string::npos, cellsText.c_str());
     TrainConfig began;
     began.objective = Objective::Began;
     began.varietyWeight = 0;

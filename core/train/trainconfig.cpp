@@ -139,6 +139,9 @@ std::string describeSafeguards(const TrainConfig& config, std::int64_t images) {
     if (c.varietyWeight > 0) {
         out += fmt::format(" with a variety term of {:g}", c.varietyWeight);
     }
+    if (c.judgesCells()) {
+        out += "; the judge gives a verdict on each cell of the picture as well as the whole";
+    }
     out += "; ";
     if (d.any()) {
         std::vector<std::string> ops;
