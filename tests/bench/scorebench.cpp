@@ -69,8 +69,7 @@ std::vector<std::array<std::string, 3>> scoreSpreadRows(const std::vector<std::s
         }
         const Spread f = spreadOf(few);
         const Spread a = spreadOf(all);
-        const torch::Tensor evalCats = proceduralCats(2 * kEvalCount, size, kCatSeed).images;
-        const ScoreReference evalReference(evalCats.narrow(0, 0, kEvalCount), 1);
+        const ScoreReference evalReference(proceduralCats(kEvalCount, size, kCatSeed).images, 1);
         const double truth =
             evalReference
                 .score(generateBytes(model.generator,
