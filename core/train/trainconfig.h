@@ -156,7 +156,7 @@ struct StepStats {
     double augmentProbability = 0;  // p of the discriminator's augmentation after this step
     double imagesPerSecond = 0;     // real images consumed per second in this step
     bool rolledBack = false;        // NaN or Inf appeared: the state went back to the last good one
-    bool learningRateHalved = false;
+    bool learningRateHalved = false;  // after this step: the steps after run at half learningRate
     // Set when the step was scored (TrainConfig::scoreEvery).
     bool scored = false;
     double swd = 0;                   // the score: SWD x 1e3 to the held-out images
