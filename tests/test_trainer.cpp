@@ -100,6 +100,7 @@ private Q_SLOTS:
     void badInputIsRefused();
     void learningRateSchedule();
     void modelIsTheGeneratorsAverage();
+    void settledStatisticsAreTheWeightsOwn();
     void noAverageKeepsOneGenerator();
     void discriminatorLearnsAtItsOwnRate();
 
@@ -444,14 +445,16 @@ void TestTrainer::modelIsTheGeneratorsAverage() {
     auto average = weights(t.checkpoint(), "training_generator");
     QVERIFY(!average.empty());
     QCOMPARE(average.size(), weights(t.checkpoint(), "generator").size());
+    const auto isStatistic = [](const std::string& name) {
+        return name.find("running_") != std::string::npos ||
+               name.find("num_batches_tracked") != std::string::npos;
+    };
     for (int i = 0; i < 25; ++i) {
         QVERIFY(finite(t.step()));
         const double step = static_cast<double>(t.stepCount() - 1);  // steps before this one
         const double decay = std::min(0.9, (1.0 + step) / (10.0 + step));
         for (auto& [name, value] : weights(t.checkpoint(), "training_generator")) {
-            if (name.find("num_batches_tracked") != std::string::npos) {
-                average[name] = value;
-            } else {
+            if (!isStatistic(name)) {
                 average[name] = decay * average[name] + (1.0 - decay) * value;
             }
         }
@@ -461,10 +464,26 @@ void TestTrainer::modelIsTheGeneratorsAverage() {
     const auto trained = weights(checkpoint, "training_generator");
     double apart = 0;
     for (const auto& [name, value] : model) {
-        QVERIFY2(torch::allclose(value, average.at(name), 1e-4, 1e-6), name.c_str());
-        apart = std::max(apart, (value - trained.at(name)).abs().max().item<double>());
+        if (!isStatistic(name)) {
+            QVERIFY2(torch::allclose(value, average.at(name), 1e-4, 1e-6), name.c_str());
+            apart = std::max(apart, (value - trained.at(name)).abs().max().item<double>());
+        }
     }
     QVERIFY2(apart > 1e-4, "the average should lag behind the trained weights");
+    // Its batch-norm statistics are those of its own weights, not a blend of the trained ones'.
+    Generator own(smallArch());
+    loadModule(checkpoint, "generator", *own, "the checkpoint");
+    settleBatchNorm(own, averageSettleLatents(smallArch().latentDim, c.seed), c.batchSize);
+    Container settled;
+    storeModule(settled, "generator", *own);
+    int statistics = 0;
+    for (const auto& [name, value] : weights(settled, "generator")) {
+        if (name.find("running_") != std::string::npos) {
+            ++statistics;
+            QVERIFY2(torch::allclose(model.at(name), value, 1e-4, 1e-6), name.c_str());
+        }
+    }
+    QVERIFY(statistics > 0);
     // The saved model is the average.
     t.saveModel(path("average.cattery"));
     const Container saved = readContainer(path("average.cattery"));
@@ -472,6 +491,48 @@ void TestTrainer::modelIsTheGeneratorsAverage() {
         QVERIFY(torch::equal(value, model.at(name)));
     }
     QVERIFY(weights(saved, "training_generator").empty());
+}
+
+void TestTrainer::settledStatisticsAreTheWeightsOwn() {
+    torch::manual_seed(3);
+    Generator g(smallArch());
+    {
+        // Statistics from other pictures than the ones the latents below give.
+        torch::NoGradGuard noGrad;
+        g->train();
+        g->forward(torch::randn({16, smallArch().latentDim}) * 3.0 + 1.0);
+    }
+    const torch::Tensor latents = torch::randn({64, smallArch().latentDim});
+    settleBatchNorm(g, latents, 16);
+    QVERIFY(!g->is_training());
+    // The first normalised layer by hand: the mean, over batches of 16, of each batch's mean and
+    // (unbiased) variance of the fully connected layer's channels.
+    torch::nn::Module& fc = *g->named_children()["fc"];
+    torch::nn::Module& norm = *g->named_children()["fc_norm"];
+    const int64_t channels = norm.named_buffers()["running_mean"].size(0);
+    torch::Tensor mean = torch::zeros({channels});
+    torch::Tensor var = torch::zeros({channels});
+    {
+        torch::NoGradGuard noGrad;
+        for (int64_t i = 0; i < 64; i += 16) {
+            const torch::Tensor h = fc.as<torch::nn::Linear>()
+                                        ->forward(latents.narrow(0, i, 16))
+                                        .view({16, channels, -1})
+                                        .transpose(0, 1)
+                                        .reshape({channels, -1});
+            mean += h.mean(1) / 4;
+            var += h.var(1, true) / 4;
+        }
+    }
+    QVERIFY(torch::allclose(norm.named_buffers()["running_mean"], mean, 1e-4, 1e-5));
+    QVERIFY(torch::allclose(norm.named_buffers()["running_var"], var, 1e-4, 1e-5));
+    // Later training counts recent batches as before.
+    for (const auto& module : g->modules(false)) {
+        if (auto* bn = module->as<torch::nn::BatchNorm2dImpl>()) {
+            QVERIFY(bn->options.momentum().has_value());
+            QCOMPARE(*bn->options.momentum(), 0.1);
+        }
+    }
 }
 
 void TestTrainer::noAverageKeepsOneGenerator() {

@@ -293,4 +293,28 @@ int64_t parameterCount(const torch::nn::Module& module) {
     return count;
 }
 
+void settleBatchNorm(Generator generator, const torch::Tensor& latents, int64_t batchSize) {
+    torch::NoGradGuard noGrad;
+    std::vector<std::pair<torch::nn::BatchNorm2dImpl*, c10::optional<double>>> norms;
+    for (const auto& module : generator->modules(false)) {
+        if (auto* norm = module->as<torch::nn::BatchNorm2dImpl>()) {
+            norms.emplace_back(norm, norm->options.momentum());
+            // No momentum: each batch counts equally, an exact mean over the passes below.
+            norm->options.momentum(c10::nullopt);
+            norm->reset_running_stats();
+        }
+    }
+    if (!norms.empty()) {
+        generator->train();
+        const torch::Device device = generator->parameters().front().device();
+        for (int64_t i = 0; i + batchSize <= latents.size(0); i += batchSize) {
+            generator->forward(latents.narrow(0, i, batchSize).to(device));
+        }
+        for (const auto& [norm, momentum] : norms) {
+            norm->options.momentum(momentum);
+        }
+    }
+    generator->eval();
+}
+
 }  // namespace cattery

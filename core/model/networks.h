@@ -114,4 +114,11 @@ TORCH_MODULE(Discriminator);
 // Number of trainable scalars, for reports.
 int64_t parameterCount(const torch::nn::Module& module);
 
+// Sets the generator's batch-norm statistics to those its own weights give: the mean and variance
+// of each normalised layer over `latents`, taken in batches of `batchSize` as training takes them
+// (BigGAN's "standing statistics"). A running average of weights needs this: the statistics the
+// running layers kept belong to other weights. Leaves the generator (a handle: the caller's) in
+// eval mode.
+void settleBatchNorm(Generator generator, const torch::Tensor& latents, int64_t batchSize);
+
 }  // namespace cattery

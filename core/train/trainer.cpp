@@ -21,6 +21,10 @@ namespace cattery {
 namespace {
 
 constexpr std::uint64_t kSampleSeedSalt = 0x5ca7ca7ULL;
+// The running average's batch-norm statistics are taken over this many fixed latents, in
+// training-sized batches.
+constexpr int kSettleSamples = 512;
+constexpr std::uint64_t kSettleSeedSalt = 0x5e771eULL;
 constexpr double kEmaWeight = 0.01;
 constexpr std::uint64_t kHeldOutSeedSalt = 0x4e1d0075ULL;
 constexpr std::uint64_t kScoreSeedSalt = 0x5c0e5ULL;
@@ -161,6 +165,7 @@ Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset data
         }
         blendWeights(*m_generator, *m_average, 1.0);
         m_average->eval();
+        m_settleLatents = averageSettleLatents(arch.latentDim, config.seed);
     }
     m_optG = std::make_unique<torch::optim::Adam>(m_generator->parameters(), adamOptions(config));
     m_optD =
@@ -279,6 +284,7 @@ void Trainer::joinWorld(World& world) {
         }
     }
     world.broadcast(state);
+    m_averageSettledAt = -1;
     m_world = &world;
     if (m_step == 0 && !m_best.scored && m_scoreReference && m_config.collapseGuard) {
         keepBest(m_best.score);  // the start the guard goes back to is now rank 0's
@@ -639,7 +645,7 @@ void Trainer::keepBest(const TrainScore& score) {
     Container weights;
     storeModule(weights, "generator", *m_generator);
     if (m_average) {
-        storeModule(weights, "average", *m_average);
+        storeModule(weights, "average", *generator());
     }
     storeModule(weights, "discriminator", *m_discriminator);
     m_best.weights = std::move(weights);
@@ -656,6 +662,7 @@ void Trainer::collapseRollBack(StepStats& stats, const std::string& why) {
     loadModule(m_best.weights, "generator", *m_generator, source);
     if (m_average) {
         loadModule(m_best.weights, "average", *m_average, source);
+        m_averageSettledAt = -1;
     }
     loadModule(m_best.weights, "discriminator", *m_discriminator, source);
     m_k = m_best.k;
@@ -775,13 +782,40 @@ void Trainer::updateAverage() {
     // the configured decay.
     const double t = static_cast<double>(m_step);
     const double decay = std::min(m_config.averageDecay, (1.0 + t) / (10.0 + t));
-    blendWeights(*m_generator, *m_average, 1.0 - decay);
+    torch::NoGradGuard noGrad;
+    const std::vector<torch::Tensor> from = m_generator->parameters();
+    const std::vector<torch::Tensor> to = m_average->parameters();
+    for (size_t i = 0; i < to.size(); ++i) {
+        to[i].lerp_(from[i], 1.0 - decay);
+    }
+    // Its batch-norm statistics are taken for these weights when they are next used.
+    m_averageSettledAt = -1;
+}
+
+torch::Tensor averageSettleLatents(int latentDim, std::uint64_t seed) {
+    return sampleLatents(kSettleSamples, latentDim, seed ^ kSettleSeedSalt);
+}
+
+void Trainer::settleAverage() const {
+    if (!m_average || m_averageSettledAt == m_step) {
+        return;
+    }
+    settleBatchNorm(m_average, m_settleLatents, m_config.batchSize);
+    m_averageSettledAt = m_step;
+}
+
+Generator Trainer::generator() const {
+    if (!m_average) {
+        return m_generator;
+    }
+    settleAverage();
+    return m_average;
 }
 
 torch::Tensor Trainer::samples() {
     torch::NoGradGuard noGrad;
     if (m_average) {
-        return m_average->forward(m_sampleLatents.to(m_device)).cpu();
+        return generator()->forward(m_sampleLatents.to(m_device)).cpu();
     }
     m_generator->eval();
     torch::Tensor images = m_generator->forward(m_sampleLatents.to(m_device)).cpu();

@@ -49,6 +49,10 @@ inline constexpr int kGuardStrikes = 2;
 inline constexpr double kGuardAugmentRaise = 0.2;
 inline constexpr int kMaxGuardRollbacks = 3;
 
+// The fixed latents over which a run's running average of weights (TrainConfig::averageDecay)
+// takes its batch-norm statistics (settleBatchNorm), for a run of this seed.
+torch::Tensor averageSettleLatents(int latentDim, std::uint64_t seed);
+
 // How much less varied the generated batch `fake` is than the real batch `real`, as a fraction of
 // the real batch's variety: 0 when it is as varied or more, 1 when its pictures are all the same.
 // Differentiable in `fake`; batches of at least 2 (the generator's variety term).
@@ -129,8 +133,9 @@ public:
     const Dataset& dataset() const { return m_dataset; }
     const torch::Device& device() const { return m_device; }
     Provenance provenance() const;
-    // The model: the running average of the generator when the run keeps one, else the generator.
-    Generator generator() const { return m_average ? m_average : m_generator; }
+    // The model: the running average of the generator when the run keeps one (its batch-norm
+    // statistics taken for its own weights), else the generator.
+    Generator generator() const;
     // The networks being trained (their gradients after a step are the ones the step took).
     Generator trainingGenerator() const { return m_generator; }
     Discriminator discriminator() const { return m_discriminator; }
@@ -167,6 +172,8 @@ private:
     void restore(const Container& c, const std::string& path);
     void rollBack();
     void updateAverage();
+    // Takes m_average's batch-norm statistics for its weights, unless they already are.
+    void settleAverage() const;
     // What the discriminator is shown of `images`: DiffAugment at the current p, when on.
     torch::Tensor forDiscriminator(const torch::Tensor& images);
     // D's reconstruction error on a batch of held-out images, augmented as the training ones.
@@ -233,6 +240,10 @@ private:
     LatentSpace m_latent;
     Generator m_generator{nullptr};
     Generator m_average{nullptr};  // running average of m_generator's weights (null: none)
+    // The latents m_average's batch-norm statistics are taken over (settleAverage), and the step
+    // they were last taken at (-1: not yet for these weights).
+    torch::Tensor m_settleLatents;
+    mutable std::int64_t m_averageSettledAt = -1;
     Discriminator m_discriminator{nullptr};
     std::unique_ptr<torch::optim::Adam> m_optG;
     std::unique_ptr<torch::optim::Adam> m_optD;

@@ -152,6 +152,7 @@ void Trainer::restore(const Container& c, const std::string& path) {
                             [&](const Record& r) { return r.name.rfind(prefix, 0) == 0; });
             loadModule(c, separate ? kTrainingGenerator : "generator", *m_generator, path);
             loadModule(c, "generator", *m_average, path);
+            m_averageSettledAt = -1;
         } else {
             loadModule(c, "generator", *m_generator, path);
         }
