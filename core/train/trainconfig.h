@@ -84,9 +84,12 @@ struct TrainConfig {
     double varietyWeight = 1.0;
     Precision precision = Precision::Float32;  // bf16: autocast convolutions (precision.h)
     // With a decay d > 0 the model is a running average of the generator's weights: each step
-    // keeps d of the average and moves 1 - d of the way to the new weights. 0 (the default): the
-    // model is the last step's generator. The average is smoother; on the procedural cats it
-    // scored worse than the last weights (see models/README.md), so it is off unless asked for.
+    // keeps d of the average and moves 1 - d of the way to the new weights, and its batch-norm
+    // statistics are taken for the averaged weights (settleBatchNorm). 0 (the default): the model
+    // is the last step's generator. While the average kept blended statistics it scored worse
+    // than the last weights (models/README.md); with its own it scored steadier and closer to the
+    // data on one run each at 32x32 and 64x64 (tests/bench/RESULTS.md), too few to make it the
+    // default.
     double averageDecay = 0.0;
 };
 
