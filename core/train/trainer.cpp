@@ -40,22 +40,17 @@ void useChannelsLast(torch::nn::Module& module) {
     }
 }
 
-// Moves `to`'s weights and batch-norm statistics the fraction `share` of the way to `from`'s
-// (1: a copy). Integer buffers (batch norm's step counter) are copied.
-void blendWeights(const torch::nn::Module& from, torch::nn::Module& to, double share) {
+// Copies `from`'s weights and batch-norm statistics into `to`, a network of the same shape.
+void copyWeights(const torch::nn::Module& from, torch::nn::Module& to) {
     torch::NoGradGuard noGrad;
-    const auto blend = [share](const std::vector<torch::Tensor>& source,
-                               const std::vector<torch::Tensor>& target) {
+    const auto copy = [](const std::vector<torch::Tensor>& source,
+                         const std::vector<torch::Tensor>& target) {
         for (size_t i = 0; i < target.size(); ++i) {
-            if (share >= 1.0 || !target[i].is_floating_point()) {
-                target[i].copy_(source[i]);
-            } else {
-                target[i].lerp_(source[i], share);
-            }
+            target[i].copy_(source[i]);
         }
     };
-    blend(from.parameters(), to.parameters());
-    blend(from.buffers(), to.buffers());
+    copy(from.parameters(), to.parameters());
+    copy(from.buffers(), to.buffers());
 }
 
 // Where rank `rank`'s `mine` differs from rank 0's `first` (JSON objects of settings), in words:
@@ -163,7 +158,7 @@ Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset data
         for (auto& p : m_average->parameters()) {
             p.set_requires_grad(false);
         }
-        blendWeights(*m_generator, *m_average, 1.0);
+        copyWeights(*m_generator, *m_average);
         m_average->eval();
         m_settleLatents = averageSettleLatents(arch.latentDim, config.seed);
     }
@@ -796,19 +791,14 @@ torch::Tensor averageSettleLatents(int latentDim, std::uint64_t seed) {
     return sampleLatents(kSettleSamples, latentDim, seed ^ kSettleSeedSalt);
 }
 
-void Trainer::settleAverage() const {
-    if (!m_average || m_averageSettledAt == m_step) {
-        return;
-    }
-    settleBatchNorm(m_average, m_settleLatents, m_config.batchSize);
-    m_averageSettledAt = m_step;
-}
-
 Generator Trainer::generator() const {
     if (!m_average) {
         return m_generator;
     }
-    settleAverage();
+    if (m_averageSettledAt != m_step) {
+        settleBatchNorm(m_average, m_settleLatents, m_config.batchSize);
+        m_averageSettledAt = m_step;
+    }
     return m_average;
 }
 

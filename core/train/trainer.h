@@ -172,8 +172,6 @@ private:
     void restore(const Container& c, const std::string& path);
     void rollBack();
     void updateAverage();
-    // Takes m_average's batch-norm statistics for its weights, unless they already are.
-    void settleAverage() const;
     // What the discriminator is shown of `images`: DiffAugment at the current p, when on.
     torch::Tensor forDiscriminator(const torch::Tensor& images);
     // D's reconstruction error on a batch of held-out images, augmented as the training ones.
@@ -240,8 +238,8 @@ private:
     LatentSpace m_latent;
     Generator m_generator{nullptr};
     Generator m_average{nullptr};  // running average of m_generator's weights (null: none)
-    // The latents m_average's batch-norm statistics are taken over (settleAverage), and the step
-    // they were last taken at (-1: not yet for these weights).
+    // The latents m_average's batch-norm statistics are taken over (settleBatchNorm), and the step
+    // they were last taken at (-1: not yet for these weights; generator() takes them).
     torch::Tensor m_settleLatents;
     mutable std::int64_t m_averageSettledAt = -1;
     Discriminator m_discriminator{nullptr};
