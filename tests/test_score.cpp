@@ -190,6 +190,13 @@ void TestScore::folderRuleChoosesAugmentation() {
     cells.patchVerdict = true;
     const std::string cellsText = describeSafeguards(cells, 300);
     QVERIFY2(cellsText.find("verdict on each cell") != std::string::npos, cellsText.c_str());
+    QVERIFY2(text.find("running average") == std::string::npos, text.c_str());
+    TrainConfig averaged;
+    averaged.averageDecay = 0.999;
+    const std::string averagedText = describeSafeguards(averaged, 300);
+    QVERIFY2(averagedText.find("running average of the generator's weights (decay 0.999)") !=
+                 std::string::npos,
+             averagedText.c_str());
     TrainConfig began;
     began.objective = Objective::Began;
     began.varietyWeight = 0;

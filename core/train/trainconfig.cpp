@@ -142,6 +142,11 @@ std::string describeSafeguards(const TrainConfig& config, std::int64_t images) {
     if (c.judgesCells()) {
         out += "; the judge gives a verdict on each cell of the picture as well as the whole";
     }
+    if (c.averageDecay > 0) {
+        out +=
+            fmt::format("; the model is a running average of the generator's weights (decay {:g})",
+                        c.averageDecay);
+    }
     out += "; ";
     if (d.any()) {
         std::vector<std::string> ops;
