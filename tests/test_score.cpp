@@ -15,6 +15,7 @@
 #include "core/train/trainconfig.h"
 #include "core/train/trainer.h"
 #include "core/train/trainloop.h"
+#include "core/train/trainrun.h"
 #include "testutil.h"
 
 using namespace cattery;
@@ -82,6 +83,7 @@ private Q_SLOTS:
     void folderRuleChoosesAugmentation();
     void runsAreScoredOnHeldOutImages();
     void keptModelIsTheBestScoring();
+    void laterNearBestScoreIsKept();
     void collapsedScoresAreNeverKept();
     void guardRollsBackThenGivesUp();
     void guardWatchesTheScoreToo();
@@ -273,6 +275,46 @@ void TestScore::keptModelIsTheBestScoring() {
     QCOMPARE(lastModel.provenance.keptStep, std::int64_t{15});
 }
 
+void TestScore::laterNearBestScoreIsKept() {
+    TrainConfig c = scoredConfig();
+    c.scoreEvery = 0;  // scores injected
+    Trainer t(test::tinyArch(), c, test::blobDataset(120, 32), torch::kCPU);
+    StepStats stats;
+    steps(t, 3);
+    t.takeScore({3, 100.0, 0.9}, stats);
+    QVERIFY(stats.newBest);
+    steps(t, 3);
+    // Just outside the margin over the lowest: the earlier generator stays.
+    t.takeScore({6, 100.0 * (1.0 + kKeepLaterWithin) + 1.0, 0.9}, stats = {});
+    QVERIFY(!stats.newBest);
+    QCOMPARE(t.bestScore().step, std::int64_t{3});
+    steps(t, 3);
+    // Within it: the later, further-trained generator is kept although it scores worse.
+    const double near = 100.0 * (1.0 + kKeepLaterWithin) - 1.0;
+    t.takeScore({9, near, 0.9}, stats = {});
+    QVERIFY(stats.newBest);
+    QCOMPARE(stats.lowestSwd, 100.0);
+    const std::string line = describeScore(stats);
+    QVERIFY2(line.find("(kept: within 15 % of the best, 100.0") != std::string::npos, line.c_str());
+    const auto atNine = weightsOf(*t.generator());
+    QCOMPARE(t.bestScore().step, std::int64_t{9});
+    QCOMPARE(t.lowestScore(), 100.0);
+    steps(t, 3);
+    // The margin is over the lowest score, not over the kept one: the kept score cannot creep up.
+    t.takeScore({12, near + 1.5, 0.9}, stats = {});
+    QVERIFY(!stats.newBest);
+    QCOMPARE(t.bestScore().step, std::int64_t{9});
+    // A collapsed score is never kept, however low.
+    t.takeScore({12, 50.0, 0.2}, stats = {});
+    QVERIFY(!stats.newBest);
+    QCOMPARE(t.lowestScore(), 100.0);
+    const std::string path = m_dir.filePath(QStringLiteral("later.cattery")).toStdString();
+    t.saveModel(path);
+    const Model kept = loadModel(path);
+    QVERIFY(sameWeights(atNine, *kept.generator));
+    QCOMPARE(kept.provenance.keptStep, std::int64_t{9});
+}
+
 void TestScore::collapsedScoresAreNeverKept() {
     TrainConfig c = scoredConfig();
     c.scoreEvery = 0;
@@ -428,8 +470,9 @@ void TestScore::learningRateFollowsTheScore() {
     QVERIFY(stats.newBest);
     run(5);  // steps 10-14
     QVERIFY(halvedAt.empty());
-    t.takeScore({14, 95.0, 0.9}, stats = {});  // no better: the stall goes on
-    run(8);                                    // steps 15-22
+    t.takeScore({14, 110.0, 0.9}, stats = {});  // no better: the stall goes on
+    QVERIFY(!stats.newBest);
+    run(8);  // steps 15-22
     QCOMPARE(halvedAt, (std::vector<std::int64_t>{15, 21}));
     QCOMPARE(t.learningRate(), c.learningRate / 4);
 }

@@ -242,7 +242,9 @@ std::vector<TrainField> makeFields() {
                           QT_TR_NOOP("Keep the best-scoring generator (not the last step's)"),
                           QT_TR_NOOP("The model file gets the generator whose samples came "
                                      "closest to the held-out images, whenever in the run that "
-                                     "was; off: the last step's"),
+                                     "was, or a later one that came almost as close (early "
+                                     "smooth shapes score well; later cats have faces); off: "
+                                     "the last step's"),
                           &TrainConfig::keep, KeepModel::Best, KeepModel::Last)),
         choice("hinge",
                QT_TR_NOOP("Judge real or fake with a head on the discriminator (hinge loss)"),

@@ -27,6 +27,7 @@
 #include "core/errors.h"
 #include "core/io/outputs.h"
 #include "core/io/video.h"
+#include "core/train/trainconfig.h"
 #include "ui/cellgrid.h"
 #include "ui/latentmath.h"
 #include "ui/plaintext.h"
@@ -110,7 +111,9 @@ TrainMonitor::TrainMonitor(QWidget* parent) : QWidget(parent) {
     m_bestLabel->setTextFormat(Qt::PlainText);
     m_bestLabel->setToolTip(
         tr("The generator the model file keeps: the one whose samples came closest to images "
-           "training never saw, among those as varied as the data"));
+           "training never saw, among those as varied as the data, or a later one within %1 % "
+           "of it")
+            .arg(kKeepLaterWithin * 100));
     right->addWidget(m_bestLabel);
 
     auto* sampleRow = new QHBoxLayout;

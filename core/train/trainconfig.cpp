@@ -176,8 +176,12 @@ std::string describeSafeguards(const TrainConfig& config, std::int64_t images) {
                               "; scored every {} steps against the training images (too "
                               "few to hold any out)",
                               c.scoreEvery);
-        out += c.keep == KeepModel::Best ? "; the model file keeps the best-scoring generator"
-                                         : "; the model file keeps the last step's generator";
+        out += c.keep == KeepModel::Best
+                   ? fmt::format(
+                         "; the model file keeps the best-scoring generator, or a later "
+                         "one within {:g} % of its score",
+                         kKeepLaterWithin * 100)
+                   : std::string("; the model file keeps the last step's generator");
         if (c.collapseGuard) {
             out += "; a collapse goes back to the best";
         }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -600,9 +601,20 @@ bool Trainer::scoreNow() {
     return true;
 }
 
+double Trainer::lowestScore() const {
+    double lowest = std::numeric_limits<double>::infinity();
+    for (const TrainScore& s : m_scores) {
+        if (s.diversity >= kCollapsedDiversity) {
+            lowest = std::min(lowest, s.swd);
+        }
+    }
+    return lowest;
+}
+
 bool Trainer::record(const TrainScore& s) {
     m_scores.push_back(s);
-    if (s.diversity >= kCollapsedDiversity && (!m_best.scored || s.swd < m_best.score.swd)) {
+    if (s.diversity >= kCollapsedDiversity &&
+        (!m_best.scored || s.swd <= lowestScore() * (1.0 + kKeepLaterWithin))) {
         keepBest(s);
         return true;
     }
@@ -614,25 +626,26 @@ void Trainer::takeScore(const TrainScore& s, StepStats& stats) {
     stats.swd = s.swd;
     stats.diversity = s.diversity;
     stats.newBest = record(s);
+    stats.lowestSwd = lowestScore();
     if (stats.newBest || !m_config.collapseGuard || s.step < kGuardFrom) {
         m_guardStrikes = 0;
         return;
     }
-    const bool farPast = m_best.scored && s.swd > kGuardSwdRatio * m_best.score.swd;
+    const double lowest = lowestScore();
+    const bool farPast = m_best.scored && s.swd > kGuardSwdRatio * lowest;
     m_guardStrikes = farPast ? m_guardStrikes + 1 : 0;
     if (s.diversity < kCollapsedDiversity) {
         collapseRollBack(stats, fmt::format("the samples look alike (variety {:.2f} of the data's)",
                                             s.diversity));
     } else if (m_guardStrikes >= kGuardStrikes) {
-        collapseRollBack(stats,
-                         fmt::format("the score rose to {:.1f}, more than {:g} times the "
-                                     "best ({:.1f}), {} times running",
-                                     s.swd, kGuardSwdRatio, m_best.score.swd, m_guardStrikes));
+        collapseRollBack(stats, fmt::format("the score rose to {:.1f}, more than {:g} times the "
+                                            "best ({:.1f}), {} times running",
+                                            s.swd, kGuardSwdRatio, lowest, m_guardStrikes));
     } else if (farPast) {
         stats.guardMessage = fmt::format(
             "the score rose to {:.1f}, more than {:g} times the best ({:.1f}); {} more like it "
             "and the run goes back to the best",
-            s.swd, kGuardSwdRatio, m_best.score.swd, kGuardStrikes - m_guardStrikes);
+            s.swd, kGuardSwdRatio, lowest, kGuardStrikes - m_guardStrikes);
     }
 }
 

@@ -145,7 +145,10 @@ public:
     bool optimisersRestarted() const { return m_optimisersRestarted; }
     // Every score so far, and the best one's (step 0 and an infinite SWD before any).
     const std::vector<TrainScore>& scores() const { return m_scores; }
+    // The score of the generator kept as the best (kKeepLaterWithin).
     TrainScore bestScore() const { return m_best.score; }
+    // The lowest SWD among the varied scores so far (infinity before any).
+    double lowestScore() const;
     bool hasBest() const { return m_best.scored; }
     // Whether the run is scored: asked to (config().scoreEvery) and with images to compare.
     bool hasScoring() const { return m_scoreReference != nullptr; }

@@ -181,11 +181,17 @@ std::string describeKept(const Trainer& t) {
 }
 
 std::string describeScore(const StepStats& s) {
+    std::string note;
+    if (s.newBest) {
+        note = s.swd > s.lowestSwd
+                   ? fmt::format(" (kept: within {:g} % of the best, {:.1f}, and further trained)",
+                                 kKeepLaterWithin * 100, s.lowestSwd)
+                   : std::string(" (the best so far)");
+    } else if (s.diversity < kCollapsedDiversity) {
+        note = " (collapsed: not kept)";
+    }
     return fmt::format("score at step {}: SWD {:.1f}, diversity {:.2f}{}", s.step, s.swd,
-                       s.diversity,
-                       s.newBest                           ? " (the best so far)"
-                       : s.diversity < kCollapsedDiversity ? " (collapsed: not kept)"
-                                                           : "");
+                       s.diversity, note);
 }
 
 std::string describeScoring(const Trainer& t) {
