@@ -84,8 +84,8 @@ public:
     torch::Tensor samples();
 
     // Scores the model now (the trainer does every config().scoreEvery steps) and keeps it when
-    // it is the best so far; no collapse guard. False when the run cannot score (hasScoring())
-    // or has scored this step already.
+    // it is the best so far or within kKeepLaterWithin of it; no collapse guard. False when the run
+    // cannot score (hasScoring()) or has scored this step already.
     bool scoreNow();
     // Scores as step() would, then applies the collapse guard: for tests that inject a score.
     void takeScore(const TrainScore& score, StepStats& stats);
