@@ -631,7 +631,7 @@ void Trainer::takeScore(const TrainScore& s, StepStats& stats) {
         m_guardStrikes = 0;
         return;
     }
-    const double lowest = lowestScore();
+    const double lowest = stats.lowestSwd;
     const bool farPast = m_best.scored && s.swd > kGuardSwdRatio * lowest;
     m_guardStrikes = farPast ? m_guardStrikes + 1 : 0;
     if (s.diversity < kCollapsedDiversity) {
