@@ -264,7 +264,8 @@ void TestScore::keptModelIsTheBestScoring() {
     QCOMPARE(kept.provenance.keptStep, std::int64_t{5});
     QCOMPARE(kept.provenance.swd, 100.0);
     QCOMPARE(kept.provenance.steps, std::int64_t{15});
-    QVERIFY(describeModel(kept).find("best-scoring generator, step 5") != std::string::npos);
+    QVERIFY(describeModel(kept).find("the generator chosen by its score, step 5") !=
+            std::string::npos);
 
     const std::string lastPath = m_dir.filePath(QStringLiteral("last.cattery")).toStdString();
     t.config().keep = KeepModel::Last;
@@ -308,6 +309,9 @@ void TestScore::laterNearBestScoreIsKept() {
     t.takeScore({12, 50.0, 0.2}, stats = {});
     QVERIFY(!stats.newBest);
     QCOMPARE(t.lowestScore(), 100.0);
+    const std::string said = describeKept(t);
+    QVERIFY2(said.find("the generator of step 9,") == 0, said.c_str());
+    QVERIFY2(said.find("within 15 % of the best, 100.0") != std::string::npos, said.c_str());
     const std::string path = m_dir.filePath(QStringLiteral("later.cattery")).toStdString();
     t.saveModel(path);
     const Model kept = loadModel(path);

@@ -248,11 +248,12 @@ std::string describeModel(const Model& m) {
         p.device.empty() ? "unknown device" : p.device,
         p.processes > 1 ? fmt::format(", in {} processes", p.processes) : std::string(), p.seed);
     if (!p.kept.empty()) {
-        out += fmt::format("  kept:          the {} generator, step {}{}\n",
-                           p.kept == "best" ? "best-scoring" : "last step's", p.keptStep,
-                           p.swd >= 0
-                               ? fmt::format(" (SWD {:.1f}, diversity {:.2f})", p.swd, p.diversity)
-                               : std::string());
+        out += fmt::format(
+            "  kept:          {}, step {}{}\n",
+            p.kept == "best" ? "the generator chosen by its score" : "the last step's generator",
+            p.keptStep,
+            p.swd >= 0 ? fmt::format(" (SWD {:.1f}, diversity {:.2f})", p.swd, p.diversity)
+                       : std::string());
     }
     out += fmt::format("  written:       {} by Cattery {}\n", p.date.empty() ? "unknown" : p.date,
                        p.programVersion.empty() ? "?" : p.programVersion);

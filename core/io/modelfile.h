@@ -25,8 +25,9 @@ struct Provenance {
     std::uint64_t seed = 0;       // the run's seed
     std::string date;             // ISO 8601, UTC
     std::string programVersion;   // Cattery version that wrote it
-    // Which of the run's generators the file holds: "best" (the best-scoring one) or "last" (the
-    // last step's); empty in files written before runs were scored.
+    // Which of the run's generators the file holds: "best" (the one its scores chose: the
+    // best-scoring, or a later one within kKeepLaterWithin of it) or "last" (the last step's);
+    // empty in files written before runs were scored.
     std::string kept;
     std::int64_t keptStep = 0;  // the step that generator comes from
     double swd = -1.0;          // its score while training, SWD x 1e3 (negative: not scored)

@@ -171,6 +171,13 @@ RunRequest readRunRequest(const std::string& path, std::string& images) {
 std::string describeKept(const Trainer& t) {
     if (t.config().keep == KeepModel::Best && t.hasBest()) {
         const TrainScore b = t.bestScore();
+        const double lowest = t.lowestScore();
+        if (b.swd > lowest) {
+            return fmt::format(
+                "the generator of step {}, SWD {:.1f}, diversity {:.2f}: within {:g} % of the "
+                "best, {:.1f}, and further trained",
+                b.step, b.swd, b.diversity, kKeepLaterWithin * 100, lowest);
+        }
         return fmt::format("the best-scoring generator, step {}, SWD {:.1f}, diversity {:.2f}",
                            b.step, b.swd, b.diversity);
     }

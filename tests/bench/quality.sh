@@ -65,7 +65,9 @@ row() {
         }
         /^(finished|stopped)/ {
             kept = $0; sub(/.*\(the /, "", kept); sub(/\) and .*/, "", kept)
-            if (kept ~ /^best/) { split(kept, f, ", "); kept = f[3] " (" f[2] ")" } else { kept = "last step" }
+            if (kept ~ /^best/) { split(kept, f, ", "); kept = f[3] " (" f[2] ")" }
+            else if (kept ~ /^generator of step/) { split(kept, f, ", "); sub(/generator of /, "", f[1]); kept = f[2] " (" f[1] ", later)" }
+            else { kept = "last step" }
             if ($0 ~ /^stopped by the collapse guard/) { s = $8; sub(":", "", s); ended = " (guard stopped it at step " s ")" }
         }
         /^scored .* in / { scoring = $(NF - 5) " %" }
