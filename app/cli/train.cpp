@@ -70,6 +70,7 @@ public:
             m_score = trainer.scores().back();
         }
         m_best = trainer.hasBest() ? std::optional(trainer.bestScore()) : std::nullopt;
+        m_lowest = trainer.lowestScore();
     }
 
     void update(const StepStats& s) {
@@ -79,6 +80,7 @@ public:
             if (s.newBest) {
                 m_best = m_score;
             }
+            m_lowest = s.lowestSwd;
         }
         const auto now = std::chrono::steady_clock::now();
         const double interval = m_tty ? 0.2 : 5.0;
@@ -96,7 +98,10 @@ public:
         }
         if (m_score) {
             line += fmt::format(" | SWD {:.1f}", m_score->swd);
-            if (m_best) {
+            if (m_best && m_best->swd > m_lowest) {  // a later one within the margin
+                line += fmt::format(" (kept {:.1f} @ {}, best {:.1f})", m_best->swd, m_best->step,
+                                    m_lowest);
+            } else if (m_best) {
                 line += fmt::format(" (best {:.1f} @ {})", m_best->swd, m_best->step);
             }
         }
@@ -124,7 +129,8 @@ private:
     bool m_showAugment;                 // the discriminator's augmentation p on the line
     Objective m_objective;              // which losses the line shows
     std::optional<TrainScore> m_score;  // the latest score
-    std::optional<TrainScore> m_best;
+    std::optional<TrainScore> m_best;   // the kept one
+    double m_lowest = 0;                // the lowest varied score (Trainer::lowestScore)
     bool m_open = false;
     std::chrono::steady_clock::time_point m_last{};
 };
