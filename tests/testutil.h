@@ -30,6 +30,8 @@ inline TrainConfig plainConfig() {
     c.keep = KeepModel::Last;
     c.objective = Objective::Began;
     c.varietyWeight = 0.0;
+    c.averageDecay = 0.0;
+    c.lrStallSteps = 2000;
     return c;
 }
 

@@ -154,16 +154,18 @@ std::vector<TrainField> makeFields() {
         real(field("average", QT_TR_NOOP("Weight average:"),
                    QT_TR_NOOP("The model is a running average of the generator's weights, each "
                               "step keeping this much of the average (0: the last step's "
-                              "weights). Smoother pictures; on the procedural cats it scored "
-                              "worse."),
+                              "weights). Steadier scores and smoother, more finished pictures "
+                              "than any one step's weights."),
                    Kind::Real, 0.0, 0.9999, &TrainConfig::averageDecay),
              4, 0.001),
         changeable(field("lrHalveEvery", QT_TR_NOOP("Halve lr every:"),
                          QT_TR_NOOP("Halve the learning rate every N steps (0: never)"),
                          Kind::Integer, 0, kLongest, &TrainConfig::lrHalveEvery)),
         field("lrStall", QT_TR_NOOP("Halve lr after a stall of:"),
-              QT_TR_NOOP("Halve it when M has not improved for N steps (0: never)"), Kind::Integer,
-              0, kLongest, &TrainConfig::lrStallSteps),
+              QT_TR_NOOP("Halve the learning rate when the score (or M, when the run is not "
+                         "scored) has not improved for N steps (0: never, the default: the weight "
+                         "average does the smoothing)"),
+              Kind::Integer, 0, kLongest, &TrainConfig::lrStallSteps),
         real(field("minLearningRate", QT_TR_NOOP("Lowest lr:"),
                    QT_TR_NOOP("Never halve the learning rate below this"), Kind::Real, 1e-7, 1e-2,
                    &TrainConfig::minLearningRate),

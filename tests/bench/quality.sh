@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The small-folder quality benchmark: for each folder, the recipe of earlier releases (BEGAN, no
-# variety term, no DiffAugment, the last step kept, no collapse guard) against today's defaults, side by side in one
+# variety term, no DiffAugment, the last step kept, no collapse guard, no weight average, the rate
+# halved after a 2,000-step stall) against today's defaults, side by side in one
 # run: same seed, same steps, one CPU thread each, both started together.
 #
 #   tests/bench/quality.sh [cats300|cats2000|twemoji|all] [--steps N] [--out DIR] [--build DIR]
@@ -83,7 +84,7 @@ bench() {
     local folder="$1"; shift
     echo "$folder: $steps steps, both recipes at once ($(date -u +%H:%M) UTC)"
     train "$folder-earlier" "$@" --objective began --variety 0 --diffaug none --keep last \
-        --no-collapse-guard &
+        --no-collapse-guard --average 0 --lr-stall 2000 &
     train "$folder-today" "$@" &
     wait
     for recipe in earlier today; do
