@@ -12,6 +12,7 @@
 #include "core/io/modelfile.h"
 #include "core/metrics/score.h"
 #include "core/metrics/swd.h"
+#include "core/train/progress.h"
 #include "core/train/trainconfig.h"
 #include "core/train/trainer.h"
 #include "core/train/trainloop.h"
@@ -313,6 +314,10 @@ void TestScore::laterNearBestScoreIsKept() {
     const std::string said = describeKept(t);
     QVERIFY2(said.find("the generator of step 9,") == 0, said.c_str());
     QVERIFY2(said.find("within 15 % of the best, 100.0") != std::string::npos, said.c_str());
+    // The live line says the same in a few words, from the same rule.
+    QCOMPARE(describeKeptBriefly(t.bestScore(), t.lowestScore()),
+             fmt::format("kept {:.1f} @ 9, best 100.0", near));
+    QCOMPARE(describeKeptBriefly({3, 100.0, 0.9}, 100.0), std::string("best 100.0 @ 3"));
     const std::string path = m_dir.filePath(QStringLiteral("later.cattery")).toStdString();
     t.saveModel(path);
     const Model kept = loadModel(path);

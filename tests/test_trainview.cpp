@@ -51,6 +51,7 @@ private Q_SLOTS:
     void formHoldsOnlyValidSettings();
     void badCheckpointIsRefused();
     void severalProcessesTrainAsOneView();
+    void keptGeneratorIsNamed();
 
 private:
     QString path(const char* name) const { return m_dir.filePath(QString::fromLatin1(name)); }
@@ -412,6 +413,24 @@ void TestTrainView::severalProcessesTrainAsOneView() {
     QCOMPARE(checkpoint.provenance.batch, std::int64_t{4});
     QCOMPARE(loadModel(path("two/blobs.cattery").toStdString()).provenance.processes, 2);
     qunsetenv("CATTERY_CLI");
+}
+
+void TestTrainView::keptGeneratorIsNamed() {
+    TrainMonitor* monitor = m_window->trainView()->monitor();
+    monitor->reset(QStringLiteral("cats"));
+    monitor->addScore(1500, 92.9, 0.91, true, 92.9);
+    QCOMPARE(monitor->bestLabel()->text(),
+             QStringLiteral("Chosen by its score: the best-scoring generator, step 1500, SWD 92.9, "
+                            "diversity 0.91"));
+    // A later generator within the margin of the lowest score: named as what it is.
+    monitor->addScore(10000, 95.2, 0.94, true, 92.9);
+    const QString later = monitor->bestLabel()->text();
+    QVERIFY2(later.contains(QStringLiteral("the generator of step 10000, SWD 95.2")),
+             qPrintable(later));
+    QVERIFY2(later.contains(QStringLiteral("within 15 % of the best, 92.9")), qPrintable(later));
+    // A score not kept leaves the label as it was.
+    monitor->addScore(10500, 130.0, 0.9, false, 92.9);
+    QCOMPARE(monitor->bestLabel()->text(), later);
 }
 
 QTEST_MAIN(TestTrainView)

@@ -27,6 +27,7 @@
 #include "core/errors.h"
 #include "core/io/outputs.h"
 #include "core/io/video.h"
+#include "core/train/progress.h"
 #include "core/train/trainconfig.h"
 #include "ui/cellgrid.h"
 #include "ui/latentmath.h"
@@ -193,16 +194,15 @@ void TrainMonitor::addProgress(const TrainProgress& p) {
     m_lossY->setRange(0, m_maxLoss * 1.05);
 }
 
-void TrainMonitor::addScore(qint64 step, double swd, double diversity, bool best) {
+void TrainMonitor::addScore(qint64 step, double swd, double diversity, bool kept, double lowest) {
     const double x = static_cast<double>(step);
     m_score->append(x, swd);
-    if (best) {
+    if (kept) {
         m_bestMark->clear();  // one mark: the model kept
         m_bestMark->append(x, swd);
-        m_bestLabel->setText(tr("Best so far: step %1, SWD %2, variety %3 of the data's")
-                                 .arg(step)
-                                 .arg(swd, 0, 'f', 1)
-                                 .arg(diversity, 0, 'f', 2));
+        m_bestLabel->setText(tr("Chosen by its score: %1")
+                                 .arg(QString::fromStdString(
+                                     describeKeptScore(TrainScore{step, swd, diversity}, lowest))));
     }
     m_maxScore = std::max(m_maxScore, swd);
     m_scoreX->setRange(0, std::max<double>(1, x));

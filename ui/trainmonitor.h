@@ -41,8 +41,10 @@ public:
     void addProgress(const TrainProgress& p);
     void addSamples(qint64 step, const QVector<QImage>& images);
     void addCheckpoint(const QString& path, qint64 step, double convergence);
-    // A score while training; `best`: the best so far, marked on the plot and named below it.
-    void addScore(qint64 step, double swd, double diversity, bool best);
+    // A score while training. `kept`: this step's generator is now the one chosen by its score
+    // (the model file's, unless the run keeps the last step's), marked on the plot and named below
+    // it (core's describeKeptScore, with `lowest`, the run's lowest score).
+    void addScore(qint64 step, double swd, double diversity, bool kept, double lowest);
     QLabel* bestLabel() const { return m_bestLabel; }
     // Core's warnings read as lines of the CLI's output ("warning: the samples ..."): shown as
     // sentences.

@@ -98,11 +98,8 @@ public:
         }
         if (m_score) {
             line += fmt::format(" | SWD {:.1f}", m_score->swd);
-            if (m_best && m_best->swd > m_lowest) {  // a later one within the margin
-                line += fmt::format(" (kept {:.1f} @ {}, best {:.1f})", m_best->swd, m_best->step,
-                                    m_lowest);
-            } else if (m_best) {
-                line += fmt::format(" (best {:.1f} @ {})", m_best->swd, m_best->step);
+            if (m_best) {
+                line += fmt::format(" ({})", describeKeptBriefly(*m_best, m_lowest));
             }
         }
         if (m_tty) {

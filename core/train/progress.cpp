@@ -19,6 +19,28 @@ std::string formatDuration(double seconds) {
     return fmt::format("{}:{:02}", s / 60, s % 60);
 }
 
+bool keptLater(const TrainScore& kept, double lowestSwd) {
+    return kept.swd > lowestSwd;
+}
+
+std::string describeKeptScore(const TrainScore& kept, double lowestSwd) {
+    if (keptLater(kept, lowestSwd)) {
+        return fmt::format(
+            "the generator of step {}, SWD {:.1f}, diversity {:.2f}: within {:g} % of the best, "
+            "{:.1f}, and further trained",
+            kept.step, kept.swd, kept.diversity, kKeepLaterWithin * 100, lowestSwd);
+    }
+    return fmt::format("the best-scoring generator, step {}, SWD {:.1f}, diversity {:.2f}",
+                       kept.step, kept.swd, kept.diversity);
+}
+
+std::string describeKeptBriefly(const TrainScore& kept, double lowestSwd) {
+    if (keptLater(kept, lowestSwd)) {
+        return fmt::format("kept {:.1f} @ {}, best {:.1f}", kept.swd, kept.step, lowestSwd);
+    }
+    return fmt::format("best {:.1f} @ {}", kept.swd, kept.step);
+}
+
 std::string describeLosses(const StepStats& s, Objective objective) {
     if (objective == Objective::Hinge) {
         return fmt::format("rebuild {:.4f} | D {:.4f} G {:.4f}", s.lossReal, s.lossD, s.lossG);

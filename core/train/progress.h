@@ -6,11 +6,22 @@
 namespace cattery {
 
 struct StepStats;
+struct TrainScore;
 enum class Objective;
 
 // A step's losses as the progress line shows them: BEGAN's "L(x) 0.1234 L(G(z)) 0.1200 | k
 // 0.0312 | M 0.1300"; the hinge objective's "rebuild 0.1234 | D 1.5000 G 0.2500".
 std::string describeLosses(const StepStats& stats, Objective objective);
+
+// Whether the generator kept is a later one, within kKeepLaterWithin (trainconfig.h) of the run's
+// lowest varied score, rather than the lowest-scoring one itself.
+bool keptLater(const TrainScore& kept, double lowestSwd);
+// The generator kept, in plain words: "the best-scoring generator, step 2500, SWD 110.2,
+// diversity 0.91", or "the generator of step 9500, SWD 118.0, diversity 0.94: within 15 % of the
+// best, 110.2, and further trained".
+std::string describeKeptScore(const TrainScore& kept, double lowestSwd);
+// The same in a few words for a live line: "best 110.2 @ 2500", "kept 118.0 @ 9500, best 110.2".
+std::string describeKeptBriefly(const TrainScore& kept, double lowestSwd);
 
 // "1:05", "2:03:04", or "--:--" for an unknown time.
 std::string formatDuration(double seconds);

@@ -159,6 +159,13 @@ void validate(const TrainConfig& config);
 nlohmann::json toJson(const TrainConfig& config);
 TrainConfig trainConfigFromJson(const nlohmann::json& json);
 
+// A score of the generator during training (ScoreReference against the held-out images).
+struct TrainScore {
+    std::int64_t step = 0;
+    double swd = 0.0;        // SWD x 1e3
+    double diversity = 0.0;  // over the held-out images' own
+};
+
 // What one step did; all losses are means over the batch.
 struct StepStats {
     std::int64_t step = 0;          // steps completed after this one

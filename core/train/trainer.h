@@ -24,13 +24,6 @@ namespace cattery {
 
 class World;
 
-// A score of the generator during training (ScoreReference against the held-out images).
-struct TrainScore {
-    std::int64_t step = 0;
-    double swd = 0.0;        // SWD x 1e3
-    double diversity = 0.0;  // over the held-out images' own
-};
-
 // The collapse guard (TrainConfig::collapseGuard) acts on a score from kGuardFrom steps on (a young
 // generator's pictures all look alike before they spread out) that shows
 // - samples less varied than kCollapsedDiversity of the data's (metrics/diversity.h), or

@@ -10,6 +10,7 @@
 #include "core/io/outputs.h"
 #include "core/runtime/device.h"
 #include "core/runtime/precision.h"
+#include "core/train/progress.h"
 
 namespace cattery {
 
@@ -170,16 +171,7 @@ RunRequest readRunRequest(const std::string& path, std::string& images) {
 
 std::string describeKept(const Trainer& t) {
     if (t.config().keep == KeepModel::Best && t.hasBest()) {
-        const TrainScore b = t.bestScore();
-        const double lowest = t.lowestScore();
-        if (b.swd > lowest) {
-            return fmt::format(
-                "the generator of step {}, SWD {:.1f}, diversity {:.2f}: within {:g} % of the "
-                "best, {:.1f}, and further trained",
-                b.step, b.swd, b.diversity, kKeepLaterWithin * 100, lowest);
-        }
-        return fmt::format("the best-scoring generator, step {}, SWD {:.1f}, diversity {:.2f}",
-                           b.step, b.swd, b.diversity);
+        return describeKeptScore(t.bestScore(), t.lowestScore());
     }
     if (!t.scores().empty() && t.scores().back().step == t.stepCount()) {
         return fmt::format("the last step's generator, SWD {:.1f}", t.scores().back().swd);
@@ -190,7 +182,7 @@ std::string describeKept(const Trainer& t) {
 std::string describeScore(const StepStats& s) {
     std::string note;
     if (s.newBest) {
-        note = s.swd > s.lowestSwd
+        note = keptLater(TrainScore{s.step, s.swd, s.diversity}, s.lowestSwd)
                    ? fmt::format(" (kept: within {:g} % of the best, {:.1f}, and further trained)",
                                  kKeepLaterWithin * 100, s.lowestSwd)
                    : std::string(" (the best so far)");
