@@ -473,7 +473,7 @@ void TestTrainer::modelIsTheGeneratorsAverage() {
     // Its batch-norm statistics are those of its own weights, not a blend of the trained ones'.
     Generator own(smallArch());
     loadModule(checkpoint, "generator", *own, "the checkpoint");
-    settleBatchNorm(own, averageSettleLatents(smallArch().latentDim, c.seed), c.batchSize);
+    settleBatchNorm(own, averageSettleLatents(smallArch().latentDim, c.seed), kSettleBatch);
     Container settled;
     storeModule(settled, "generator", *own);
     int statistics = 0;

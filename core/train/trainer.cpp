@@ -22,9 +22,9 @@ namespace cattery {
 namespace {
 
 constexpr std::uint64_t kSampleSeedSalt = 0x5ca7ca7ULL;
-// The running average's batch-norm statistics are taken over this many fixed latents, in
-// training-sized batches.
-constexpr int kSettleSamples = 512;
+// The running average's batch-norm statistics are taken over this many fixed latents, in batches
+// of kSettleBatch (trainer.h).
+constexpr int kSettleSamples = 256;
 constexpr std::uint64_t kSettleSeedSalt = 0x5e771eULL;
 constexpr double kEmaWeight = 0.01;
 constexpr std::uint64_t kHeldOutSeedSalt = 0x4e1d0075ULL;
@@ -809,7 +809,7 @@ Generator Trainer::generator() const {
         return m_generator;
     }
     if (m_averageSettledAt != m_step) {
-        settleBatchNorm(m_average, m_settleLatents, m_config.batchSize);
+        settleBatchNorm(m_average, m_settleLatents, kSettleBatch);
         m_averageSettledAt = m_step;
     }
     return m_average;

@@ -43,8 +43,11 @@ inline constexpr double kGuardAugmentRaise = 0.2;
 inline constexpr int kMaxGuardRollbacks = 3;
 
 // The fixed latents over which a run's running average of weights (TrainConfig::averageDecay)
-// takes its batch-norm statistics (settleBatchNorm), for a run of this seed.
+// takes its batch-norm statistics (settleBatchNorm), for a run of this seed, in batches of
+// kSettleBatch whatever the run's batch: fewer, larger passes cost less on a CPU, and their
+// statistics are nearer those of all pictures.
 torch::Tensor averageSettleLatents(int latentDim, std::uint64_t seed);
+inline constexpr int kSettleBatch = 128;
 
 // How much less varied the generated batch `fake` is than the real batch `real`, as a fraction of
 // the real batch's variety: 0 when it is as varied or more, 1 when its pictures are all the same.
