@@ -23,12 +23,15 @@ bool keptLater(const TrainScore& kept, double lowestSwd) {
     return kept.swd > lowestSwd;
 }
 
+std::string describeKeptMargin(double lowestSwd) {
+    return fmt::format("within {:g} % of the best, {:.1f}, and further trained",
+                       kKeepLaterWithin * 100, lowestSwd);
+}
+
 std::string describeKeptScore(const TrainScore& kept, double lowestSwd) {
     if (keptLater(kept, lowestSwd)) {
-        return fmt::format(
-            "the generator of step {}, SWD {:.1f}, diversity {:.2f}: within {:g} % of the best, "
-            "{:.1f}, and further trained",
-            kept.step, kept.swd, kept.diversity, kKeepLaterWithin * 100, lowestSwd);
+        return fmt::format("the generator of step {}, SWD {:.1f}, diversity {:.2f}: {}", kept.step,
+                           kept.swd, kept.diversity, describeKeptMargin(lowestSwd));
     }
     return fmt::format("the best-scoring generator, step {}, SWD {:.1f}, diversity {:.2f}",
                        kept.step, kept.swd, kept.diversity);

@@ -20,6 +20,8 @@ bool keptLater(const TrainScore& kept, double lowestSwd);
 // diversity 0.91", or "the generator of step 9500, SWD 118.0, diversity 0.94: within 15 % of the
 // best, 110.2, and further trained".
 std::string describeKeptScore(const TrainScore& kept, double lowestSwd);
+// Why a later generator was kept: "within 15 % of the best, 110.2, and further trained".
+std::string describeKeptMargin(double lowestSwd);
 // The same in a few words for a live line: "best 110.2 @ 2500", "kept 118.0 @ 9500, best 110.2".
 std::string describeKeptBriefly(const TrainScore& kept, double lowestSwd);
 

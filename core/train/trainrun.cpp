@@ -183,8 +183,7 @@ std::string describeScore(const StepStats& s) {
     std::string note;
     if (s.newBest) {
         note = keptLater(TrainScore{s.step, s.swd, s.diversity}, s.lowestSwd)
-                   ? fmt::format(" (kept: within {:g} % of the best, {:.1f}, and further trained)",
-                                 kKeepLaterWithin * 100, s.lowestSwd)
+                   ? fmt::format(" (kept: {})", describeKeptMargin(s.lowestSwd))
                    : std::string(" (the best so far)");
     } else if (s.diversity < kCollapsedDiversity) {
         note = " (collapsed: not kept)";
