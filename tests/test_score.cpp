@@ -544,9 +544,27 @@ void TestScore::loopScoresTheLastStep() {
     options.modelPath = m_dir.filePath(QStringLiteral("loop.cattery")).toStdString();
     options.checkpointPath = m_dir.filePath(QStringLiteral("loop.ckpt.cattery")).toStdString();
     const std::atomic<bool> stop{false};
-    QCOMPARE(runTraining(t, options, {}, stop), LoopEnd::Finished);
+    // The steps' scores come with each step, the last one's with onScore, once.
+    std::vector<StepStats> heard;
+    LoopCallbacks callbacks;
+    callbacks.onStep = [&heard](const StepStats& s) {
+        if (s.scored) {
+            heard.push_back(s);
+        }
+    };
+    callbacks.onScore = [&heard](const StepStats& s) { heard.push_back(s); };
+    QCOMPARE(runTraining(t, options, callbacks, stop), LoopEnd::Finished);
     QCOMPARE(t.scores().size(), size_t{3});
     QCOMPARE(t.scores().back().step, std::int64_t{25});
+    QCOMPARE(heard.size(), t.scores().size());
+    for (size_t i = 0; i < heard.size(); ++i) {
+        QVERIFY(heard[i].scored);
+        QCOMPARE(heard[i].step, t.scores()[i].step);
+        QCOMPARE(heard[i].swd, t.scores()[i].swd);
+        QCOMPARE(heard[i].diversity, t.scores()[i].diversity);
+    }
+    QCOMPARE(heard.back().lowestSwd, t.lowestScore());
+    QCOMPARE(heard.back().newBest, t.bestScore().step == 25);
     const Model m = loadModel(options.modelPath);
     QVERIFY(!m.provenance.kept.empty());
     QVERIFY(m.provenance.swd >= 0);

@@ -225,6 +225,9 @@ void TrainWorker::runTrain() {
         p.augmentProbability = st.augmentProbability;
         Q_EMIT progress(p);
     };
+    callbacks.onScore = [&](const StepStats& st) {
+        Q_EMIT scored(st.step, st.swd, st.diversity, st.newBest, st.lowestSwd);
+    };
     callbacks.onSamples = [&](std::int64_t step, const torch::Tensor& images) {
         Q_EMIT samples(step, qimages(images));
     };

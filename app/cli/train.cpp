@@ -322,6 +322,7 @@ void runTrain(TrainOptions& o, const CLI::App& command) {
             progress.message(describeScore(s));
         }
     };
+    callbacks.onScore = [&progress](const StepStats& s) { progress.message(describeScore(s)); };
     callbacks.onWarning = [&progress](const std::string& w) { progress.message("warning: " + w); };
     if (!o.samplesDir.empty()) {
         std::filesystem::create_directories(o.samplesDir);

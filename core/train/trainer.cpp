@@ -587,18 +587,27 @@ TrainScore Trainer::measure() {
     return score;
 }
 
-bool Trainer::scoreNow() {
+std::optional<StepStats> Trainer::scoreNow() {
     if (!m_scoreReference || (!m_scores.empty() && m_scores.back().step == m_step)) {
-        return false;
+        return std::nullopt;
     }
     const auto start = std::chrono::steady_clock::now();
-    record(measure());
+    const TrainScore s = measure();
+    StepStats stats;
+    stats.step = m_step;
+    stats.learningRate = m_lr;
+    stats.augmentProbability = m_strength.p();
+    stats.scored = true;
+    stats.swd = s.swd;
+    stats.diversity = s.diversity;
+    stats.newBest = record(s);
+    stats.lowestSwd = lowestScore();
     m_scoreSeconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (m_lastGood.meta.at("training").at("step").get<std::int64_t>() == m_step) {
         m_lastGood = checkpoint();  // saveCheckpoint() writes this one: it must hold the score
     }
-    return true;
+    return stats;
 }
 
 double Trainer::lowestScore() const {

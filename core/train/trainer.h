@@ -4,6 +4,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -80,9 +81,10 @@ public:
     torch::Tensor samples();
 
     // Scores the model now (the trainer does every config().scoreEvery steps) and keeps it when
-    // it is the best so far or within kKeepLaterWithin of it; no collapse guard. False when the run
-    // cannot score (hasScoring()) or has scored this step already.
-    bool scoreNow();
+    // it is the best so far or within kKeepLaterWithin of it; no collapse guard. Returns the score
+    // as a scored step's stats carry it (step, swd, diversity, newBest, lowestSwd; the losses
+    // unset), or nothing when the run cannot score (hasScoring()) or has scored this step already.
+    std::optional<StepStats> scoreNow();
     // Scores as step() would, then applies the collapse guard: for tests that inject a score.
     void takeScore(const TrainScore& score, StepStats& stats);
 

@@ -27,7 +27,10 @@ LoopEnd runSteps(Trainer& trainer, const LoopOptions& options, const LoopCallbac
     // `last`: the run ends here, so its last step is scored for the model file to keep the best.
     auto saveAll = [&](bool last) {
         if (last && !options.modelPath.empty()) {
-            trainer.scoreNow();
+            const std::optional<StepStats> score = trainer.scoreNow();
+            if (score && writer && callbacks.onScore) {
+                callbacks.onScore(*score);
+            }
         }
         if (!writer) {
             return;
