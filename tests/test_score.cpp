@@ -544,14 +544,9 @@ void TestScore::loopScoresTheLastStep() {
     options.modelPath = m_dir.filePath(QStringLiteral("loop.cattery")).toStdString();
     options.checkpointPath = m_dir.filePath(QStringLiteral("loop.ckpt.cattery")).toStdString();
     const std::atomic<bool> stop{false};
-    // The steps' scores come with each step, the last one's with onScore, once.
+    // Every score comes with onScore, once: the steps' and the last one's.
     std::vector<StepStats> heard;
     LoopCallbacks callbacks;
-    callbacks.onStep = [&heard](const StepStats& s) {
-        if (s.scored) {
-            heard.push_back(s);
-        }
-    };
     callbacks.onScore = [&heard](const StepStats& s) { heard.push_back(s); };
     QCOMPARE(runTraining(t, options, callbacks, stop), LoopEnd::Finished);
     QCOMPARE(t.scores().size(), size_t{3});

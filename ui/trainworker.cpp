@@ -203,9 +203,6 @@ void TrainWorker::runTrain() {
         }
         lastM = st.convergence;
         meter.update(st);
-        if (st.scored) {
-            Q_EMIT scored(st.step, st.swd, st.diversity, st.newBest, st.lowestSwd);
-        }
         const auto now = std::chrono::steady_clock::now();
         if (std::chrono::duration<double>(now - last).count() < kProgressInterval &&
             st.step != trainer->config().steps) {

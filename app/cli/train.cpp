@@ -316,12 +316,7 @@ void runTrain(TrainOptions& o, const CLI::App& command) {
     }
     ProgressLine progress(trainer);
     LoopCallbacks callbacks;
-    callbacks.onStep = [&progress](const StepStats& s) {
-        progress.update(s);
-        if (s.scored) {
-            progress.message(describeScore(s));
-        }
-    };
+    callbacks.onStep = [&progress](const StepStats& s) { progress.update(s); };
     callbacks.onScore = [&progress](const StepStats& s) { progress.message(describeScore(s)); };
     callbacks.onWarning = [&progress](const std::string& w) { progress.message("warning: " + w); };
     if (!o.samplesDir.empty()) {

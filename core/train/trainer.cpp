@@ -587,6 +587,19 @@ TrainScore Trainer::measure() {
     return score;
 }
 
+namespace {
+
+// A score as a scored step's stats carry it; `kept` and `lowest` as the trainer recorded it.
+void putScore(StepStats& stats, const TrainScore& s, bool kept, double lowest) {
+    stats.scored = true;
+    stats.swd = s.swd;
+    stats.diversity = s.diversity;
+    stats.newBest = kept;
+    stats.lowestSwd = lowest;
+}
+
+}  // namespace
+
 std::optional<StepStats> Trainer::scoreNow() {
     if (!m_scoreReference || (!m_scores.empty() && m_scores.back().step == m_step)) {
         return std::nullopt;
@@ -597,11 +610,8 @@ std::optional<StepStats> Trainer::scoreNow() {
     stats.step = m_step;
     stats.learningRate = m_lr;
     stats.augmentProbability = m_strength.p();
-    stats.scored = true;
-    stats.swd = s.swd;
-    stats.diversity = s.diversity;
-    stats.newBest = record(s);
-    stats.lowestSwd = lowestScore();
+    const bool kept = record(s);
+    putScore(stats, s, kept, lowestScore());
     m_scoreSeconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (m_lastGood.meta.at("training").at("step").get<std::int64_t>() == m_step) {
@@ -631,11 +641,8 @@ bool Trainer::record(const TrainScore& s) {
 }
 
 void Trainer::takeScore(const TrainScore& s, StepStats& stats) {
-    stats.scored = true;
-    stats.swd = s.swd;
-    stats.diversity = s.diversity;
-    stats.newBest = record(s);
-    stats.lowestSwd = lowestScore();
+    const bool kept = record(s);
+    putScore(stats, s, kept, lowestScore());
     if (stats.newBest || !m_config.collapseGuard || s.step < kGuardFrom) {
         m_guardStrikes = 0;
         return;

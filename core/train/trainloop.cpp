@@ -96,6 +96,9 @@ LoopEnd runSteps(Trainer& trainer, const LoopOptions& options, const LoopCallbac
         if (callbacks.onStep) {
             callbacks.onStep(stats);
         }
+        if (stats.scored && callbacks.onScore) {
+            callbacks.onScore(stats);
+        }
         if (callbacks.onWarning) {
             if (stats.rolledBack) {
                 callbacks.onWarning(

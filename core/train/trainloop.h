@@ -24,9 +24,9 @@ struct LoopCallbacks {
     std::function<void(std::int64_t step, const torch::Tensor& images)> onSamples;
     std::function<void(const std::string& path, std::int64_t step)> onCheckpoint;
     std::function<void(const std::string& message)> onWarning;
-    // The score of the run's last step, taken when the run ends (finished, stopped or given up)
-    // on a step that was not scored already: the stats of a scored step, its losses unset. The
-    // steps scored on the way come with onStep.
+    // Every score, once: a scored step's stats after its onStep, and the score of the run's last
+    // step, taken when the run ends (finished, stopped or given up) on a step that was not
+    // scored already (its losses unset).
     std::function<void(const StepStats&)> onScore;
 };
 
