@@ -10,9 +10,10 @@ work=${CATTERY_WORK:-$(mktemp -d)}  # checkpoints stay out of models/
 log() { echo "== $*" >&2; }
 # Three and Chubby were trained with the recipe of earlier releases: BEGAN, no variety term, no
 # DiffAugment, unscored (so the last step is kept), the z map's cells repeated, the last step's
-# weights (no running average) at a rate halved after a 2,000-step stall.
+# weights (no running average) at a rate halved after a 2,000-step stall, latents drawn at the
+# length they are given.
 earlier=(--objective began --variety 0 --diffaug none --score-every 0 --blocky-z-map --average 0
-  --lr-stall 2000)
+  --lr-stall 2000 --any-z-length)
 
 three() {
   log "Three: latent 3, 32x32 procedural cats"
@@ -24,7 +25,7 @@ emoji() {
   log "Emoji: latent 100, 64x64 Twemoji, the defaults of its time"
   local data=$shared/datasets/twemoji64/images
   "$cli" train --data "$data" --size 64 --seed 1 --steps 10000 --threads 1 \
-    --average 0 --lr-stall 2000 --name Emoji \
+    --average 0 --lr-stall 2000 --any-z-length --name Emoji \
     --checkpoint "$work/emoji.checkpoint.cattery" --out models/emoji.cattery
 }
 chubby() {

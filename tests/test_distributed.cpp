@@ -87,6 +87,10 @@ WorldSettings rankOf(int rank, int size, int port) {
 ArchConfig sharedArch() {
     ArchConfig a = test::tinyArch(12);
     a.batchNorm = false;
+    // Latents at their own length. Scaled ones (a row-wise operation, which sharing cannot touch)
+    // put this run on a path where the rounding of the summed gradients, 1e-8 in the losses up to
+    // step 23, grows to 1.6e-5 by step 50, past what this test can tell from a real difference.
+    a.normalizeZ = false;
     return a;
 }
 

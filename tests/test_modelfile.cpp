@@ -105,6 +105,7 @@ private Q_SLOTS:
     void hostileHeadersAreClearErrors();
     void valueCountsMatchBuiltNetworks();
     void olderFilesRepeatTheZMapCells();
+    void olderFilesDrawLatentsAsGiven();
     void hostileSizesClaimLittleMemory();
     void encodersRoundTrip();
 
@@ -532,6 +533,34 @@ void TestModelFile::olderFilesRepeatTheZMapCells() {
     const double apart =
         (smooth.generator->forward(z) - older.generator->forward(z)).abs().max().item<double>();
     QVERIFY2(apart > 1e-3, qPrintable(QString::number(apart)));
+}
+
+void TestModelFile::olderFilesDrawLatentsAsGiven() {
+    // Files written before latents were normalised have no such field: they read as drawing each
+    // latent at its own length, and a new file keeps whichever way it was trained.
+    ArchConfig arch = test::tinyArch();
+    QVERIFY(arch.normalizeZ);
+    saveModel(path("normal.cattery"), arch, LatentSpace(arch.latentDim, 1), Provenance{},
+              test::tinyGenerator(arch));
+    Container c = readContainer(path("normal.cattery"));
+    QVERIFY(c.meta["arch"].contains("normalize_z"));
+    c.meta["arch"].erase("normalize_z");
+    writeContainer(path("older.cattery"), c);
+    QVERIFY(loadModel(path("normal.cattery")).arch.normalizeZ);
+    QVERIFY(!loadModel(path("older.cattery")).arch.normalizeZ);
+    arch.normalizeZ = false;
+    saveModel(path("asgiven.cattery"), arch, LatentSpace(arch.latentDim, 1), Provenance{},
+              test::tinyGenerator(arch));
+    QVERIFY(!loadModel(path("asgiven.cattery")).arch.normalizeZ);
+    // A value of the wrong type is an error naming the field, not a guess.
+    c.meta["arch"]["normalize_z"] = "yes";
+    writeContainer(path("wrong.cattery"), c);
+    try {
+        loadModel(path("wrong.cattery"));
+        QFAIL("a string for normalize_z loaded");
+    } catch (const ModelFileError& e) {
+        QVERIFY2(std::string(e.what()).find("normalize_z") != std::string::npos, e.what());
+    }
 }
 
 void TestModelFile::valueCountsMatchBuiltNetworks() {

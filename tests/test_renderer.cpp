@@ -25,6 +25,7 @@ private Q_SLOTS:
     void inferenceGeneratorMatchesTheGenerator_data();
     void inferenceGeneratorMatchesTheGenerator();
     void bf16LooksTheSame();
+    void normalisedGeneratorsDrawOnlyTheDirection();
 };
 
 void TestRenderer::imagesHaveTheModelsSize() {
@@ -144,13 +145,15 @@ void TestRenderer::inferenceGeneratorMatchesTheGenerator_data() {
     QTest::addColumn<bool>("batchNorm");
     QTest::addColumn<bool>("zSkip");
     QTest::addColumn<bool>("smoothZMap");
-    QTest::newRow("default") << 32 << 1 << false << true << true << true;
-    QTest::newRow("two repeats, 48 px") << 48 << 2 << false << true << true << true;
-    QTest::newRow("separable") << 32 << 2 << true << true << true << true;
-    QTest::newRow("no batch norm") << 32 << 1 << false << false << true << true;
-    QTest::newRow("no z skip") << 32 << 1 << false << true << false << true;
-    QTest::newRow("blocky z map") << 32 << 2 << false << true << true << false;
-    QTest::newRow("blocky z map, separable") << 32 << 1 << true << true << true << false;
+    QTest::addColumn<bool>("normalizeZ");
+    QTest::newRow("default") << 32 << 1 << false << true << true << true << true;
+    QTest::newRow("two repeats, 48 px") << 48 << 2 << false << true << true << true << true;
+    QTest::newRow("separable") << 32 << 2 << true << true << true << true << true;
+    QTest::newRow("no batch norm") << 32 << 1 << false << false << true << true << true;
+    QTest::newRow("no z skip") << 32 << 1 << false << true << false << true << true;
+    QTest::newRow("blocky z map") << 32 << 2 << false << true << true << false << true;
+    QTest::newRow("blocky z map, separable") << 32 << 1 << true << true << true << false << true;
+    QTest::newRow("latents at any length") << 32 << 1 << false << true << true << true << false;
 }
 
 void TestRenderer::inferenceGeneratorMatchesTheGenerator() {
@@ -160,6 +163,7 @@ void TestRenderer::inferenceGeneratorMatchesTheGenerator() {
     QFETCH(bool, batchNorm);
     QFETCH(bool, zSkip);
     QFETCH(bool, smoothZMap);
+    QFETCH(bool, normalizeZ);
     ArchConfig arch = test::tinyArch();
     arch.imageSize = size;
     arch.repeats = repeats;
@@ -167,6 +171,7 @@ void TestRenderer::inferenceGeneratorMatchesTheGenerator() {
     arch.batchNorm = batchNorm;
     arch.zSkip = zSkip;
     arch.smoothZMap = smoothZMap;
+    arch.normalizeZ = normalizeZ;
     Generator g = test::tinyGenerator(arch);
     {
         // Batch-norm scales and shifts far from 1 and 0, so that folding them is put to the test.
@@ -177,7 +182,9 @@ void TestRenderer::inferenceGeneratorMatchesTheGenerator() {
             }
         }
     }
-    const torch::Tensor z = sampleLatents(6, arch.latentDim, 2);
+    // Latents from a third to twice a random one's length, as the grid and arithmetic make them.
+    const torch::Tensor z =
+        sampleLatents(6, arch.latentDim, 2) * torch::linspace(0.3, 2.0, 6).unsqueeze(1);
     torch::Tensor expected;
     {
         torch::NoGradGuard noGrad;
@@ -221,6 +228,38 @@ void TestRenderer::bf16LooksTheSame() {
     QVERIFY(differing > 0);  // it did run in bf16
     QVERIFY_THROWS_EXCEPTION(ConfigError, precisionFromName("fp16"));
     QCOMPARE(precisionFromName(precisionName(Precision::BFloat16)), Precision::BFloat16);
+}
+
+void TestRenderer::normalisedGeneratorsDrawOnlyTheDirection() {
+    // A generator that normalises z draws a latent and any positive multiple of it alike, in
+    // training's module and in the drawing path; one that does not draws them apart.
+    const torch::Tensor z = sampleLatents(4, test::tinyArch().latentDim, 7);
+    const torch::Tensor scales = torch::tensor({0.2f, 0.7f, 1.6f, 3.0f}).unsqueeze(1);
+    for (const bool normalizeZ : {true, false}) {
+        ArchConfig arch = test::tinyArch();
+        arch.normalizeZ = normalizeZ;
+        Generator g = test::tinyGenerator(arch);
+        g->eval();
+        torch::NoGradGuard noGrad;
+        const torch::Tensor same = g->forward(z);
+        const torch::Tensor scaled = g->forward(z * scales);
+        const torch::Tensor drawn = InferenceGenerator(g, torch::kCPU).forward(z * scales);
+        const double moduleApart = (same - scaled).abs().max().item<double>();
+        const double drawnApart = (same - drawn).abs().max().item<double>();
+        if (normalizeZ) {
+            QVERIFY2(moduleApart < 1e-4, qPrintable(QString::number(moduleApart)));
+            QVERIFY2(drawnApart < 1e-4, qPrintable(QString::number(drawnApart)));
+        } else {
+            QVERIFY2(moduleApart > 1e-3, qPrintable(QString::number(moduleApart)));
+            QVERIFY2(drawnApart > 1e-3, qPrintable(QString::number(drawnApart)));
+        }
+    }
+    // The typical length itself: sqrt(dim) for every row, and a zero row left at zero.
+    const torch::Tensor rows = torch::cat({z * scales, torch::zeros({1, z.size(1)})});
+    const torch::Tensor lengths = atTypicalLength(rows).norm(2, 1);
+    const double dimRoot = std::sqrt(static_cast<double>(z.size(1)));
+    QVERIFY((lengths.slice(0, 0, 4) - dimRoot).abs().max().item<double>() < 1e-4);
+    QCOMPARE(lengths[4].item<double>(), 0.0);
 }
 
 QTEST_APPLESS_MAIN(TestRenderer)

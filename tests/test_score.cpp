@@ -2,7 +2,9 @@
 #include <QtTest/QtTest>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <limits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -229,10 +231,16 @@ void TestScore::runsAreScoredOnHeldOutImages() {
     }
     QVERIFY(!stats[4].scored);
     QVERIFY(t.scoringSeconds() > 0);
-    // The best is the lowest score among the varied ones (none: no best).
+    // The kept one is the latest varied score within kKeepLaterWithin of the lowest varied score
+    // so far, itself included (none varied: none kept).
     std::optional<TrainScore> best;
+    double lowest = std::numeric_limits<double>::infinity();
     for (const TrainScore& s : t.scores()) {
-        if (s.diversity >= kCollapsedDiversity && (!best || s.swd < best->swd)) {
+        if (s.diversity < kCollapsedDiversity) {
+            continue;
+        }
+        lowest = std::min(lowest, s.swd);
+        if (s.swd <= lowest * (1.0 + kKeepLaterWithin)) {
             best = s;
         }
     }

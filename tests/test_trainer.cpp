@@ -506,7 +506,9 @@ void TestTrainer::settledStatisticsAreTheWeightsOwn() {
     settleBatchNorm(g, latents, 16);
     QVERIFY(!g->is_training());
     // The first normalised layer by hand: the mean, over batches of 16, of each batch's mean and
-    // (unbiased) variance of the fully connected layer's channels.
+    // (unbiased) variance of the fully connected layer's channels, fed as the generator feeds it.
+    QVERIFY(smallArch().normalizeZ);
+    const torch::Tensor fed = atTypicalLength(latents);
     torch::nn::Module& fc = *g->named_children()["fc"];
     torch::nn::Module& norm = *g->named_children()["fc_norm"];
     const int64_t channels = norm.named_buffers()["running_mean"].size(0);
@@ -516,7 +518,7 @@ void TestTrainer::settledStatisticsAreTheWeightsOwn() {
         torch::NoGradGuard noGrad;
         for (int64_t i = 0; i < 64; i += 16) {
             const torch::Tensor h = fc.as<torch::nn::Linear>()
-                                        ->forward(latents.narrow(0, i, 16))
+                                        ->forward(fed.narrow(0, i, 16))
                                         .view({16, channels, -1})
                                         .transpose(0, 1)
                                         .reshape({channels, -1});

@@ -201,6 +201,12 @@ std::vector<TrainField> makeFields() {
               QT_TR_NOOP("Upsample the map of z bilinearly between stages; repeated cells show as "
                          "squares on 64x64 pictures"),
               Kind::Switch, 0, 1, &ArchConfig::smoothZMap),
+        field("normalizeZ",
+              QT_TR_NOOP("Draw every latent at a random one's length (off: as earlier versions)"),
+              QT_TR_NOOP("Only the direction of a latent matters, so the grid's mixes of corners, "
+                         "arithmetic results and truncated samples are drawn like the random "
+                         "latents the generator learns from"),
+              Kind::Switch, 0, 1, &ArchConfig::normalizeZ),
         changeable(field("flip", QT_TR_NOOP("Mirror images at random"), "", Kind::Switch, 0, 1,
                          &AugmentConfig::flip)),
         field("autoAugment",

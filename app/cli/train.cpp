@@ -55,6 +55,7 @@ struct TrainOptions {
     bool noFlip = false;
     bool noBatchNorm = false;
     bool noZSkip = false;
+    bool anyZLength = false;
     bool blockyZMap = false;
 };
 
@@ -209,6 +210,7 @@ void settingsFromOptions(TrainOptions& o, const std::function<bool(const char*)>
     request.arch.batchNorm = !o.noBatchNorm;
     request.arch.zSkip = !o.noZSkip;
     request.arch.smoothZMap = !o.blockyZMap;
+    request.arch.normalizeZ = !o.anyZLength;
     request.config.augment.flip = !o.noFlip;
     if (!request.resumeFrom.empty()) {
         // The length, the learning rates, the halving interval, the precision, the data
@@ -218,7 +220,7 @@ void settingsFromOptions(TrainOptions& o, const std::function<bool(const char*)>
              {"--diffaug", "--augment-p", "--fixed-augment", "--score-every", "--no-collapse-guard",
               "--objective", "--variety", "--patch-verdict", "--size", "--latent", "--nf", "--ndf",
               "--bottleneck", "--repeats", "--separable", "--no-batch-norm", "--no-z-skip",
-              "--blocky-z-map"}) {
+              "--blocky-z-map", "--any-z-length"}) {
             if (given(option)) {
                 throw UsageError(fmt::format(
                     "{} cannot change on --resume: the run goes on as its checkpoint says",
@@ -356,6 +358,9 @@ void addArchOptions(CLI::App& command, TrainOptions& o) {
         "--blocky-z-map", o.blockyZMap,
         "Upsample the z map by repeating its cells, as earlier versions did (they show "
         "as squares), not bilinearly");
+    command.add_flag("--any-z-length", o.anyZLength,
+                     "Draw latents at the length they are given, as earlier versions did, not "
+                     "scaled to the typical length of a random one");
 }
 
 void addConfigOptions(CLI::App& command, TrainOptions& o) {

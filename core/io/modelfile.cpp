@@ -63,7 +63,8 @@ nlohmann::json toJson(const ArchConfig& a) {
             {"separable", a.separable},
             {"batch_norm", a.batchNorm},
             {"z_skip", a.zSkip},
-            {"smooth_z_map", a.smoothZMap}};
+            {"smooth_z_map", a.smoothZMap},
+            {"normalize_z", a.normalizeZ}};
 }
 
 ArchConfig archFromJson(const nlohmann::json& j) {
@@ -80,6 +81,7 @@ ArchConfig archFromJson(const nlohmann::json& j) {
         a.batchNorm = jsonField<bool>(j, "batch_norm");
         a.zSkip = jsonField<bool>(j, "z_skip");
         a.smoothZMap = jsonField<bool>(j, "smooth_z_map", false);  // older files: repeated cells
+        a.normalizeZ = jsonField<bool>(j, "normalize_z", false);   // older files: z as it is
     } catch (const nlohmann::json::exception& e) {
         throw ConfigError(fmt::format("the architecture is incomplete ({})", briefly(e.what())));
     }

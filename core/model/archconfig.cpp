@@ -13,7 +13,7 @@ bool operator==(const ArchConfig& a, const ArchConfig& b) {
     return a.imageSize == b.imageSize && a.channels == b.channels && a.latentDim == b.latentDim &&
            a.nf == b.nf && a.ndf == b.ndf && a.bottleneck == b.bottleneck &&
            a.repeats == b.repeats && a.separable == b.separable && a.batchNorm == b.batchNorm &&
-           a.zSkip == b.zSkip && a.smoothZMap == b.smoothZMap;
+           a.zSkip == b.zSkip && a.smoothZMap == b.smoothZMap && a.normalizeZ == b.normalizeZ;
 }
 
 namespace {
@@ -102,8 +102,9 @@ void validate(const ArchConfig& c) {
 }
 
 std::string describe(const ArchConfig& c) {
-    return fmt::format("{}x{} RGB, latent {}, nf {}, ndf {}, bottleneck {}, repeats {}, {}{}{}",
-                       c.imageSize, c.imageSize, c.latentDim, c.nf, c.ndf, c.bottleneck, c.repeats,
+    return fmt::format("{}x{} RGB, latent {}{}, nf {}, ndf {}, bottleneck {}, repeats {}, {}{}{}",
+                       c.imageSize, c.imageSize, c.latentDim, c.normalizeZ ? " (normalised)" : "",
+                       c.nf, c.ndf, c.bottleneck, c.repeats,
                        c.separable ? "separable convs" : "full convs",
                        c.batchNorm ? ", batch norm" : "",
                        !c.zSkip       ? ""

@@ -22,6 +22,13 @@ struct ArchConfig {
     // Upsample that map bilinearly between stages. Repeating its cells instead (files written
     // before this field, which read as false) draws them as squares on 64x64 pictures.
     bool smoothZMap = true;
+    // Scale every latent to the length a standard normal one typically has (sqrt(latentDim))
+    // before drawing it, so that only its direction matters. The grid's mixes of corners, the
+    // three-number corners themselves, arithmetic results and truncated samples are shorter or
+    // longer than the random latents a generator trains on; one trained with the weight average
+    // and the hinge loss drew them as blank, black or smeared shapes. Files written before this
+    // field read as false and draw as they always did.
+    bool normalizeZ = true;
 
     int baseGrid() const { return imageSize / 8; }
 };

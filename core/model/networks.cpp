@@ -1,5 +1,6 @@
 #include "core/model/networks.h"
 
+#include <cmath>
 #include <string>
 
 #include "core/errors.h"
@@ -172,7 +173,22 @@ GeneratorImpl::GeneratorImpl(const ArchConfig& config) : m_config(config) {
     initialise(*this);
 }
 
-torch::Tensor GeneratorImpl::opening(const torch::Tensor& z) {
+torch::Tensor atTypicalLength(const torch::Tensor& z) {
+    // The floor only keeps a zero row from dividing by zero; any latent worth drawing is longer.
+    constexpr double kShortest = 1e-12;
+    return z *
+           (std::sqrt(static_cast<double>(z.size(-1))) / z.norm(2, -1, true).clamp_min(kShortest));
+}
+
+torch::Tensor GeneratorImpl::drawn(const torch::Tensor& latents) const {
+    return m_config.normalizeZ ? atTypicalLength(latents) : latents;
+}
+
+torch::Tensor GeneratorImpl::opening(const torch::Tensor& latents) {
+    return openingOf(drawn(latents));
+}
+
+torch::Tensor GeneratorImpl::openingOf(const torch::Tensor& z) {
     const int base = m_config.baseGrid();
     torch::Tensor h = m_fc->forward(z).view({z.size(0), 8 * m_config.nf, base, base});
     if (m_fcNorm) {
@@ -181,10 +197,11 @@ torch::Tensor GeneratorImpl::opening(const torch::Tensor& z) {
     return torch::leaky_relu(h, kLeakySlope);
 }
 
-torch::Tensor GeneratorImpl::forward(const torch::Tensor& z) {
+torch::Tensor GeneratorImpl::forward(const torch::Tensor& latents) {
     const int base = m_config.baseGrid();
-    const int64_t n = z.size(0);
-    const torch::Tensor h = opening(z);
+    const int64_t n = latents.size(0);
+    const torch::Tensor z = drawn(latents);
+    const torch::Tensor h = openingOf(z);
     torch::Tensor zMap;
     if (m_zMap) {
         zMap = m_zMap->forward(z).view({n, 1, base, base});

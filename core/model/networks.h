@@ -40,6 +40,10 @@ public:
     void setOutputMean(const torch::Tensor& mean);
 
 private:
+    // The latents as the layers see them: scaled to the typical length when the config says so.
+    torch::Tensor drawn(const torch::Tensor& latents) const;
+    torch::Tensor openingOf(const torch::Tensor& z);
+
     ArchConfig m_config;
     torch::nn::Linear m_fc{nullptr};
     torch::nn::BatchNorm2d m_fcNorm{nullptr};
@@ -110,6 +114,10 @@ private:
     torch::nn::Conv2d m_out{nullptr};
 };
 TORCH_MODULE(Discriminator);
+
+// z (N x dim) scaled row by row to length sqrt(dim), the typical length of a standard normal
+// latent; a zero row stays zero. What a generator with ArchConfig::normalizeZ draws from.
+torch::Tensor atTypicalLength(const torch::Tensor& z);
 
 // Number of trainable scalars, for reports.
 int64_t parameterCount(const torch::nn::Module& module);

@@ -211,7 +211,10 @@ torch::Tensor InferenceGenerator::forward(const torch::Tensor& latents) const {
     if (latents.dim() != 2 || latents.size(1) != m_arch.latentDim) {
         throw ConfigError("latents must be an N x " + std::to_string(m_arch.latentDim) + " matrix");
     }
-    const torch::Tensor z = latents.to(m_device, m_dtype);
+    const torch::Tensor z =
+        (m_arch.normalizeZ ? atTypicalLength(latents.to(m_device, torch::kFloat32))
+                           : latents.to(m_device))
+            .to(m_dtype);
     const int64_t n = z.size(0);
     const int64_t base = m_arch.baseGrid();
     torch::Tensor h = activate(torch::addmm(m_fcBias, z, m_fcWeight.t()))
