@@ -640,6 +640,16 @@ void TestCli::evalScoresAModel() {
     QVERIFY2(text.code == 0, qPrintable(text.err));
     QVERIFY(text.out.contains(QStringLiteral("SWD")));
     QVERIFY(text.out.contains(QStringLiteral("diversity")));
+    // Truncated latents are other samples, and the figures say which were scored.
+    const Run truncated =
+        cli({QStringLiteral("eval"), m_model, QStringLiteral("--cats"), QStringLiteral("40"),
+             QStringLiteral("--truncation"), QStringLiteral("0.5"), QStringLiteral("--json")});
+    QVERIFY2(truncated.code == 0, qPrintable(truncated.err));
+    const auto cut = nlohmann::json::parse(truncated.out.toStdString());
+    QCOMPARE(cut.at("truncation").get<double>(), 0.5);
+    QCOMPARE(json.at("truncation").get<double>(), 0.0);
+    QVERIFY(cut.at("model").at("swd").get<double>() != json.at("model").at("swd").get<double>());
+    QCOMPARE(cut.at("data").at("swd").get<double>(), json.at("data").at("swd").get<double>());
 }
 
 void TestCli::defaultOutputsNeverOverwrite() {

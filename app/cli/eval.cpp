@@ -21,6 +21,7 @@ struct EvalOptions {
     std::uint64_t catSeed = 1;
     int count = 2048;
     std::uint64_t seed = 1;
+    double truncation = 0.0;
     bool json = false;
 };
 
@@ -46,7 +47,8 @@ void runEval(const EvalOptions& o) {
         throw DataError(data.source, "every image is the same, so there is nothing to compare");
     }
     const ScoreReference scorer(reference, o.seed);
-    const torch::Tensor z = sampleLatents(static_cast<int>(n), model.arch.latentDim, o.seed);
+    const torch::Tensor z =
+        sampleLatents(static_cast<int>(n), model.arch.latentDim, o.seed, o.truncation);
     torch::manual_seed(o.seed);
     const Generator untrained(model.arch);
 
@@ -57,6 +59,7 @@ void runEval(const EvalOptions& o) {
     nlohmann::json out = {{"model", model.displayName()},
                           {"data", data.source},
                           {"count", n},
+                          {"truncation", o.truncation},
                           {"image_size", model.arch.imageSize}};
     std::string table;
     for (const auto& [name, images] : sets) {
@@ -81,10 +84,11 @@ void runEval(const EvalOptions& o) {
         return;
     }
     std::cout << fmt::format(
-        "{} ({}x{}) against {} held-out images of {}\n"
+        "{} ({}x{}) against {} held-out images of {}{}\n"
         "SWD: lower is closer to the data; diversity: pairwise distance over the data's (1 = as "
         "varied, below {} = collapsed)\n",
         model.displayName(), model.arch.imageSize, model.arch.imageSize, n, data.source,
+        o.truncation > 0.0 ? fmt::format(", latents truncated at {}", o.truncation) : "",
         kCollapsedDiversity);
     std::cout << table;
 }
@@ -101,6 +105,10 @@ Subcommand addEval(CLI::App& app) {
         ->check(CLI::Range(2, 100000));
     command->add_option("--seed,-s", o->seed, "Seed of the samples, patches and data split")
         ->check(seedValidator());
+    command
+        ->add_option("--truncation,-t", o->truncation,
+                     "Redraw latent values beyond this magnitude, as sample does (0: off)")
+        ->check(CLI::Range(0.0, 100.0));
     command->add_flag("--json", o->json, "Print the figures as JSON");
     command
         ->add_option("--cat-seed", o->catSeed,
