@@ -87,6 +87,7 @@ private Q_SLOTS:
     void runsAreScoredOnHeldOutImages();
     void keptModelIsTheBestScoring();
     void laterNearBestScoreIsKept();
+    void earlyDipIsLeftBehind();
     void collapsedScoresAreNeverKept();
     void guardRollsBackThenGivesUp();
     void guardWatchesTheScoreToo();
@@ -231,16 +232,22 @@ void TestScore::runsAreScoredOnHeldOutImages() {
     }
     QVERIFY(!stats[4].scored);
     QVERIFY(t.scoringSeconds() > 0);
-    // The kept one is the latest varied score within kKeepLaterWithin of the lowest varied score
-    // so far, itself included (none varied: none kept).
+    // Each varied score is kept when it is within kKeepLaterWithin of the recent best: the lowest
+    // varied score from half its step on, itself included (none varied: none kept).
     std::optional<TrainScore> best;
-    double lowest = std::numeric_limits<double>::infinity();
-    for (const TrainScore& s : t.scores()) {
+    for (size_t i = 0; i < t.scores().size(); ++i) {
+        const TrainScore& s = t.scores()[i];
         if (s.diversity < kCollapsedDiversity) {
             continue;
         }
-        lowest = std::min(lowest, s.swd);
-        if (s.swd <= lowest * (1.0 + kKeepLaterWithin)) {
+        double recent = std::numeric_limits<double>::infinity();
+        for (size_t j = 0; j <= i; ++j) {
+            const TrainScore& earlier = t.scores()[j];
+            if (earlier.step >= s.step / 2 && earlier.diversity >= kCollapsedDiversity) {
+                recent = std::min(recent, earlier.swd);
+            }
+        }
+        if (!best || s.swd <= recent * (1.0 + kKeepLaterWithin)) {
             best = s;
         }
     }
@@ -292,45 +299,112 @@ void TestScore::laterNearBestScoreIsKept() {
     Trainer t(test::tinyArch(), c, test::blobDataset(120, 32), torch::kCPU);
     StepStats stats;
     steps(t, 3);
-    t.takeScore({3, 100.0, 0.9}, stats);
+    // Steps 30 to 60: every score's recent best reaches back to step 30.
+    t.takeScore({30, 100.0, 0.9}, stats);
     QVERIFY(stats.newBest);
     steps(t, 3);
-    // Just outside the margin over the lowest: the earlier generator stays.
-    t.takeScore({6, 100.0 * (1.0 + kKeepLaterWithin) + 1.0, 0.9}, stats = {});
+    // Just outside the margin over the recent best: the earlier generator stays.
+    t.takeScore({40, 100.0 * (1.0 + kKeepLaterWithin) + 1.0, 0.9}, stats = {});
     QVERIFY(!stats.newBest);
-    QCOMPARE(t.bestScore().step, std::int64_t{3});
+    QCOMPARE(t.bestScore().step, std::int64_t{30});
     steps(t, 3);
     // Within it: the later, further-trained generator is kept although it scores worse.
     const double near = 100.0 * (1.0 + kKeepLaterWithin) - 1.0;
-    t.takeScore({9, near, 0.9}, stats = {});
+    t.takeScore({50, near, 0.9}, stats = {});
     QVERIFY(stats.newBest);
     QCOMPARE(stats.lowestSwd, 100.0);
+    QCOMPARE(stats.recentBestSwd, 100.0);
     const std::string line = describeScore(stats);
-    QVERIFY2(line.find("(kept: within 15 % of the best, 100.0") != std::string::npos, line.c_str());
-    const auto atNine = weightsOf(*t.generator());
-    QCOMPARE(t.bestScore().step, std::int64_t{9});
+    QVERIFY2(line.find("(kept: within 15 % of the recent best, 100.0") != std::string::npos,
+             line.c_str());
+    const auto atFifty = weightsOf(*t.generator());
+    QCOMPARE(t.bestScore().step, std::int64_t{50});
     QCOMPARE(t.lowestScore(), 100.0);
     steps(t, 3);
-    // The margin is over the lowest score, not over the kept one: the kept score cannot creep up.
-    t.takeScore({12, near + 1.5, 0.9}, stats = {});
+    // The margin is over the recent best, not over the kept one: the kept score cannot creep up.
+    t.takeScore({60, near + 1.5, 0.9}, stats = {});
     QVERIFY(!stats.newBest);
-    QCOMPARE(t.bestScore().step, std::int64_t{9});
+    QCOMPARE(t.bestScore().step, std::int64_t{50});
     // A collapsed score is never kept, however low.
-    t.takeScore({12, 50.0, 0.2}, stats = {});
+    t.takeScore({60, 50.0, 0.2}, stats = {});
     QVERIFY(!stats.newBest);
     QCOMPARE(t.lowestScore(), 100.0);
     const std::string said = describeKept(t);
-    QVERIFY2(said.find("the generator of step 9,") == 0, said.c_str());
-    QVERIFY2(said.find("within 15 % of the best, 100.0") != std::string::npos, said.c_str());
+    QVERIFY2(said.find("the generator of step 50,") == 0, said.c_str());
+    QVERIFY2(said.find("within 15 % of the recent best, 100.0") != std::string::npos, said.c_str());
     // The live line says the same in a few words, from the same rule.
-    QCOMPARE(describeKeptBriefly(t.bestScore(), t.lowestScore()),
-             fmt::format("kept {:.1f} @ 9, best 100.0", near));
-    QCOMPARE(describeKeptBriefly({3, 100.0, 0.9}, 100.0), std::string("best 100.0 @ 3"));
+    QCOMPARE(describeKeptBriefly(t.bestScore(), t.recentBestScore(), t.lowestScore()),
+             fmt::format("kept {:.1f} @ 50, recent best 100.0", near));
+    QCOMPARE(describeKeptBriefly({30, 100.0, 0.9}, 100.0, 100.0), std::string("best 100.0 @ 30"));
     const std::string path = m_dir.filePath(QStringLiteral("later.cattery")).toStdString();
     t.saveModel(path);
     const Model kept = loadModel(path);
-    QVERIFY(sameWeights(atNine, *kept.generator));
-    QCOMPARE(kept.provenance.keptStep, std::int64_t{9});
+    QVERIFY(sameWeights(atFifty, *kept.generator));
+    QCOMPARE(kept.provenance.keptStep, std::int64_t{50});
+}
+
+void TestScore::earlyDipIsLeftBehind() {
+    TrainConfig c = scoredConfig();
+    c.scoreEvery = 0;  // scores injected
+    c.collapseGuard = true;
+    Trainer t(test::tinyArch(), c, test::blobDataset(120, 32), torch::kCPU);
+    StepStats stats;
+    // A run on a small folder: smooth shapes score far below the cats of every later step.
+    const std::vector<std::pair<TrainScore, bool>> run = {
+        {{1000, 130.8, 0.96}, true},   // the first score
+        {{1500, 81.9, 0.99}, true},    // the dip: the best so far
+        {{2000, 122.1, 0.99}, false},  // the dip is still in the later half (from step 1,000)
+        {{2500, 118.0, 1.00}, false},
+        {{3000, 148.3, 0.97}, false},
+        {{3500, 149.3, 0.96}, false},  // the dip has left the later half (from step 1,750)
+        {{4000, 127.4, 0.95}, true},   // within 15 % of 118.0 (step 2,500)
+        {{4500, 140.0, 0.95}, false},  // drifting upwards: nothing more is kept
+        {{5000, 150.0, 0.95}, false},
+        {{5500, 160.0, 0.95}, false},  // the recent best now 127.4 (step 4,000)
+    };
+    std::vector<torch::Tensor> keptWeights;
+    for (const auto& [score, keep] : run) {
+        steps(t, 1);
+        t.takeScore(score, stats = {});
+        QVERIFY2(stats.newBest == keep, fmt::format("step {}", score.step).c_str());
+        QVERIFY(!stats.collapseRolledBack);
+        if (keep) {
+            keptWeights = weightsOf(*t.generator());
+        }
+        if (score.step == 4000) {
+            const std::string line = describeScore(stats);
+            QVERIFY2(line.find("(kept: within 15 % of the recent best, 118.0") != std::string::npos,
+                     line.c_str());
+        }
+    }
+    QCOMPARE(t.bestScore().step, std::int64_t{4000});
+    QCOMPARE(t.lowestScore(), 81.9);
+    QCOMPARE(t.recentBestScore(), 127.4);
+    // It is now the recent best itself, above the early dip: named as both.
+    const std::string said = describeKept(t);
+    QVERIFY2(said.find("the best-scoring generator of the run's later half, step 4000") == 0,
+             said.c_str());
+    QVERIFY2(said.find("an early one scored 81.9") != std::string::npos, said.c_str());
+    const std::string path = m_dir.filePath(QStringLiteral("dip.cattery")).toStdString();
+    t.saveModel(path);
+    const Model kept = loadModel(path);
+    QVERIFY(sameWeights(keptWeights, *kept.generator));
+    QCOMPARE(kept.provenance.keptStep, std::int64_t{4000});
+    // The best of the later half, above the early dip, is kept and named as such.
+    steps(t, 1);
+    t.takeScore({6000, 119.0, 0.95}, stats = {});
+    QVERIFY(stats.newBest);
+    QCOMPARE(stats.recentBestSwd, 119.0);
+    QCOMPARE(stats.lowestSwd, 81.9);
+    const std::string line = describeScore(stats);
+    QVERIFY2(line.find("(kept: the best of the run's later half; an early one scored 81.9)") !=
+                 std::string::npos,
+             line.c_str());
+    QCOMPARE(describeKeptBriefly(t.bestScore(), t.recentBestScore(), t.lowestScore()),
+             std::string("kept 119.0 @ 6000, early best 81.9"));
+    const std::string named = describeKept(t);
+    QVERIFY2(named.find("the best-scoring generator of the run's later half, step 6000") == 0,
+             named.c_str());
 }
 
 void TestScore::collapsedScoresAreNeverKept() {
@@ -567,6 +641,7 @@ void TestScore::loopScoresTheLastStep() {
         QCOMPARE(heard[i].diversity, t.scores()[i].diversity);
     }
     QCOMPARE(heard.back().lowestSwd, t.lowestScore());
+    QCOMPARE(heard.back().recentBestSwd, t.recentBestScore());
     QCOMPARE(heard.back().newBest, t.bestScore().step == 25);
     const Model m = loadModel(options.modelPath);
     QVERIFY(!m.provenance.kept.empty());

@@ -418,19 +418,27 @@ void TestTrainView::severalProcessesTrainAsOneView() {
 void TestTrainView::keptGeneratorIsNamed() {
     TrainMonitor* monitor = m_window->trainView()->monitor();
     monitor->reset(QStringLiteral("cats"));
-    monitor->addScore(1500, 92.9, 0.91, true, 92.9);
+    monitor->addScore(1500, 92.9, 0.91, true, 92.9, 92.9);
     QCOMPARE(monitor->bestLabel()->text(),
              QStringLiteral("Chosen by its score: the best-scoring generator, step 1500, SWD 92.9, "
                             "diversity 0.91"));
-    // A later generator within the margin of the lowest score: named as what it is.
-    monitor->addScore(10000, 95.2, 0.94, true, 92.9);
+    // A later generator within the margin of the recent best: named as what it is.
+    monitor->addScore(10000, 95.2, 0.94, true, 93.4, 92.9);
     const QString later = monitor->bestLabel()->text();
     QVERIFY2(later.contains(QStringLiteral("the generator of step 10000, SWD 95.2")),
              qPrintable(later));
-    QVERIFY2(later.contains(QStringLiteral("within 15 % of the best, 92.9")), qPrintable(later));
+    QVERIFY2(later.contains(QStringLiteral("within 15 % of the recent best, 93.4")),
+             qPrintable(later));
     // A score not kept leaves the label as it was.
-    monitor->addScore(10500, 130.0, 0.9, false, 92.9);
+    monitor->addScore(10500, 130.0, 0.9, false, 93.4, 92.9);
     QCOMPARE(monitor->bestLabel()->text(), later);
+    // The best of the run's later half, where an early score was lower: both are named.
+    monitor->addScore(12000, 118.0, 0.95, true, 118.0, 81.9);
+    const QString recent = monitor->bestLabel()->text();
+    QVERIFY2(recent.contains(QStringLiteral("the best-scoring generator of the run's later half, "
+                                            "step 12000, SWD 118.0")),
+             qPrintable(recent));
+    QVERIFY2(recent.contains(QStringLiteral("an early one scored 81.9")), qPrintable(recent));
 }
 
 QTEST_MAIN(TestTrainView)

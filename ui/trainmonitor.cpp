@@ -111,9 +111,11 @@ TrainMonitor::TrainMonitor(QWidget* parent) : QWidget(parent) {
     m_bestLabel->setObjectName(QStringLiteral("bestScore"));
     m_bestLabel->setTextFormat(Qt::PlainText);
     m_bestLabel->setToolTip(
-        tr("The generator the model file keeps: the one whose samples came closest to images "
-           "training never saw, among those as varied as the data, or a later one within %1 % "
-           "of it")
+        tr("The generator the model file keeps: among those as varied as the data, the latest "
+           "whose samples came within %1 % of the closest to images training never saw in the "
+           "later half of the run. Early in a run smooth shapes can score better than the cats "
+           "with faces that come later; they stop counting once the run has gone twice as "
+           "far.")
             .arg(kKeepLaterWithin * 100));
     right->addWidget(m_bestLabel);
 
@@ -194,15 +196,16 @@ void TrainMonitor::addProgress(const TrainProgress& p) {
     m_lossY->setRange(0, m_maxLoss * 1.05);
 }
 
-void TrainMonitor::addScore(qint64 step, double swd, double diversity, bool kept, double lowest) {
+void TrainMonitor::addScore(qint64 step, double swd, double diversity, bool kept, double recentBest,
+                            double lowest) {
     const double x = static_cast<double>(step);
     m_score->append(x, swd);
     if (kept) {
         m_bestMark->clear();  // one mark: the model kept
         m_bestMark->append(x, swd);
         m_bestLabel->setText(tr("Chosen by its score: %1")
-                                 .arg(QString::fromStdString(
-                                     describeKeptScore(TrainScore{step, swd, diversity}, lowest))));
+                                 .arg(QString::fromStdString(describeKeptScore(
+                                     TrainScore{step, swd, diversity}, recentBest, lowest))));
     }
     m_maxScore = std::max(m_maxScore, swd);
     m_scoreX->setRange(0, std::max<double>(1, x));

@@ -43,8 +43,9 @@ public:
     void addCheckpoint(const QString& path, qint64 step, double convergence);
     // A score while training. `kept`: this step's generator is now the one chosen by its score
     // (the model file's, unless the run keeps the last step's), marked on the plot and named below
-    // it (core's describeKeptScore, with `lowest`, the run's lowest score).
-    void addScore(qint64 step, double swd, double diversity, bool kept, double lowest);
+    // it (core's describeKeptScore, with the run's recent best and lowest scores).
+    void addScore(qint64 step, double swd, double diversity, bool kept, double recentBest,
+                  double lowest);
     QLabel* bestLabel() const { return m_bestLabel; }
     // Core's warnings read as lines of the CLI's output ("warning: the samples ..."): shown as
     // sentences.

@@ -223,7 +223,7 @@ void TrainWorker::runTrain() {
         Q_EMIT progress(p);
     };
     callbacks.onScore = [&](const StepStats& st) {
-        Q_EMIT scored(st.step, st.swd, st.diversity, st.newBest, st.lowestSwd);
+        Q_EMIT scored(st.step, st.swd, st.diversity, st.newBest, st.recentBestSwd, st.lowestSwd);
     };
     callbacks.onSamples = [&](std::int64_t step, const torch::Tensor& images) {
         Q_EMIT samples(step, qimages(images));

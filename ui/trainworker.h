@@ -87,9 +87,10 @@ Q_SIGNALS:
     // `kept`: which generator the model file holds, in words (describeKept).
     void finished(bool stopped, const QString& modelPath, const QString& kept);
     // A score of the generator (every TrainConfig::scoreEvery steps); `kept`: this step's generator
-    // is now the one chosen by its score; `lowest`: the run's lowest varied score, this one
-    // included.
-    void scored(qint64 step, double swd, double diversity, bool kept, double lowest);
+    // is now the one chosen by its score; `recentBest` and `lowest`: the run's recent best
+    // (Trainer::recentBestScore) and lowest varied score, this one included.
+    void scored(qint64 step, double swd, double diversity, bool kept, double recentBest,
+                double lowest);
     void started(const QString& device, qint64 fromStep);
     void failed(const QString& message);
 

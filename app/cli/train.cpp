@@ -72,6 +72,7 @@ public:
         }
         m_best = trainer.hasBest() ? std::optional(trainer.bestScore()) : std::nullopt;
         m_lowest = trainer.lowestScore();
+        m_recentBest = trainer.recentBestScore();
     }
 
     void update(const StepStats& s) {
@@ -82,6 +83,7 @@ public:
                 m_best = m_score;
             }
             m_lowest = s.lowestSwd;
+            m_recentBest = s.recentBestSwd;
         }
         const auto now = std::chrono::steady_clock::now();
         const double interval = m_tty ? 0.2 : 5.0;
@@ -100,7 +102,7 @@ public:
         if (m_score) {
             line += fmt::format(" | SWD {:.1f}", m_score->swd);
             if (m_best) {
-                line += fmt::format(" ({})", describeKeptBriefly(*m_best, m_lowest));
+                line += fmt::format(" ({})", describeKeptBriefly(*m_best, m_recentBest, m_lowest));
             }
         }
         if (m_tty) {
@@ -129,6 +131,7 @@ private:
     std::optional<TrainScore> m_score;  // the latest score
     std::optional<TrainScore> m_best;   // the kept one
     double m_lowest = 0;                // the lowest varied score (Trainer::lowestScore)
+    double m_recentBest = 0;            // and the recent best (Trainer::recentBestScore)
     bool m_open = false;
     std::chrono::steady_clock::time_point m_last{};
 };

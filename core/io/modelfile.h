@@ -26,7 +26,7 @@ struct Provenance {
     std::string date;             // ISO 8601, UTC
     std::string programVersion;   // Cattery version that wrote it
     // Which of the run's generators the file holds: "best" (the one its scores chose: the
-    // best-scoring, or a later one within kKeepLaterWithin of it) or "last" (the last step's);
+    // latest within kKeepLaterWithin of the run's recent best) or "last" (the last step's);
     // empty in files written before runs were scored.
     std::string kept;
     std::int64_t keptStep = 0;  // the step that generator comes from

@@ -19,27 +19,37 @@ std::string formatDuration(double seconds) {
     return fmt::format("{}:{:02}", s / 60, s % 60);
 }
 
-bool keptLater(const TrainScore& kept, double lowestSwd) {
-    return kept.swd > lowestSwd;
+bool keptLater(const TrainScore& kept, double recentBestSwd) {
+    return kept.swd > recentBestSwd;
 }
 
-std::string describeKeptMargin(double lowestSwd) {
-    return fmt::format("within {:g} % of the best, {:.1f}, and further trained",
-                       kKeepLaterWithin * 100, lowestSwd);
+std::string describeKeptMargin(double recentBestSwd) {
+    return fmt::format("within {:g} % of the recent best, {:.1f}, and further trained",
+                       kKeepLaterWithin * 100, recentBestSwd);
 }
 
-std::string describeKeptScore(const TrainScore& kept, double lowestSwd) {
-    if (keptLater(kept, lowestSwd)) {
+std::string describeKeptScore(const TrainScore& kept, double recentBestSwd, double lowestSwd) {
+    if (keptLater(kept, recentBestSwd)) {
         return fmt::format("the generator of step {}, SWD {:.1f}, diversity {:.2f}: {}", kept.step,
-                           kept.swd, kept.diversity, describeKeptMargin(lowestSwd));
+                           kept.swd, kept.diversity, describeKeptMargin(recentBestSwd));
+    }
+    if (kept.swd > lowestSwd) {
+        return fmt::format(
+            "the best-scoring generator of the run's later half, step {}, SWD {:.1f}, diversity "
+            "{:.2f} (an early one scored {:.1f})",
+            kept.step, kept.swd, kept.diversity, lowestSwd);
     }
     return fmt::format("the best-scoring generator, step {}, SWD {:.1f}, diversity {:.2f}",
                        kept.step, kept.swd, kept.diversity);
 }
 
-std::string describeKeptBriefly(const TrainScore& kept, double lowestSwd) {
-    if (keptLater(kept, lowestSwd)) {
-        return fmt::format("kept {:.1f} @ {}, best {:.1f}", kept.swd, kept.step, lowestSwd);
+std::string describeKeptBriefly(const TrainScore& kept, double recentBestSwd, double lowestSwd) {
+    if (keptLater(kept, recentBestSwd)) {
+        return fmt::format("kept {:.1f} @ {}, recent best {:.1f}", kept.swd, kept.step,
+                           recentBestSwd);
+    }
+    if (kept.swd > lowestSwd) {
+        return fmt::format("kept {:.1f} @ {}, early best {:.1f}", kept.swd, kept.step, lowestSwd);
     }
     return fmt::format("best {:.1f} @ {}", kept.swd, kept.step);
 }

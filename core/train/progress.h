@@ -14,16 +14,19 @@ enum class Objective;
 std::string describeLosses(const StepStats& stats, Objective objective);
 
 // Whether the generator kept is a later one, within kKeepLaterWithin (trainconfig.h) of the run's
-// lowest varied score, rather than the lowest-scoring one itself.
-bool keptLater(const TrainScore& kept, double lowestSwd);
-// The generator kept, in plain words: "the best-scoring generator, step 2500, SWD 110.2,
-// diversity 0.91", or "the generator of step 9500, SWD 118.0, diversity 0.94: within 15 % of the
-// best, 110.2, and further trained".
-std::string describeKeptScore(const TrainScore& kept, double lowestSwd);
-// Why a later generator was kept: "within 15 % of the best, 110.2, and further trained".
-std::string describeKeptMargin(double lowestSwd);
-// The same in a few words for a live line: "best 110.2 @ 2500", "kept 118.0 @ 9500, best 110.2".
-std::string describeKeptBriefly(const TrainScore& kept, double lowestSwd);
+// recent best (Trainer::recentBestScore), rather than the recent best itself.
+bool keptLater(const TrainScore& kept, double recentBestSwd);
+// The generator kept, in plain words, given the run's recent best and its lowest score: "the
+// best-scoring generator, step 2500, SWD 110.2, diversity 0.91"; "the generator of step 9500, SWD
+// 118.0, diversity 0.94: within 15 % of the recent best, 110.2, and further trained"; or, when an
+// early score was lower, "the best-scoring generator of the run's later half, step 5000, SWD
+// 124.2, diversity 0.95 (an early one scored 81.9)".
+std::string describeKeptScore(const TrainScore& kept, double recentBestSwd, double lowestSwd);
+// Why a later generator was kept: "within 15 % of the recent best, 110.2, and further trained".
+std::string describeKeptMargin(double recentBestSwd);
+// The same in a few words for a live line: "best 110.2 @ 2500", "kept 118.0 @ 9500, recent best
+// 110.2", "kept 124.2 @ 5000, early best 81.9".
+std::string describeKeptBriefly(const TrainScore& kept, double recentBestSwd, double lowestSwd);
 
 // "1:05", "2:03:04", or "--:--" for an unknown time.
 std::string formatDuration(double seconds);

@@ -178,8 +178,8 @@ std::string describeSafeguards(const TrainConfig& config, std::int64_t images) {
                               c.scoreEvery);
         out += c.keep == KeepModel::Best
                    ? fmt::format(
-                         "; the model file keeps the best-scoring generator, or a later "
-                         "one within {:g} % of its score",
+                         "; the model file keeps the latest generator within {:g} % of the "
+                         "best score of the run's later half",
                          kKeepLaterWithin * 100)
                    : std::string("; the model file keeps the last step's generator");
         if (c.collapseGuard) {

@@ -590,12 +590,13 @@ TrainScore Trainer::measure() {
 namespace {
 
 // A score as a scored step's stats carry it; `kept` and `lowest` as the trainer recorded it.
-void putScore(StepStats& stats, const TrainScore& s, bool kept, double lowest) {
+void putScore(StepStats& stats, const TrainScore& s, bool kept, double lowest, double recentBest) {
     stats.scored = true;
     stats.swd = s.swd;
     stats.diversity = s.diversity;
     stats.newBest = kept;
     stats.lowestSwd = lowest;
+    stats.recentBestSwd = recentBest;
 }
 
 }  // namespace
@@ -611,7 +612,7 @@ std::optional<StepStats> Trainer::scoreNow() {
     stats.learningRate = m_lr;
     stats.augmentProbability = m_strength.p();
     const bool kept = record(s);
-    putScore(stats, s, kept, lowestScore());
+    putScore(stats, s, kept, lowestScore(), recentBestScore());
     m_scoreSeconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (m_lastGood.meta.at("training").at("step").get<std::int64_t>() == m_step) {
@@ -630,10 +631,24 @@ double Trainer::lowestScore() const {
     return lowest;
 }
 
+double Trainer::recentBestScore() const {
+    if (m_scores.empty()) {
+        return std::numeric_limits<double>::infinity();
+    }
+    const std::int64_t from = m_scores.back().step / 2;
+    double best = std::numeric_limits<double>::infinity();
+    for (const TrainScore& s : m_scores) {
+        if (s.step >= from && s.diversity >= kCollapsedDiversity) {
+            best = std::min(best, s.swd);
+        }
+    }
+    return std::isfinite(best) ? best : lowestScore();
+}
+
 bool Trainer::record(const TrainScore& s) {
     m_scores.push_back(s);
     if (s.diversity >= kCollapsedDiversity &&
-        (!m_best.scored || s.swd <= lowestScore() * (1.0 + kKeepLaterWithin))) {
+        (!m_best.scored || s.swd <= recentBestScore() * (1.0 + kKeepLaterWithin))) {
         keepBest(s);
         return true;
     }
@@ -642,7 +657,7 @@ bool Trainer::record(const TrainScore& s) {
 
 void Trainer::takeScore(const TrainScore& s, StepStats& stats) {
     const bool kept = record(s);
-    putScore(stats, s, kept, lowestScore());
+    putScore(stats, s, kept, lowestScore(), recentBestScore());
     if (stats.newBest || !m_config.collapseGuard || s.step < kGuardFrom) {
         m_guardStrikes = 0;
         return;

@@ -81,9 +81,10 @@ public:
     torch::Tensor samples();
 
     // Scores the model now (the trainer does every config().scoreEvery steps) and keeps it when
-    // it is the best so far or within kKeepLaterWithin of it; no collapse guard. Returns the score
-    // as a scored step's stats carry it (step, swd, diversity, newBest, lowestSwd; the losses
-    // unset), or nothing when the run cannot score (hasScoring()) or has scored this step already.
+    // it is within kKeepLaterWithin of the recent best (recentBestScore()); no collapse guard.
+    // Returns the score as a scored step's stats carry it (step, swd, diversity, newBest,
+    // lowestSwd, recentBestSwd; the losses unset), or nothing when the run cannot score
+    // (hasScoring()) or has scored this step already.
     std::optional<StepStats> scoreNow();
     // Scores as step() would, then applies the collapse guard: for tests that inject a score.
     void takeScore(const TrainScore& score, StepStats& stats);
@@ -145,8 +146,13 @@ public:
     const std::vector<TrainScore>& scores() const { return m_scores; }
     // The score of the generator kept as the best (kKeepLaterWithin).
     TrainScore bestScore() const { return m_best.score; }
-    // The lowest SWD among the varied scores so far (infinity before any).
+    // The lowest SWD among the varied scores so far (infinity before any): the collapse guard's
+    // measure of the best.
     double lowestScore() const;
+    // The recent best, from which the kept generator's margin is measured (kKeepLaterWithin): the
+    // lowest SWD among the varied scores from half the last scored step on, or lowestScore() when
+    // none there is varied.
+    double recentBestScore() const;
     bool hasBest() const { return m_best.scored; }
     // Whether the run is scored: asked to (config().scoreEvery) and with images to compare.
     bool hasScoring() const { return m_scoreReference != nullptr; }

@@ -171,7 +171,7 @@ RunRequest readRunRequest(const std::string& path, std::string& images) {
 
 std::string describeKept(const Trainer& t) {
     if (t.config().keep == KeepModel::Best && t.hasBest()) {
-        return describeKeptScore(t.bestScore(), t.lowestScore());
+        return describeKeptScore(t.bestScore(), t.recentBestScore(), t.lowestScore());
     }
     if (!t.scores().empty() && t.scores().back().step == t.stepCount()) {
         return fmt::format("the last step's generator, SWD {:.1f}", t.scores().back().swd);
@@ -182,9 +182,15 @@ std::string describeKept(const Trainer& t) {
 std::string describeScore(const StepStats& s) {
     std::string note;
     if (s.newBest) {
-        note = keptLater(TrainScore{s.step, s.swd, s.diversity}, s.lowestSwd)
-                   ? fmt::format(" (kept: {})", describeKeptMargin(s.lowestSwd))
-                   : std::string(" (the best so far)");
+        if (keptLater(TrainScore{s.step, s.swd, s.diversity}, s.recentBestSwd)) {
+            note = fmt::format(" (kept: {})", describeKeptMargin(s.recentBestSwd));
+        } else if (s.swd > s.lowestSwd) {
+            note =
+                fmt::format(" (kept: the best of the run's later half; an early one scored {:.1f})",
+                            s.lowestSwd);
+        } else {
+            note = " (the best so far)";
+        }
     } else if (s.diversity < kCollapsedDiversity) {
         note = " (collapsed: not kept)";
     }

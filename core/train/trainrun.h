@@ -65,8 +65,8 @@ void writeRunRequest(const std::string& path, const RunRequest& request, const s
 RunRequest readRunRequest(const std::string& path, std::string& images);
 
 // Which generator the model file of the run holds, in plain words: "the best-scoring generator,
-// step 2500, SWD 110.2", "the generator of step 9500, SWD 118.0 ...: within 15 % of the best" or
-// "the last step's generator".
+// step 2500, SWD 110.2", "the generator of step 9500, SWD 118.0 ...: within 15 % of the recent
+// best" (describeKeptScore) or "the last step's generator".
 std::string describeKept(const Trainer& trainer);
 // "score at step 500: SWD 183.2, diversity 0.84 (the best so far)": a scored step's line.
 std::string describeScore(const StepStats& scored);
