@@ -248,11 +248,11 @@ std::vector<TrainField> makeFields() {
                 QT_TR_NOOP("Automatic")),
         changeable(choice("keepBest",
                           QT_TR_NOOP("Keep the best-scoring generator (not the last step's)"),
-                          QT_TR_NOOP("The model file gets the generator whose samples came "
-                                     "closest to the held-out images, whenever in the run that "
-                                     "was, or a later one that came almost as close (early "
-                                     "smooth shapes score well; later cats have faces); off: "
-                                     "the last step's"),
+                          QT_TR_NOOP("The model file gets the latest generator whose samples "
+                                     "came almost as close to the held-out images as the "
+                                     "closest of the run's later half. Early smooth shapes can "
+                                     "score better, but later cats have faces. Off: the last "
+                                     "step's"),
                           &TrainConfig::keep, KeepModel::Best, KeepModel::Last)),
         choice("hinge",
                QT_TR_NOOP("Judge real or fake with a head on the discriminator (hinge loss)"),
