@@ -19,8 +19,11 @@ std::string formatDuration(double seconds) {
     return fmt::format("{}:{:02}", s / 60, s % 60);
 }
 
-bool keptLater(const TrainScore& kept, double recentBestSwd) {
-    return kept.swd > recentBestSwd;
+KeptAs keptAs(const TrainScore& kept, double recentBestSwd, double lowestSwd) {
+    if (kept.swd > recentBestSwd) {
+        return KeptAs::Later;
+    }
+    return kept.swd > lowestSwd ? KeptAs::RecentBest : KeptAs::Best;
 }
 
 std::string describeKeptMargin(double recentBestSwd) {
@@ -29,27 +32,34 @@ std::string describeKeptMargin(double recentBestSwd) {
 }
 
 std::string describeKeptScore(const TrainScore& kept, double recentBestSwd, double lowestSwd) {
-    if (keptLater(kept, recentBestSwd)) {
-        return fmt::format("the generator of step {}, SWD {:.1f}, diversity {:.2f}: {}", kept.step,
-                           kept.swd, kept.diversity, describeKeptMargin(recentBestSwd));
-    }
-    if (kept.swd > lowestSwd) {
-        return fmt::format(
-            "the best-scoring generator of the run's later half, step {}, SWD {:.1f}, diversity "
-            "{:.2f} (an early one scored {:.1f})",
-            kept.step, kept.swd, kept.diversity, lowestSwd);
+    switch (keptAs(kept, recentBestSwd, lowestSwd)) {
+        case KeptAs::Later:
+            return fmt::format("the generator of step {}, SWD {:.1f}, diversity {:.2f}: {}",
+                               kept.step, kept.swd, kept.diversity,
+                               describeKeptMargin(recentBestSwd));
+        case KeptAs::RecentBest:
+            return fmt::format(
+                "the best-scoring generator of the run's later half, step {}, SWD {:.1f}, "
+                "diversity "
+                "{:.2f} (an early one scored {:.1f})",
+                kept.step, kept.swd, kept.diversity, lowestSwd);
+        case KeptAs::Best:
+            break;
     }
     return fmt::format("the best-scoring generator, step {}, SWD {:.1f}, diversity {:.2f}",
                        kept.step, kept.swd, kept.diversity);
 }
 
 std::string describeKeptBriefly(const TrainScore& kept, double recentBestSwd, double lowestSwd) {
-    if (keptLater(kept, recentBestSwd)) {
-        return fmt::format("kept {:.1f} @ {}, recent best {:.1f}", kept.swd, kept.step,
-                           recentBestSwd);
-    }
-    if (kept.swd > lowestSwd) {
-        return fmt::format("kept {:.1f} @ {}, early best {:.1f}", kept.swd, kept.step, lowestSwd);
+    switch (keptAs(kept, recentBestSwd, lowestSwd)) {
+        case KeptAs::Later:
+            return fmt::format("kept {:.1f} @ {}, recent best {:.1f}", kept.swd, kept.step,
+                               recentBestSwd);
+        case KeptAs::RecentBest:
+            return fmt::format("kept {:.1f} @ {}, early best {:.1f}", kept.swd, kept.step,
+                               lowestSwd);
+        case KeptAs::Best:
+            break;
     }
     return fmt::format("best {:.1f} @ {}", kept.swd, kept.step);
 }

@@ -13,9 +13,11 @@ enum class Objective;
 // 0.0312 | M 0.1300"; the hinge objective's "rebuild 0.1234 | D 1.5000 G 0.2500".
 std::string describeLosses(const StepStats& stats, Objective objective);
 
-// Whether the generator kept is a later one, within kKeepLaterWithin (trainconfig.h) of the run's
-// recent best (Trainer::recentBestScore), rather than the recent best itself.
-bool keptLater(const TrainScore& kept, double recentBestSwd);
+// How the generator kept stands among the run's scores: the lowest of them all (Best); the recent
+// best (Trainer::recentBestScore) where an early score was lower (RecentBest); or a later one,
+// within kKeepLaterWithin (trainconfig.h) of the recent best (Later).
+enum class KeptAs { Best, RecentBest, Later };
+KeptAs keptAs(const TrainScore& kept, double recentBestSwd, double lowestSwd);
 // The generator kept, in plain words, given the run's recent best and its lowest score: "the
 // best-scoring generator, step 2500, SWD 110.2, diversity 0.91"; "the generator of step 9500, SWD
 // 118.0, diversity 0.94: within 15 % of the recent best, 110.2, and further trained"; or, when an

@@ -589,7 +589,8 @@ TrainScore Trainer::measure() {
 
 namespace {
 
-// A score as a scored step's stats carry it; `kept` and `lowest` as the trainer recorded it.
+// A score as a scored step's stats carry it; `kept`, `lowest` and `recentBest` as the trainer
+// recorded it.
 void putScore(StepStats& stats, const TrainScore& s, bool kept, double lowest, double recentBest) {
     stats.scored = true;
     stats.swd = s.swd;
@@ -621,28 +622,26 @@ std::optional<StepStats> Trainer::scoreNow() {
     return stats;
 }
 
-double Trainer::lowestScore() const {
+double Trainer::lowestScoreFrom(std::int64_t step) const {
     double lowest = std::numeric_limits<double>::infinity();
     for (const TrainScore& s : m_scores) {
-        if (s.diversity >= kCollapsedDiversity) {
+        if (s.step >= step && s.diversity >= kCollapsedDiversity) {
             lowest = std::min(lowest, s.swd);
         }
     }
     return lowest;
 }
 
+double Trainer::lowestScore() const {
+    return lowestScoreFrom(std::numeric_limits<std::int64_t>::min());
+}
+
 double Trainer::recentBestScore() const {
     if (m_scores.empty()) {
         return std::numeric_limits<double>::infinity();
     }
-    const std::int64_t from = m_scores.back().step / 2;
-    double best = std::numeric_limits<double>::infinity();
-    for (const TrainScore& s : m_scores) {
-        if (s.step >= from && s.diversity >= kCollapsedDiversity) {
-            best = std::min(best, s.swd);
-        }
-    }
-    return std::isfinite(best) ? best : lowestScore();
+    const double recent = lowestScoreFrom(m_scores.back().step / 2);
+    return std::isfinite(recent) ? recent : lowestScore();
 }
 
 bool Trainer::record(const TrainScore& s) {

@@ -218,9 +218,11 @@ private:
     std::vector<double> meanAcrossProcesses(const std::vector<double>& values);
     // Both networks' gradients averaged over the processes (nothing alone).
     void averageGradients();
-    // Adds a score to the record, and keeps the state now when it is the best varied one so far
-    // (true then).
+    // Adds a score to the record, and keeps the state now when it is varied and within
+    // kKeepLaterWithin of the recent best (true then).
     bool record(const TrainScore& score);
+    // The lowest SWD among the varied scores from `step` on (infinity when none).
+    double lowestScoreFrom(std::int64_t step) const;
     // Keeps the state now as the best, with its score.
     void keepBest(const TrainScore& score);
     // The collapse guard's move back to the best state.

@@ -182,14 +182,18 @@ std::string describeKept(const Trainer& t) {
 std::string describeScore(const StepStats& s) {
     std::string note;
     if (s.newBest) {
-        if (keptLater(TrainScore{s.step, s.swd, s.diversity}, s.recentBestSwd)) {
-            note = fmt::format(" (kept: {})", describeKeptMargin(s.recentBestSwd));
-        } else if (s.swd > s.lowestSwd) {
-            note =
-                fmt::format(" (kept: the best of the run's later half; an early one scored {:.1f})",
-                            s.lowestSwd);
-        } else {
-            note = " (the best so far)";
+        switch (keptAs(TrainScore{s.step, s.swd, s.diversity}, s.recentBestSwd, s.lowestSwd)) {
+            case KeptAs::Later:
+                note = fmt::format(" (kept: {})", describeKeptMargin(s.recentBestSwd));
+                break;
+            case KeptAs::RecentBest:
+                note = fmt::format(
+                    " (kept: the best of the run's later half; an early one scored {:.1f})",
+                    s.lowestSwd);
+                break;
+            case KeptAs::Best:
+                note = " (the best so far)";
+                break;
         }
     } else if (s.diversity < kCollapsedDiversity) {
         note = " (collapsed: not kept)";
