@@ -553,6 +553,19 @@ void TestModelFile::olderFilesDrawLatentsAsGiven() {
     Container c = saveWithout(arch, path("normal.cattery"), path("older.cattery"), "normalize_z");
     QVERIFY(loadModel(path("normal.cattery")).arch.normalizeZ);
     QVERIFY(!loadModel(path("older.cattery")).arch.normalizeZ);
+    QVERIFY(!loadModel(path("older.cattery")).arch.normalizeZInTraining);
+    // New runs scale only the latents they draw; files written before the two were told apart
+    // trained the way they draw.
+    QVERIFY(!arch.normalizeZInTraining);
+    QVERIFY(!loadModel(path("normal.cattery")).arch.normalizeZInTraining);
+    saveWithout(arch, path("drawn.cattery"), path("samebefore.cattery"), "normalize_z_in_training");
+    QVERIFY(loadModel(path("samebefore.cattery")).arch.normalizeZInTraining);
+    ArchConfig both = arch;
+    both.normalizeZInTraining = true;
+    saveModel(path("both.cattery"), both, LatentSpace(both.latentDim, 1), Provenance{},
+              test::tinyGenerator(both));
+    QVERIFY(loadModel(path("both.cattery")).arch == both);
+    QVERIFY(!(both == arch));
     arch.normalizeZ = false;
     saveModel(path("asgiven.cattery"), arch, LatentSpace(arch.latentDim, 1), Provenance{},
               test::tinyGenerator(arch));
@@ -562,6 +575,12 @@ void TestModelFile::olderFilesDrawLatentsAsGiven() {
     writeContainer(path("wrong.cattery"), c);
     const QString error = loadError(path("wrong.cattery"));
     QVERIFY2(error.contains(QStringLiteral("normalize_z")), qPrintable(error));
+    c.meta["arch"]["normalize_z"] = true;
+    c.meta["arch"]["normalize_z_in_training"] = 1;
+    writeContainer(path("wrong.cattery"), c);
+    const QString inTraining = loadError(path("wrong.cattery"));
+    QVERIFY2(inTraining.contains(QStringLiteral("normalize_z_in_training")),
+             qPrintable(inTraining));
 }
 
 void TestModelFile::valueCountsMatchBuiltNetworks() {

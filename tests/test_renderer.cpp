@@ -254,6 +254,28 @@ void TestRenderer::normalisedGeneratorsDrawOnlyTheDirection() {
             QVERIFY2(drawnApart > 1e-3, qPrintable(QString::number(drawnApart)));
         }
     }
+    // New runs train on latents as they come and draw them scaled: training's pass tells a
+    // latent from its multiples, the drawing passes do not, and a latent already at the typical
+    // length is drawn the same either way.
+    for (const bool inTraining : {false, true}) {
+        ArchConfig arch = test::tinyArch();
+        arch.normalizeZInTraining = inTraining;
+        Generator g = test::tinyGenerator(arch);
+        g->eval();
+        torch::NoGradGuard noGrad;
+        const torch::Tensor trained = g->forwardInTraining(z * scales);
+        const torch::Tensor drawn = g->forward(z * scales);
+        const double apart = (trained - drawn).abs().max().item<double>();
+        if (inTraining) {
+            QVERIFY2(apart < 1e-4, qPrintable(QString::number(apart)));
+        } else {
+            QVERIFY2(apart > 1e-3, qPrintable(QString::number(apart)));
+        }
+        const torch::Tensor typical = atTypicalLength(z);
+        const double typicalApart =
+            (g->forwardInTraining(typical) - g->forward(typical)).abs().max().item<double>();
+        QVERIFY2(typicalApart < 1e-4, qPrintable(QString::number(typicalApart)));
+    }
     // The typical length itself: sqrt(dim) for every row, and a zero row left at zero.
     const torch::Tensor rows = torch::cat({z * scales, torch::zeros({1, z.size(1)})});
     const torch::Tensor lengths = atTypicalLength(rows).norm(2, 1);

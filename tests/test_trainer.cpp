@@ -202,7 +202,7 @@ void TestTrainer::oneBackwardPassMatchesTheTwoLosses() {
     Generator g = plain.trainingGenerator();
     Discriminator d = plain.discriminator();
     const torch::Tensor xs = x.contiguous(torch::MemoryFormat::ChannelsLast);
-    const torch::Tensor fake = g->forward(z);
+    const torch::Tensor fake = g->forwardInTraining(z);
     const torch::Tensor lossReal = (d->forward(xs) - xs).abs().mean();
     const torch::Tensor lossFake = (d->forward(fake) - fake).abs().mean();
     const auto gradsD = torch::autograd::grad({lossReal - k * lossFake}, d->parameters(), {}, true);

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -56,6 +57,7 @@ struct TrainOptions {
     bool noBatchNorm = false;
     bool noZSkip = false;
     bool anyZLength = false;
+    bool zLengthInTraining = false;
     bool blockyZMap = false;
 };
 
@@ -214,22 +216,26 @@ void settingsFromOptions(TrainOptions& o, const std::function<bool(const char*)>
     request.arch.zSkip = !o.noZSkip;
     request.arch.smoothZMap = !o.blockyZMap;
     request.arch.normalizeZ = !o.anyZLength;
+    request.arch.normalizeZInTraining = o.zLengthInTraining;
     request.config.augment.flip = !o.noFlip;
     if (!request.resumeFrom.empty()) {
         // The length, the learning rates, the halving interval, the precision, the data
         // augmentation and the model kept may change on resume; everything else comes from the
         // checkpoint, and asking to change it is an error rather than silently ignored.
-        for (const char* option :
-             {"--diffaug", "--augment-p", "--fixed-augment", "--score-every", "--no-collapse-guard",
-              "--objective", "--variety", "--patch-verdict", "--size", "--latent", "--nf", "--ndf",
-              "--bottleneck", "--repeats", "--separable", "--no-batch-norm", "--no-z-skip",
-              "--blocky-z-map", "--any-z-length"}) {
-            if (given(option)) {
-                throw UsageError(fmt::format(
-                    "{} cannot change on --resume: the run goes on as its checkpoint says",
-                    option));
+        const auto fixed = [&given](std::initializer_list<const char*> options) {
+            for (const char* option : options) {
+                if (given(option)) {
+                    throw UsageError(fmt::format(
+                        "{} cannot change on --resume: the run goes on as its checkpoint says",
+                        option));
+                }
             }
-        }
+        };
+        fixed({"--diffaug", "--augment-p", "--fixed-augment", "--score-every",
+               "--no-collapse-guard", "--objective", "--variety", "--patch-verdict"});
+        fixed({"--size", "--latent", "--nf", "--ndf", "--bottleneck", "--repeats", "--separable",
+               "--no-batch-norm", "--no-z-skip", "--blocky-z-map", "--any-z-length",
+               "--z-length-in-training"});
         const TrainConfig& c = request.config;
         ResumeChanges& changes = request.changes;
         static const std::pair<const char*, ResumeSetting> kOptions[] = {
@@ -364,6 +370,11 @@ void addArchOptions(CLI::App& command, TrainOptions& o) {
     command.add_flag("--any-z-length", o.anyZLength,
                      "Draw latents at the length they are given, as earlier versions did, not "
                      "scaled to the typical length of a random one");
+    command
+        .add_flag("--z-length-in-training", o.zLengthInTraining,
+                  "Scale the latents training draws to the typical length too, not only the ones "
+                  "the model draws afterwards")
+        ->excludes("--any-z-length");
 }
 
 void addConfigOptions(CLI::App& command, TrainOptions& o) {

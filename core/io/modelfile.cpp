@@ -64,7 +64,8 @@ nlohmann::json toJson(const ArchConfig& a) {
             {"batch_norm", a.batchNorm},
             {"z_skip", a.zSkip},
             {"smooth_z_map", a.smoothZMap},
-            {"normalize_z", a.normalizeZ}};
+            {"normalize_z", a.normalizeZ},
+            {"normalize_z_in_training", a.normalizeZInTraining}};
 }
 
 ArchConfig archFromJson(const nlohmann::json& j) {
@@ -82,6 +83,8 @@ ArchConfig archFromJson(const nlohmann::json& j) {
         a.zSkip = jsonField<bool>(j, "z_skip");
         a.smoothZMap = jsonField<bool>(j, "smooth_z_map", false);  // older files: repeated cells
         a.normalizeZ = jsonField<bool>(j, "normalize_z", false);   // older files: z as it is
+        // Older files trained on latents the way they draw them.
+        a.normalizeZInTraining = jsonField<bool>(j, "normalize_z_in_training", a.normalizeZ);
     } catch (const nlohmann::json::exception& e) {
         throw ConfigError(fmt::format("the architecture is incomplete ({})", briefly(e.what())));
     }

@@ -13,7 +13,8 @@ bool operator==(const ArchConfig& a, const ArchConfig& b) {
     return a.imageSize == b.imageSize && a.channels == b.channels && a.latentDim == b.latentDim &&
            a.nf == b.nf && a.ndf == b.ndf && a.bottleneck == b.bottleneck &&
            a.repeats == b.repeats && a.separable == b.separable && a.batchNorm == b.batchNorm &&
-           a.zSkip == b.zSkip && a.smoothZMap == b.smoothZMap && a.normalizeZ == b.normalizeZ;
+           a.zSkip == b.zSkip && a.smoothZMap == b.smoothZMap && a.normalizeZ == b.normalizeZ &&
+           a.normalizeZInTraining == b.normalizeZInTraining;
 }
 
 namespace {
@@ -103,7 +104,10 @@ void validate(const ArchConfig& c) {
 
 std::string describe(const ArchConfig& c) {
     return fmt::format("{}x{} RGB, latent {}{}, nf {}, ndf {}, bottleneck {}, repeats {}, {}{}{}",
-                       c.imageSize, c.imageSize, c.latentDim, c.normalizeZ ? " (normalised)" : "",
+                       c.imageSize, c.imageSize, c.latentDim,
+                       !c.normalizeZ            ? ""
+                       : c.normalizeZInTraining ? " (normalised)"
+                                                : " (normalised when drawn)",
                        c.nf, c.ndf, c.bottleneck, c.repeats,
                        c.separable ? "separable convs" : "full convs",
                        c.batchNorm ? ", batch norm" : "",

@@ -198,9 +198,17 @@ torch::Tensor GeneratorImpl::openingOf(const torch::Tensor& z) {
 }
 
 torch::Tensor GeneratorImpl::forward(const torch::Tensor& latents) {
+    return picturesOf(drawn(latents));
+}
+
+torch::Tensor GeneratorImpl::forwardInTraining(const torch::Tensor& latents) {
+    return picturesOf(
+        m_config.normalizeZ && m_config.normalizeZInTraining ? atTypicalLength(latents) : latents);
+}
+
+torch::Tensor GeneratorImpl::picturesOf(const torch::Tensor& z) {
     const int base = m_config.baseGrid();
-    const int64_t n = latents.size(0);
-    const torch::Tensor z = drawn(latents);
+    const int64_t n = z.size(0);
     const torch::Tensor h = openingOf(z);
     torch::Tensor zMap;
     if (m_zMap) {

@@ -30,7 +30,12 @@ TORCH_MODULE(ConvBlock);
 class GeneratorImpl : public torch::nn::Module {
 public:
     explicit GeneratorImpl(const ArchConfig& config);
+    // The pictures of latents as the model draws them: scaled to the typical length when the
+    // config says so.
     torch::Tensor forward(const torch::Tensor& z);
+    // The pictures of latents as training feeds them: scaled only when the config scales them in
+    // training too.
+    torch::Tensor forwardInTraining(const torch::Tensor& z);
     // The first grid of features the stages grow the picture from (8nf x base x base, after the
     // fully connected layer, its batch norm and activation): where the generator's main ways of
     // varying show most plainly (the directions of latent/directions.h).
@@ -40,9 +45,10 @@ public:
     void setOutputMean(const torch::Tensor& mean);
 
 private:
-    // The latents as the layers see them: scaled to the typical length when the config says so.
+    // The latents as the layers see them when the model draws.
     torch::Tensor drawn(const torch::Tensor& latents) const;
     torch::Tensor openingOf(const torch::Tensor& z);
+    torch::Tensor picturesOf(const torch::Tensor& z);
 
     ArchConfig m_config;
     torch::nn::Linear m_fc{nullptr};

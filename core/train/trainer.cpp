@@ -429,7 +429,7 @@ Trainer::Halves Trainer::halves(
         autocast.emplace(m_device);
     }
     Halves h;
-    h.fake = m_generator->forward(z).to(torch::kFloat32);
+    h.fake = m_generator->forwardInTraining(z).to(torch::kFloat32);
     h.fakeLeaf = h.fake.detach().requires_grad_(true);
     judge(forDiscriminator(x), forDiscriminator(h.fakeLeaf));
     return h;
