@@ -181,6 +181,26 @@ void TestTrainView::trainPauseResumeStopAndExplore() {
     view->findChild<QCheckBox*>(QStringLiteral("autoAugment"))->setChecked(false);
     QVERIFY2(!plan->text().contains(QStringLiteral("chosen for")), qPrintable(plan->text()));
     view->findChild<QCheckBox*>(QStringLiteral("autoAugment"))->setChecked(true);
+    // Latents are scaled in training only where the model draws them scaled (both switches are
+    // in the Advanced section, whose switches are all off while it is folded).
+    QGroupBox* advanced = nullptr;
+    for (QGroupBox* box : view->findChildren<QGroupBox*>()) {
+        if (box->title() == QStringLiteral("Advanced")) {
+            advanced = box;
+        }
+    }
+    QVERIFY(advanced != nullptr && !advanced->isChecked());
+    advanced->setChecked(true);
+    auto* drawScaled = view->findChild<QCheckBox*>(QStringLiteral("normalizeZ"));
+    auto* trainScaled = view->findChild<QCheckBox*>(QStringLiteral("normalizeZInTraining"));
+    QVERIFY(drawScaled->isChecked());
+    QVERIFY(!trainScaled->isChecked());
+    QVERIFY(trainScaled->isEnabled());
+    drawScaled->setChecked(false);
+    QVERIFY(!trainScaled->isEnabled());
+    drawScaled->setChecked(true);
+    QVERIFY(trainScaled->isEnabled());
+    advanced->setChecked(false);
 
     QTest::mouseClick(view->startButton(), Qt::LeftButton);
     QVERIFY(view->running());

@@ -90,10 +90,11 @@ TrainSettingsForm::TrainSettingsForm(QWidget* parent) : QWidget(parent) {
             size->setValue(nearest);
         }
     });
-    // The discriminator's augmentation is chosen by hand only when not for the folder.
-    connect(qobject_cast<QCheckBox*>(m_fields.value(QStringLiteral("autoAugment"))),
-            &QCheckBox::toggled, this, &TrainSettingsForm::updateAugmentChoice);
-    updateAugmentChoice();
+    for (const char* key : {"autoAugment", "normalizeZ"}) {
+        connect(qobject_cast<QCheckBox*>(m_fields.value(QString::fromLatin1(key))),
+                &QCheckBox::toggled, this, &TrainSettingsForm::updateDependentFields);
+    }
+    updateDependentFields();
     // The discriminator's rate times the generator's stays within what validate() takes.
     auto* lr = qobject_cast<QDoubleSpinBox*>(m_fields.value(QStringLiteral("learningRate")));
     auto* lrD = qobject_cast<QDoubleSpinBox*>(m_fields.value(QStringLiteral("discriminatorRate")));
@@ -276,19 +277,21 @@ void TrainSettingsForm::showCheckpoint(const ResumePoint& point) {
         m_precision->findData(QString::fromStdString(precisionName(c.precision))));
 }
 
-void TrainSettingsForm::updateAugmentChoice() {
+void TrainSettingsForm::updateDependentFields() {
     const bool automatic = value(QStringLiteral("autoAugment")) != 0.0;
     for (const char* key :
          {"diffColor", "diffTranslation", "diffCutout", "augmentP", "adaptiveAugment"}) {
         m_fields.value(QString::fromLatin1(key))->setEnabled(!automatic);
     }
+    m_fields.value(QStringLiteral("normalizeZInTraining"))
+        ->setEnabled(value(QStringLiteral("normalizeZ")) != 0.0);
 }
 
 void TrainSettingsForm::unlock() {
     for (QWidget* w : m_fields) {
         w->setEnabled(true);
     }
-    updateAugmentChoice();
+    updateDependentFields();
     m_preset->setEnabled(true);
 }
 

@@ -45,8 +45,9 @@ Q_SIGNALS:
 
 private:
     void applyPreset(int index);
-    // The hand-picked augmentation is open only while the folder does not choose it.
-    void updateAugmentChoice();
+    // Switches that count only with another: the hand-picked augmentation is open only while
+    // the folder does not choose it, and scaling latents in training only where drawing does.
+    void updateDependentFields();
     void buildField(const TrainField& field, QFormLayout* form);
     void setValue(const QString& key, double value);
     double value(const QString& key) const;
