@@ -275,6 +275,10 @@ void TestCli::prepareTrainResumeSample() {
     QCOMPARE(trained.provenance.steps, 12);
     QCOMPARE(trained.arch.latentDim, 12);
     QCOMPARE(trained.displayName(), std::string("Blobs"));
+    // New runs learn from latents as they come and draw them scaled, and say so.
+    QVERIFY(trained.arch.normalizeZ && !trained.arch.normalizeZInTraining);
+    QVERIFY2(train.err.contains(QStringLiteral("latent 12 (normalised when drawn)")),
+             qPrintable(train.err));
 
     const Run resumed =
         cli({QStringLiteral("train"), QStringLiteral("--data"), path("blobs.data"),
@@ -947,6 +951,20 @@ void TestCli::usageErrorsExitWithTwo_data() {
     QTest::newRow("architecture on resume") << QStringList{
         QStringLiteral("train"),    QStringLiteral("--data"),    QStringLiteral("IMAGES"),
         QStringLiteral("--resume"), QStringLiteral("x.cattery"), QStringLiteral("--blocky-z-map")};
+    QTest::newRow("latent length in training on resume")
+        << QStringList{QStringLiteral("train"),     QStringLiteral("--data"),
+                       QStringLiteral("IMAGES"),    QStringLiteral("--resume"),
+                       QStringLiteral("x.cattery"), QStringLiteral("--z-length-in-training")};
+    QTest::newRow("latents scaled in training but not when drawn")
+        << QStringList{QStringLiteral("train"),
+                       QStringLiteral("--data"),
+                       QStringLiteral("IMAGES"),
+                       QStringLiteral("--out"),
+                       QStringLiteral("x.cattery"),
+                       QStringLiteral("--steps"),
+                       QStringLiteral("1"),
+                       QStringLiteral("--any-z-length"),
+                       QStringLiteral("--z-length-in-training")};
     QTest::newRow("model to keep") << QStringList{
         QStringLiteral("train"), QStringLiteral("--data"),    QStringLiteral("IMAGES"),
         QStringLiteral("--out"), QStringLiteral("x.cattery"), QStringLiteral("--keep"),
