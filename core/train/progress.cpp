@@ -40,8 +40,7 @@ std::string describeKeptScore(const TrainScore& kept, double recentBestSwd, doub
         case KeptAs::RecentBest:
             return fmt::format(
                 "the best-scoring generator of the run's later half, step {}, SWD {:.1f}, "
-                "diversity "
-                "{:.2f} (an early one scored {:.1f})",
+                "diversity {:.2f} (an early one scored {:.1f})",
                 kept.step, kept.swd, kept.diversity, lowestSwd);
         case KeptAs::Best:
             break;
