@@ -91,6 +91,7 @@ private Q_SLOTS:
     void collapsedScoresAreNeverKept();
     void guardRollsBackThenGivesUp();
     void guardWatchesTheScoreToo();
+    void guardMeasuresFromTheRecentBest();
     void learningRateFollowsTheScore();
     void resumeContinuesScoresAndBest();
     void loopScoresTheLastStep();
@@ -534,6 +535,42 @@ void TestScore::guardWatchesTheScoreToo() {
     u.takeScore({kGuardFrom + 1, 1000.0, 0.1}, stats = {});
     QVERIFY(!stats.collapseRolledBack);
     QCOMPARE(u.scores().size(), size_t{2});
+}
+
+void TestScore::guardMeasuresFromTheRecentBest() {
+    TrainConfig c = scoredConfig();
+    c.scoreEvery = 0;
+    c.collapseGuard = true;
+    Trainer t(test::tinyArch(), c, test::blobDataset(120, 32), torch::kCPU);
+    StepStats stats;
+    // A 64x64 run on 2,000 cats: smooth shapes at step 1,500 score far below the cats after them,
+    // whose scores then swing. From step 3,500 on they are more than twice the early dip, but not
+    // twice the best of the run's later half: the run draws on.
+    const std::vector<TrainScore> run = {
+        {1000, 90.6, 0.95},  {1500, 75.3, 0.95},  {2000, 128.1, 0.95}, {2500, 128.7, 0.95},
+        {3000, 146.9, 0.94}, {3500, 155.8, 0.93}, {4000, 206.2, 0.93}};
+    for (const TrainScore& score : run) {
+        steps(t, 1);
+        t.takeScore(score, stats = {});
+        QVERIFY2(!stats.collapseRolledBack && stats.guardMessage.empty(),
+                 fmt::format("step {}: {}", score.step, stats.guardMessage).c_str());
+    }
+    QVERIFY(206.2 > kGuardSwdRatio * t.lowestScore());
+    QCOMPARE(t.recentBestScore(), 128.1);
+    QCOMPARE(t.bestScore().step, std::int64_t{1500});
+    // A run that has lost its way is still caught, measured from the later half (128.7 now).
+    steps(t, 1);
+    t.takeScore({4500, 270.0, 0.92}, stats = {});
+    QVERIFY(!stats.collapseRolledBack);
+    QVERIFY2(stats.guardMessage.find(
+                 "more than 2 times the best of the run's later half (128.7)") != std::string::npos,
+             stats.guardMessage.c_str());
+    steps(t, 1);
+    t.takeScore({5000, 280.0, 0.92}, stats = {});
+    QVERIFY2(stats.collapseRolledBack, stats.guardMessage.c_str());
+    QVERIFY2(stats.guardMessage.find("went back to the best state (step 1500, SWD 75.3)") !=
+                 std::string::npos,
+             stats.guardMessage.c_str());
 }
 
 void TestScore::learningRateFollowsTheScore() {

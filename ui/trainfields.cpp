@@ -279,9 +279,9 @@ std::vector<TrainField> makeFields() {
              2, 0.25),
         field("collapseGuard", QT_TR_NOOP("Go back to the best model when the samples collapse"),
               QT_TR_NOOP("When a score shows the samples all alike, or two scores running are far "
-                         "worse than the best, training returns to the best state with a lower "
-                         "learning rate and stronger augmentation; after a few tries it stops, "
-                         "the best model saved"),
+                         "worse than the best of the run's later half, training returns to the "
+                         "best state with a lower learning rate and stronger augmentation; after "
+                         "a few tries it stops, the best model saved"),
               Kind::Switch, 0, 1, &TrainConfig::collapseGuard),
     };
 }

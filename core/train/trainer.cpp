@@ -661,21 +661,22 @@ void Trainer::takeScore(const TrainScore& s, StepStats& stats) {
         m_guardStrikes = 0;
         return;
     }
-    const double lowest = stats.lowestSwd;
-    const bool farPast = m_best.scored && s.swd > kGuardSwdRatio * lowest;
+    const double best = stats.recentBestSwd;
+    const bool farPast = m_best.scored && s.swd > kGuardSwdRatio * best;
     m_guardStrikes = farPast ? m_guardStrikes + 1 : 0;
     if (s.diversity < kCollapsedDiversity) {
         collapseRollBack(stats, fmt::format("the samples look alike (variety {:.2f} of the data's)",
                                             s.diversity));
     } else if (m_guardStrikes >= kGuardStrikes) {
         collapseRollBack(stats, fmt::format("the score rose to {:.1f}, more than {:g} times the "
-                                            "best ({:.1f}), {} times running",
-                                            s.swd, kGuardSwdRatio, lowest, m_guardStrikes));
+                                            "best of the run's later half ({:.1f}), {} times "
+                                            "running",
+                                            s.swd, kGuardSwdRatio, best, m_guardStrikes));
     } else if (farPast) {
         stats.guardMessage = fmt::format(
-            "the score rose to {:.1f}, more than {:g} times the best ({:.1f}); {} more like it "
-            "and the run goes back to the best",
-            s.swd, kGuardSwdRatio, lowest, kGuardStrikes - m_guardStrikes);
+            "the score rose to {:.1f}, more than {:g} times the best of the run's later half "
+            "({:.1f}); {} more like it and the run goes back to the best state",
+            s.swd, kGuardSwdRatio, best, kGuardStrikes - m_guardStrikes);
     }
 }
 

@@ -28,12 +28,18 @@ class World;
 // The collapse guard (TrainConfig::collapseGuard) acts on a score from kGuardFrom steps on (a young
 // generator's pictures all look alike before they spread out) that shows
 // - samples less varied than kCollapsedDiversity of the data's (metrics/diversity.h), or
-// - an SWD above kGuardSwdRatio times the best in kGuardStrikes scores running: the scores of the
-//   run that made Chubby swung from checkpoint to checkpoint by up to 1.7 times, and its worst was
-//   1.85 times its best (models/README.md), so more than twice the best is a run that has lost its
-//   way. One such score alone is not enough: at 64x64 single scores of 1.9 to 4 times the best
-//   came between good ones in every run, and going back on each of them quartered the learning
-//   rate within 3,500 steps (tests/bench/RESULTS.md). A lost run stays lost; a spike passes.
+// - an SWD above kGuardSwdRatio times the recent best (recentBestScore(), the lowest of the run's
+//   later half) in kGuardStrikes scores running: the scores of the run that made Chubby swung
+//   from checkpoint to checkpoint by up to 1.7 times, and its worst was 1.85 times its best
+//   (models/README.md), so more than twice the best is a run that has lost its way. One such
+//   score alone is not enough: at 64x64 single scores of 1.9 to 4 times the best came between
+//   good ones in every run, and going back on each of them quartered the learning rate within
+//   3,500 steps (tests/bench/RESULTS.md). A lost run stays lost; a spike passes. The recent best,
+//   not the whole run's lowest: on a small folder the smooth shapes of the first thousand steps
+//   or so can score far below the steps after them. A 64x64 run on 2,000 cats measured from
+//   such a dip (75.3 at step 1,500) was sent back to its shapes at step 4,000 for scores of 156
+//   and 206; left to go on, it passed 232 and drew grey cats with ears and eyes at 91.3 by step
+//   6,500, where the run sent back still drew shapes.
 // It returns to the best state, halves the learning rate, raises p by kGuardAugmentRaise (with
 // DiffAugment turned on if it was off) and goes on; the kMaxGuardRollbacks + 1st time it stops the
 // run, the best model kept.
@@ -276,7 +282,7 @@ private:
     Best m_best;
     double m_scoreSeconds = 0.0;
     int m_guardRollbacks = 0;
-    int m_guardStrikes = 0;  // scores running above kGuardSwdRatio times the best
+    int m_guardStrikes = 0;  // scores running above kGuardSwdRatio times the recent best
     bool m_gaveUp = false;
     World* m_world = nullptr;  // the processes training together (null: this one alone)
     BatchShare m_share;        // this process's share of the batch in hand
