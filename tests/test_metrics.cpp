@@ -4,6 +4,8 @@
 #include "core/data/imagefolder.h"
 #include "core/data/proceduralcats.h"
 #include "core/errors.h"
+#include "core/latent/rng.h"
+#include "core/metrics/diversity.h"
 #include "core/metrics/swd.h"
 #include "testutil.h"
 
@@ -31,6 +33,7 @@ private Q_SLOTS:
     void shiftedColoursScoreClearlyWorse();
     void collapsedSamplesAreFlagged();
     void everyImageOfTheLargerSetCounts();
+    void pairwiseDistanceIsTheMeanOverEveryPair();
     void badInputIsAClearError();
 
 private:
@@ -127,6 +130,32 @@ void TestMetrics::everyImageOfTheLargerSetCounts() {
     const double reversed = swd(mixed, few);
     QVERIFY2(reversed > 2.0 * alike,
              qPrintable(QStringLiteral("%1 vs %2").arg(reversed).arg(alike)));
+}
+
+void TestMetrics::pairwiseDistanceIsTheMeanOverEveryPair() {
+    // The pairs are drawn with the seed (the first at random, the second any other image) and
+    // measured a slice at a time; every drawn pair must count once, whatever the count.
+    const auto images = m_a.narrow(0, 0, 37).contiguous();
+    const auto n = static_cast<std::uint64_t>(images.size(0));
+    const auto flat = images.flatten(1).to(torch::kFloat64) / 255.0;
+    for (const int pairs : {1, 99, 100, 101, 250}) {
+        Rng rng(7);
+        double sum = 0;
+        for (int p = 0; p < pairs; ++p) {
+            const std::uint64_t i = rng.below(n);
+            const std::uint64_t j = (i + 1 + rng.below(n - 1)) % n;
+            QVERIFY(i != j);
+            const auto a = flat[static_cast<int64_t>(i)];
+            const auto b = flat[static_cast<int64_t>(j)];
+            sum += (a - b).pow(2).mean().sqrt().item<double>();
+        }
+        const double measured = meanPairwiseDistance(images, pairs, 7);
+        QVERIFY2(std::abs(measured - sum / pairs) < 1e-6,
+                 qPrintable(QStringLiteral("%1 pairs: %2 against %3")
+                                .arg(pairs)
+                                .arg(measured)
+                                .arg(sum / pairs)));
+    }
 }
 
 void TestMetrics::badInputIsAClearError() {

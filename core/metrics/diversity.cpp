@@ -1,5 +1,6 @@
 #include "core/metrics/diversity.h"
 
+#include <algorithm>
 #include <vector>
 
 #include <fmt/format.h>
@@ -36,9 +37,20 @@ double meanPairwiseDistance(const torch::Tensor& images, int pairs, std::uint64_
     }
     torch::NoGradGuard noGrad;
     const auto flat = images.cpu().flatten(1).to(torch::kFloat32) / 255.0;
-    const auto a = flat.index_select(0, torch::tensor(first));
-    const auto b = flat.index_select(0, torch::tensor(second));
-    return (a - b).pow(2).mean(1).sqrt().mean().item<double>();
+    const torch::Tensor from = torch::tensor(first);
+    const torch::Tensor to = torch::tensor(second);
+    // A slice of the pairs at a time: the differences of all 2,000 pairs of 64x64 pictures at once
+    // are about 100 MB a tensor, which the allocator maps and faults in afresh each time (0.8 s on
+    // two cores against 0.01 s in slices). Each pair's distance is the same either way.
+    constexpr int64_t kPairsAtOnce = 100;
+    std::vector<torch::Tensor> distances;
+    for (int64_t start = 0; start < pairs; start += kPairsAtOnce) {
+        const int64_t n = std::min<int64_t>(kPairsAtOnce, pairs - start);
+        const auto a = flat.index_select(0, from.narrow(0, start, n));
+        const auto b = flat.index_select(0, to.narrow(0, start, n));
+        distances.push_back((a - b).pow(2).mean(1).sqrt());
+    }
+    return torch::cat(distances).mean().item<double>();
 }
 
 double diversityRatio(const torch::Tensor& samples, const torch::Tensor& data, std::uint64_t seed) {

@@ -22,18 +22,19 @@ std::vector<int> pyramidSizes(int size, int minLevelSize) {
 }
 
 // The binomial filter 1 4 6 4 1, separable, applied to every channel on its own after mirroring
-// two pixels at each border (the mirror leaves the edge pixel out, as OpenCV's default border).
+// two pixels at each border (the mirror leaves the edge pixel out, as OpenCV's default border),
+// each tap scaled by `scale`. As shifted sums rather than a grouped convolution: at 64x64 the
+// convolution took 0.6 s for 256 pictures on two cores, the sums 0.07 s, the same to within float
+// rounding.
 torch::Tensor binomial(const torch::Tensor& x, double scale) {
-    const torch::Tensor taps =
-        torch::tensor({1.0f, 4.0f, 6.0f, 4.0f, 1.0f}, torch::kFloat32).mul(scale);
-    const int64_t c = x.size(1);
-    const torch::Tensor rows = taps.view({1, 1, 1, 5}).expand({c, 1, 1, 5});
-    const torch::Tensor cols = taps.view({1, 1, 5, 1}).expand({c, 1, 5, 1});
     const torch::Tensor padded = torch::nn::functional::pad(
         x, torch::nn::functional::PadFuncOptions({2, 2, 2, 2}).mode(torch::kReflect));
-    namespace F = torch::nn::functional;
-    return F::conv2d(F::conv2d(padded, rows, F::Conv2dFuncOptions().groups(c)), cols,
-                     F::Conv2dFuncOptions().groups(c));
+    auto along = [](const torch::Tensor& t, int64_t dim, int64_t length, double s) {
+        return (t.narrow(dim, 0, length) + t.narrow(dim, 4, length)) * s +
+               (t.narrow(dim, 1, length) + t.narrow(dim, 3, length)) * (4 * s) +
+               t.narrow(dim, 2, length) * (6 * s);
+    };
+    return along(along(padded, 3, x.size(3), scale), 2, x.size(2), scale);
 }
 
 // OpenCV's pyrDown: blur, then every other pixel.
