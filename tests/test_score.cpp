@@ -40,6 +40,14 @@ TrainConfig scoredConfig() {
     return c;
 }
 
+// The same run with the collapse guard on, its scores injected by the test.
+TrainConfig guardedConfig() {
+    TrainConfig c = scoredConfig();
+    c.scoreEvery = 0;
+    c.collapseGuard = true;
+    return c;
+}
+
 // The same short run under the hinge objective, unscored.
 TrainConfig hingeConfig() {
     TrainConfig c = scoredConfig();
@@ -345,9 +353,7 @@ void TestScore::laterNearBestScoreIsKept() {
 }
 
 void TestScore::earlyDipIsLeftBehind() {
-    TrainConfig c = scoredConfig();
-    c.scoreEvery = 0;  // scores injected
-    c.collapseGuard = true;
+    const TrainConfig c = guardedConfig();
     Trainer t(test::tinyArch(), c, test::blobDataset(120, 32), torch::kCPU);
     StepStats stats;
     // A run on a small folder: smooth shapes score far below the cats of every later step.
@@ -429,9 +435,7 @@ void TestScore::collapsedScoresAreNeverKept() {
 }
 
 void TestScore::guardRollsBackThenGivesUp() {
-    TrainConfig c = scoredConfig();
-    c.scoreEvery = 0;
-    c.collapseGuard = true;
+    const TrainConfig c = guardedConfig();
     Trainer t(test::tinyArch(), c, test::blobDataset(120, 32), torch::kCPU);
     StepStats stats;
     steps(t, 3);
@@ -474,9 +478,7 @@ void TestScore::guardRollsBackThenGivesUp() {
 }
 
 void TestScore::guardWatchesTheScoreToo() {
-    TrainConfig c = scoredConfig();
-    c.scoreEvery = 0;
-    c.collapseGuard = true;
+    const TrainConfig c = guardedConfig();
     Trainer t(test::tinyArch(), c, test::blobDataset(120, 32), torch::kCPU);
     StepStats stats;
     steps(t, 2);
@@ -538,9 +540,7 @@ void TestScore::guardWatchesTheScoreToo() {
 }
 
 void TestScore::guardMeasuresFromTheRecentBest() {
-    TrainConfig c = scoredConfig();
-    c.scoreEvery = 0;
-    c.collapseGuard = true;
+    const TrainConfig c = guardedConfig();
     Trainer t(test::tinyArch(), c, test::blobDataset(120, 32), torch::kCPU);
     StepStats stats;
     // A 64x64 run on 2,000 cats: smooth shapes at step 1,500 score far below the cats after them,
