@@ -34,6 +34,7 @@ private Q_SLOTS:
     void collapsedSamplesAreFlagged();
     void everyImageOfTheLargerSetCounts();
     void pairwiseDistanceIsTheMeanOverEveryPair();
+    void patchesDrawnBeforehandGiveTheSameDistance();
     void badInputIsAClearError();
 
 private:
@@ -156,6 +157,30 @@ void TestMetrics::pairwiseDistanceIsTheMeanOverEveryPair() {
                                 .arg(measured)
                                 .arg(sum / pairs)));
     }
+}
+
+void TestMetrics::patchesDrawnBeforehandGiveTheSameDistance() {
+    // The second set's patches drawn once and reused give what drawing them afresh gives, to the
+    // bit, for sets of any count; drawn for another count, they are refused.
+    SwdConfig c;
+    c.patchesPerImage = 16;
+    const torch::Tensor b = m_b.narrow(0, 0, 50);
+    for (const int64_t count : {20, 50, 80}) {
+        const torch::Tensor a = m_a.narrow(0, 0, count);
+        const SwdPatches patches = secondSetPatches(b, count, c);
+        QCOMPARE(patches.total, std::min<int64_t>(count, 50) * 16);
+        const SwdResult fresh = slicedWasserstein(a, b, c);
+        const SwdResult reused = slicedWasserstein(a, b, patches, c);
+        QCOMPARE(reused.perLevel.size(), fresh.perLevel.size());
+        for (size_t l = 0; l < fresh.perLevel.size(); ++l) {
+            QCOMPARE(reused.perLevel[l], fresh.perLevel[l]);
+        }
+        QVERIFY(fresh.average > 0.0);
+        QCOMPARE(slicedWasserstein(a, b, patches, c).average, fresh.average);
+    }
+    QVERIFY_THROWS_EXCEPTION(
+        ConfigError, slicedWasserstein(m_a.narrow(0, 0, 20), b, secondSetPatches(b, 30, c), c));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, secondSetPatches(b, 0, c));
 }
 
 void TestMetrics::badInputIsAClearError() {

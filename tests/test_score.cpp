@@ -156,6 +156,14 @@ void TestScore::smallReferencesTakeMorePatches() {
              qPrintable(QStringLiteral("%1 %2 %3").arg(same).arg(again).arg(other)));
     QVERIFY(reference.score(data.images.narrow(0, 30, 30)).diversity > 0.5);
     QVERIFY(reference.score(grey).diversity < 0.5);
+    // The reference keeps its patches between scores of one count and draws them again for
+    // another: every score is the one a fresh comparison gives.
+    for (const int64_t count : {30, 45, 30}) {
+        const torch::Tensor images = data.images.narrow(0, 30, count);
+        const double fresh =
+            slicedWasserstein(images, data.images.narrow(0, 0, 30), reference.swdConfig()).average;
+        QCOMPARE(reference.score(images).swd.average, fresh);
+    }
     QVERIFY_THROWS_EXCEPTION(ConfigError, ScoreReference(grey.narrow(0, 20, 10), 1));
 }
 

@@ -31,7 +31,16 @@ ScoreReference::ScoreReference(torch::Tensor images, std::uint64_t seed, int pat
 
 ImageScore ScoreReference::score(const torch::Tensor& images) const {
     ImageScore s;
-    s.swd = slicedWasserstein(images, m_images, m_swd);
+    checkImageSet(images, "the images to score");
+    const std::int64_t count = images.size(0);
+    {
+        const std::lock_guard<std::mutex> lock(m_patchesMutex);
+        if (!m_patches || m_patches->first != count) {
+            m_patches.reset();
+            m_patches.emplace(count, secondSetPatches(m_images, count, m_swd));
+        }
+        s.swd = slicedWasserstein(images, m_images, m_patches->second, m_swd);
+    }
     s.diversity = meanPairwiseDistance(images, 2000, m_swd.seed) / m_distance;
     return s;
 }

@@ -142,32 +142,72 @@ std::vector<torch::Tensor> laplacianPyramid(const torch::Tensor& images, size_t 
     return out;
 }
 
-SwdResult slicedWasserstein(const torch::Tensor& a, const torch::Tensor& b,
-                            const SwdConfig& config) {
+namespace {
+
+void checkConfig(const SwdConfig& config) {
+    if (config.patchesPerImage < 1 || config.repeats < 1 || config.directions < 1) {
+        throw ConfigError("patches, repeats and directions must each be at least 1");
+    }
+}
+
+void checkPatchSize(const torch::Tensor& images) {
+    if (images.size(2) < kPatch) {
+        throw ConfigError(
+            fmt::format("images of {} pixels are too small for 7x7 patches", images.size(2)));
+    }
+}
+
+void checkPair(const torch::Tensor& a, const torch::Tensor& b) {
     checkImageSet(a, "the first image set");
     checkImageSet(b, "the second image set");
     if (a.size(2) != b.size(2)) {
         throw ConfigError(fmt::format("cannot compare {}x{} images with {}x{} ones", a.size(2),
                                       a.size(2), b.size(2), b.size(2)));
     }
-    if (a.size(2) < kPatch) {
-        throw ConfigError(
-            fmt::format("images of {} pixels are too small for 7x7 patches", a.size(2)));
+}
+
+}  // namespace
+
+SwdResult slicedWasserstein(const torch::Tensor& a, const torch::Tensor& b,
+                            const SwdConfig& config) {
+    checkPair(a, b);
+    return slicedWasserstein(a, b, secondSetPatches(b, a.size(0), config), config);
+}
+
+SwdPatches secondSetPatches(const torch::Tensor& b, std::int64_t otherCount,
+                            const SwdConfig& config) {
+    checkImageSet(b, "the second image set");
+    checkPatchSize(b);
+    checkConfig(config);
+    if (otherCount < 1) {
+        throw ConfigError("there is no first image set to draw the second set's patches for");
     }
-    if (config.patchesPerImage < 1 || config.repeats < 1 || config.directions < 1) {
-        throw ConfigError("patches, repeats and directions must each be at least 1");
-    }
+    SwdPatches patches;
     // As many patches from each side, every image of each taking its share.
+    patches.total = std::min(otherCount, b.size(0)) * config.patchesPerImage;
+    torch::NoGradGuard noGrad;
+    const size_t levels = pyramidSizes(static_cast<int>(b.size(2)), config.minLevelSize).size();
+    patches.levels = descriptors(b, levels, patches.total, config.seed + 1);
+    return patches;
+}
+
+SwdResult slicedWasserstein(const torch::Tensor& a, const torch::Tensor& b,
+                            const SwdPatches& bPatches, const SwdConfig& config) {
+    checkPair(a, b);
+    checkPatchSize(a);
+    checkConfig(config);
     const int64_t total = std::min(a.size(0), b.size(0)) * config.patchesPerImage;
     SwdResult result;
     result.levelSizes = pyramidSizes(static_cast<int>(a.size(2)), config.minLevelSize);
     const size_t levels = result.levelSizes.size();
+    if (bPatches.total != total || bPatches.levels.size() != levels) {
+        throw ConfigError("the second set's patches were drawn for another comparison");
+    }
     torch::NoGradGuard noGrad;
     const auto da = descriptors(a, levels, total, config.seed);
-    const auto db = descriptors(b, levels, total, config.seed + 1);
     Rng rng(config.seed + 2);
     for (size_t l = 0; l < levels; ++l) {
-        const auto [na, nb] = normalisePerChannel(da[l], db[l]);
+        const auto [na, nb] = normalisePerChannel(da[l], bPatches.levels[l]);
         const double d = swd(na, nb, config, rng);
         result.perLevel.push_back(d * 1e3);
         result.average += d * 1e3;

@@ -37,4 +37,18 @@ std::vector<torch::Tensor> laplacianPyramid(const torch::Tensor& images, size_t 
 SwdResult slicedWasserstein(const torch::Tensor& a, const torch::Tensor& b,
                             const SwdConfig& config = {});
 
+// The second set's patches, as slicedWasserstein draws them for a first set of `otherCount`
+// images: a reference compared with many sets of that count (a training run's scores) builds its
+// pyramid and draws its patches once.
+struct SwdPatches {
+    std::int64_t total = 0;             // patches a level
+    std::vector<torch::Tensor> levels;  // total x (3 * 7 * 7) a level, finest first
+};
+SwdPatches secondSetPatches(const torch::Tensor& b, std::int64_t otherCount,
+                            const SwdConfig& config = {});
+// slicedWasserstein(a, b, config), with b's patches drawn beforehand by secondSetPatches for a's
+// count and the same config (else ConfigError): the same result.
+SwdResult slicedWasserstein(const torch::Tensor& a, const torch::Tensor& b,
+                            const SwdPatches& bPatches, const SwdConfig& config = {});
+
 }  // namespace cattery
