@@ -5,6 +5,7 @@
 # run: same seed, same steps, one CPU thread each, both started together.
 #
 #   tests/bench/quality.sh [cats300|cats2000|twemoji|all] [--steps N] [--out DIR] [--build DIR]
+#                          [--resume]
 #
 # Both recipes are scored the same way while they train (every 500 steps, against the same tenth of
 # the folder held out of training), so both train on the same images. For each it writes the log,
@@ -13,6 +14,10 @@
 # score, the diversity at the end, when (if ever) diversity fell below 0.6 of the data's from step
 # 1,000 on, the share of time spent scoring, and the wall time. Run it on a
 # quiet machine: another busy process slows both recipes and the times say nothing then.
+#
+# With --resume, a recipe whose checkpoint is already in DIR goes on from it (a run stopped with
+# Ctrl-C or killed writes one every 1,000 steps) and appends to its log; the summary's scoring
+# share and wall time then add up every part of the run.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -21,13 +26,15 @@ which=all
 steps=10000
 out="$PWD/quality-bench"
 build="$root/build"
+resume=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
         cats300 | cats2000 | twemoji | all) which="$1" ;;
         --steps) steps="$2"; shift ;;
         --out) out="$2"; shift ;;
         --build) build="$2"; shift ;;
-        *) echo "usage: $0 [cats300|cats2000|twemoji|all] [--steps N] [--out DIR] [--build DIR]" >&2
+        --resume) resume=1 ;;
+        *) echo "usage: $0 [cats300|cats2000|twemoji|all] [--steps N] [--out DIR] [--build DIR] [--resume]" >&2
            exit 2 ;;
     esac
     shift
@@ -44,12 +51,22 @@ if [[ ! -f "$summary" ]]; then
     } > "$summary"
 fi
 
-# One recipe's run, timed; its log gets the wall time as its last line.
+# One recipe's run, timed; its log gets the wall time as its last line. The images come first
+# (up to --), then the recipe's options, which a resumed run takes from its checkpoint instead.
 train() {
     local name="$1"; shift
-    local start=$SECONDS
-    "$cli" train "$@" --steps "$steps" --seed 1 --threads 1 --score-every 500 \
-        --sample-every 0 --out "$out/$name.cattery" > "$out/$name.log" 2>&1
+    local images=()
+    while [[ "$1" != -- ]]; do images+=("$1"); shift; done
+    shift
+    local start=$SECONDS checkpoint="$out/$name.checkpoint.cattery"
+    local common=(--steps "$steps" --seed 1 --threads 1 --sample-every 0 --out "$out/$name.cattery")
+    if [[ $resume == 1 && -f "$checkpoint" ]]; then
+        echo "resumed from $checkpoint ($(date -u +%H:%M) UTC)" >> "$out/$name.log"
+        "$cli" train --resume "$checkpoint" "${images[@]}" "${common[@]}" >> "$out/$name.log" 2>&1
+    else
+        "$cli" train "${images[@]}" --size "$size" --score-every 500 "$@" "${common[@]}" \
+            > "$out/$name.log" 2>&1
+    fi
     echo "wall seconds: $((SECONDS - start))" >> "$out/$name.log"
 }
 
@@ -71,21 +88,25 @@ row() {
             else { kept = "last step" }
             if ($0 ~ /^stopped by the collapse guard/) { s = $8; sub(":", "", s); ended = " (guard stopped it at step " s ")" }
         }
-        /^scored .* in / { scoring = $(NF - 5) " %" }
-        /^wall seconds:/ { wall = sprintf("%d min", $3 / 60 + 0.5) }
+        # "scored N times in S s, P % of the training time", once for every part of a resumed run
+        /^scored .* in / && $(NF - 5) + 0 > 0 { scored += $5; trained += $5 * 100 / $(NF - 5) }
+        /^wall seconds:/ { seconds += $3 }
         END {
             printf "| %s | %s | %s | %s | %s | %s | %s%s | %s | %s |\n", folder, recipe,
                 best == "" ? "none varied" : best " (" bestStep ")", kept, last, lastDiv,
-                collapsed == "" ? "no" : collapsed, ended, scoring, wall
+                collapsed == "" ? "no" : collapsed, ended,
+                (trained > 0 ? sprintf("%.1f %%", 100 * scored / trained) : ""),
+                sprintf("%d min", seconds / 60 + 0.5)
         }' "$log" >> "$summary"
 }
 
+# bench FOLDER SIZE IMAGES...: both recipes of one folder, side by side.
 bench() {
-    local folder="$1"; shift
+    local folder="$1" size="$2"; shift 2
     echo "$folder: $steps steps, both recipes at once ($(date -u +%H:%M) UTC)"
-    train "$folder-earlier" "$@" --objective began --variety 0 --diffaug none --keep last \
+    train "$folder-earlier" "$@" -- --objective began --variety 0 --diffaug none --keep last \
         --no-collapse-guard --average 0 --lr-stall 2000 &
-    train "$folder-today" "$@" &
+    train "$folder-today" "$@" -- &
     wait
     for recipe in earlier today; do
         "$cli" sample "$out/$folder-$recipe.cattery" -n 25 --seed 7 --scale 2 \
@@ -96,8 +117,8 @@ bench() {
 }
 
 case "$which" in
-    cats300 | all) bench cats300 --cats 300 --size 64 ;;&
-    cats2000 | all) bench cats2000 --cats 2000 --size 32 ;;&
-    twemoji | all) bench twemoji --data "$shared/datasets/twemoji64/images" --size 32 ;;
+    cats300 | all) bench cats300 64 --cats 300 ;;&
+    cats2000 | all) bench cats2000 32 --cats 2000 ;;&
+    twemoji | all) bench twemoji 32 --data "$shared/datasets/twemoji64/images" ;;
 esac
 cat "$summary"
