@@ -16,8 +16,9 @@
 # quiet machine: another busy process slows both recipes and the times say nothing then.
 #
 # With --resume, a recipe whose checkpoint is already in DIR goes on from it (a run stopped with
-# Ctrl-C or killed writes one every 1,000 steps) and appends to its log; the summary's scoring
-# share and wall time then add up every part of the run.
+# Ctrl-C or killed writes one every 1,000 steps) and appends to its log; the summary's wall time
+# then adds up every part of the run, and its scoring share is the trainer's, which a checkpoint
+# carries on.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -88,14 +89,14 @@ row() {
             else { kept = "last step" }
             if ($0 ~ /^stopped by the collapse guard/) { s = $8; sub(":", "", s); ended = " (guard stopped it at step " s ")" }
         }
-        # "scored N times in S s, P % of the training time", once for every part of a resumed run
-        /^scored .* in / && $(NF - 5) + 0 > 0 { scored += $5; trained += $5 * 100 / $(NF - 5) }
+        # "scored N times in S s, P % of the training time": a resumed run counts from its start
+        /^scored .* in / { scoring = $(NF - 5) " %" }
         /^wall seconds:/ { seconds += $3 }
         END {
             printf "| %s | %s | %s | %s | %s | %s | %s%s | %s | %s |\n", folder, recipe,
                 best == "" ? "none varied" : best " (" bestStep ")", kept, last, lastDiv,
                 collapsed == "" ? "no" : collapsed, ended,
-                (trained > 0 ? sprintf("%.1f %%", 100 * scored / trained) : ""),
+                scoring,
                 sprintf("%d min", seconds / 60 + 0.5)
         }' "$log" >> "$summary"
 }
