@@ -52,10 +52,10 @@ if [[ ! -f "$summary" ]]; then
     } > "$summary"
 fi
 
-# One recipe's run, timed; its log gets the wall time as its last line. The images come first
-# (up to --), then the recipe's options, which a resumed run takes from its checkpoint instead.
+# train NAME SIZE IMAGES... -- RECIPE...: one recipe's run, timed; its log gets the wall time as
+# its last line. A resumed run takes the size and the recipe from its checkpoint instead.
 train() {
-    local name="$1"; shift
+    local name="$1" size="$2"; shift 2
     local images=()
     while [[ "$1" != -- ]]; do images+=("$1"); shift; done
     shift
@@ -76,11 +76,12 @@ row() {
     local folder="$1" recipe="$2" log="$out/$3.log"
     awk -v folder="$folder" -v recipe="$recipe" '
         /^score at step/ {
-            step = $4; sub(":", "", step); swd = $6; sub(",", "", swd); div = $8
-            # The best among the varied scores, as the trainer keeps it.
-            if (div + 0 >= 0.5 && (best == "" || swd + 0 < best + 0)) { best = swd; bestStep = step }
-            last = swd; lastDiv = div
-            if (step + 0 >= 1000 && div + 0 < 0.6 && collapsed == "") { collapsed = "at step " step }
+            n++; steps[n] = $4; sub(":", "", steps[n]); swds[n] = $6; sub(",", "", swds[n]); divs[n] = $8
+        }
+        # A resumed run scores again from its checkpoint: what the stopped part scored after it goes.
+        /^resuming .* at step / {
+            for (i = 1; i <= NF; i++) if ($i == "step") from = $(i + 1)
+            while (n > 0 && steps[n] + 0 > from + 0) n--
         }
         /^(finished|stopped)/ {
             kept = $0; sub(/.*\(the /, "", kept); sub(/\) and .*/, "", kept)
@@ -93,6 +94,12 @@ row() {
         /^scored .* in / { scoring = $(NF - 5) " %" }
         /^wall seconds:/ { seconds += $3 }
         END {
+            for (i = 1; i <= n; i++) {
+                # The best among the varied scores, as the trainer keeps it.
+                if (divs[i] + 0 >= 0.5 && (best == "" || swds[i] + 0 < best + 0)) { best = swds[i]; bestStep = steps[i] }
+                if (steps[i] + 0 >= 1000 && divs[i] + 0 < 0.6 && collapsed == "") { collapsed = "at step " steps[i] }
+            }
+            last = swds[n]; lastDiv = divs[n]
             printf "| %s | %s | %s | %s | %s | %s | %s%s | %s | %s |\n", folder, recipe,
                 best == "" ? "none varied" : best " (" bestStep ")", kept, last, lastDiv,
                 collapsed == "" ? "no" : collapsed, ended,
@@ -105,9 +112,9 @@ row() {
 bench() {
     local folder="$1" size="$2"; shift 2
     echo "$folder: $steps steps, both recipes at once ($(date -u +%H:%M) UTC)"
-    train "$folder-earlier" "$@" -- --objective began --variety 0 --diffaug none --keep last \
+    train "$folder-earlier" "$size" "$@" -- --objective began --variety 0 --diffaug none --keep last \
         --no-collapse-guard --average 0 --lr-stall 2000 &
-    train "$folder-today" "$@" -- &
+    train "$folder-today" "$size" "$@" -- &
     wait
     for recipe in earlier today; do
         "$cli" sample "$out/$folder-$recipe.cattery" -n 25 --seed 7 --scale 2 \
