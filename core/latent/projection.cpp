@@ -199,10 +199,7 @@ std::optional<std::vector<Projection>> project(const Generator& generator, const
         for (int step = 0; step < settings.steps; ++step) {
             // A scope per step: autocast caches the bf16 copy of every leaf that needs gradients,
             // and z is one that Adam changes in place, so the cache must be cleared each step.
-            std::optional<Bf16Autocast> autocast;
-            if (precision == Precision::BFloat16) {
-                autocast.emplace(device);
-            }
+            const PrecisionScope inPrecision(precision, device);
             const torch::Tensor pictures = model->forward(z).to(torch::kFloat32);
             const torch::Tensor loss =
                 searchLoss(pictures, wanted, withFeatures ? &encoderHere : nullptr, wantedFeatures,

@@ -4,6 +4,10 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <optional>
+
+#include "core/runtime/precision.h"
+
 namespace cattery {
 
 // Autocast to bfloat16 for the lifetime of the guard, on the thread that makes it: convolutions and
@@ -62,6 +66,20 @@ private:
     at::DeviceType m_type;
     bool m_wasEnabled = false;
     at::ScalarType m_previous = at::kBFloat16;
+};
+
+// Runs what happens while it lives in the precision given: a Bf16Autocast for bf16, nothing for
+// float32.
+class PrecisionScope {
+public:
+    PrecisionScope(Precision precision, const torch::Device& device) {
+        if (precision == Precision::BFloat16) {
+            m_autocast.emplace(device);
+        }
+    }
+
+private:
+    std::optional<Bf16Autocast> m_autocast;
 };
 
 }  // namespace cattery

@@ -139,7 +139,7 @@ public:
     const torch::Device& device() const { return m_device; }
     Provenance provenance() const;
     // The model: the running average of the generator when the run keeps one (its batch-norm
-    // statistics taken for its own weights), else the generator.
+    // statistics taken for its own weights, in the run's precision), else the generator.
     Generator generator() const;
     // The networks being trained (their gradients after a step are the ones the step took).
     Generator trainingGenerator() const { return m_generator; }

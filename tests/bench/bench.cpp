@@ -101,6 +101,16 @@ int main(int argc, char** argv) {
         printRows(rows);
         return 0;
     }
+    if (mode == "--score-cost" && argc > 3) {
+        configureThreads(0);
+        std::vector<Row> rows;
+        for (const auto& [what, value, comparison] :
+             scoreCostRows(std::atoi(argv[2]), std::vector<std::string>(argv + 3, argv + argc))) {
+            rows.push_back({what, value, comparison});
+        }
+        printRows(rows);
+        return 0;
+    }
     const bool loadOnly = mode == "--load";
     const std::string python = argc > 1 && !loadOnly ? argv[1] : "/usr/bin/python3";
     const std::string sourceDir = CATTERY_SOURCE_DIR;

@@ -12,4 +12,11 @@ namespace cattery::bench {
 // reference images against taking every sample; and the eval score on 1,000 of each.
 std::vector<std::array<std::string, 3>> scoreSpreadRows(const std::vector<std::string>& models);
 
+// Rows of (what, result, side by side) for each model on what one training score costs, for a
+// folder of `folder` cats: taking a weight average's batch-norm statistics in float32 and in bf16,
+// drawing the samples, and comparing them with the held-out cats; and how far the two kinds of
+// statistics move the pictures and the score.
+std::vector<std::array<std::string, 3>> scoreCostRows(int folder,
+                                                      const std::vector<std::string>& models);
+
 }  // namespace cattery::bench
