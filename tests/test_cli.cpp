@@ -550,7 +550,9 @@ void TestCli::projectFindsEachImage() {
         cli({QStringLiteral("project"), m_model, a, QStringLiteral("--loss"),
              QStringLiteral("features"), QStringLiteral("--out"), path("none.png")});
     QCOMPARE(noEncoder.code, 2);
-    QVERIFY2(noEncoder.err.contains(QStringLiteral("no encoder")), qPrintable(noEncoder.err));
+    QVERIFY2(
+        noEncoder.err.contains(QStringLiteral("no encoder")) && noEncoder.err.contains(m_model),
+        qPrintable(noEncoder.err));
     QCOMPARE(
         cli({QStringLiteral("project"), m_model, QStringLiteral("--out"), path("none.png")}).code,
         2);

@@ -56,7 +56,8 @@ void runProject(const ProjectOptions& o) {
     } catch (const ConfigError& e) {
         throw UsageError(e.what());
     }
-    std::vector<NamedPath> inputs = {{"MODEL", resolveModel(modelPath)}};
+    const std::string modelFile = resolveModel(modelPath);
+    std::vector<NamedPath> inputs = {{"MODEL", modelFile}};
     for (const std::string& image : images) {
         inputs.push_back({"IMAGE", image});
     }
@@ -64,8 +65,12 @@ void runProject(const ProjectOptions& o) {
     configureThreads(o.threads);
     const torch::Device device = chooseDevice(o.device);
     search.precision = choosePrecision(o.precision, device);
-    Model model = loadModel(resolveModel(modelPath), device);
-    checkLoss(search.loss, model.encoder);
+    Model model = loadModel(modelFile, device);
+    try {
+        checkLoss(search.loss, model.encoder);
+    } catch (const ConfigError& e) {
+        throw ConfigError(fmt::format("'{}': {}", modelFile, e.what()));
+    }
     // Every image is read (and refused, naming it) before the search begins.
     FolderOptions read;
     read.size = model.arch.imageSize;
