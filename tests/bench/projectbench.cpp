@@ -31,22 +31,20 @@ std::vector<std::array<std::string, 3>> projectionRows(const std::string& modelP
     const Model model = loadModel(modelPath);
     const int size = model.arch.imageSize;
     const torch::Tensor cats = toUnitRange(proceduralCats(kUnseenCats, size, kUnseenSeed).images);
-    // The model's own pictures of latents it is not sampled at below: how close the search gets
-    // where the model can draw the picture exactly, beside the unseen cats, where it may not.
     torch::Tensor own;
-    {
-        torch::InferenceMode inference;
-        const InferenceGenerator fast(model.generator, torch::kCPU);
-        own = fast.forward(sampleLatents(kUnseenCats, model.arch.latentDim, kUnseenSeed));
-    }
-
-    // The nearest of many random samples: what drawing instead of searching gives.
-    const auto drawStart = std::chrono::steady_clock::now();
     torch::Tensor nearestCat = torch::full({kUnseenCats}, INFINITY);
     torch::Tensor nearestOwn = torch::full({kUnseenCats}, INFINITY);
+    std::chrono::steady_clock::time_point drawStart;
     {
         torch::InferenceMode inference;
         const InferenceGenerator fast(model.generator, torch::kCPU);
+        // The model's own pictures of latents it is not sampled at below: how close the search
+        // gets where the model can draw the picture exactly, beside the unseen cats, where it may
+        // not.
+        own = fast.forward(sampleLatents(kUnseenCats, model.arch.latentDim, kUnseenSeed));
+
+        // The nearest of many random samples: what drawing instead of searching gives.
+        drawStart = std::chrono::steady_clock::now();
         const torch::Tensor latents = sampleLatents(kRandomSamples, model.arch.latentDim, 1);
         const double values = static_cast<double>(cats[0].numel());
         for (int first = 0; first < kRandomSamples; first += kBatch) {
