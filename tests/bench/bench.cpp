@@ -18,6 +18,7 @@
 #include "core/data/dataset.h"
 #include "core/data/imagefolder.h"
 #include "core/data/proceduralcats.h"
+#include "core/io/modelfile.h"
 #include "core/latent/latentspace.h"
 #include "core/latent/rng.h"
 #include "core/model/networks.h"
@@ -87,6 +88,35 @@ int main(int argc, char** argv) {
         std::vector<Row> rows;
         for (const auto& [what, value, comparison] : projectionRows(model)) {
             rows.push_back({what, value, comparison});
+        }
+        printRows(rows);
+        return 0;
+    }
+    if (mode == "--render" && argc > 2) {
+        // The shipped models (or any) side by side: what one 5x5 corner grid costs the window.
+        const int threads = configureThreads(0);
+        std::vector<Row> rows;
+        for (int i = 2; i < argc; ++i) {
+            const Model model = loadModel(argv[i]);
+            const LatentSpace space(model.arch.latentDim, 1);
+            const std::array<torch::Tensor, 4> corners = {
+                space.fromThree({-1.5f, 1.0f, 0.5f}), space.fromThree({1.5f, 0.5f, -1.0f}),
+                space.fromThree({-0.5f, -1.5f, 1.0f}), space.fromThree({1.0f, -1.0f, -1.5f})};
+            const torch::Tensor grid = cornerGrid(corners, 5);
+            Renderer fp32(model.generator, torch::kCPU, 0, Precision::Float32);
+            Renderer bf16(model.generator, torch::kCPU, 0, Precision::BFloat16);
+            for (int warm = 0; warm < 10; ++warm) {  // the first renders pay for set-up
+                fp32.render(grid);
+                bf16.render(grid);
+            }
+            const double fp32Ms = medianMs([&] { fp32.render(grid); }, 20);
+            const double bf16Ms = medianMs([&] { bf16.render(grid); }, 20);
+            rows.push_back(
+                {fmt::format("5x5 grid, {} ({}x{}, nf {})", fs::path(argv[i]).filename().string(),
+                             model.arch.imageSize, model.arch.imageSize, model.arch.nf),
+                 fmt::format("{:.1f} ms fp32, {:.1f} ms bf16", fp32Ms, bf16Ms),
+                 fmt::format("{} threads; the window draws in {}", threads,
+                             precisionName(defaultPrecision(torch::kCPU)))});
         }
         printRows(rows);
         return 0;
