@@ -52,6 +52,12 @@ struct Row {
     std::string comparison;
 };
 
+// The corners of every grid the benchmark draws.
+std::array<torch::Tensor, 4> benchCorners(const LatentSpace& space) {
+    return {space.fromThree({-1.5f, 1.0f, 0.5f}), space.fromThree({1.5f, 0.5f, -1.0f}),
+            space.fromThree({-0.5f, -1.5f, 1.0f}), space.fromThree({1.0f, -1.0f, -1.5f})};
+}
+
 void printRows(const std::vector<Row>& rows) {
     std::printf("| benchmark | result | side by side |\n|---|---|---|\n");
     for (const Row& r : rows) {
@@ -99,10 +105,7 @@ int main(int argc, char** argv) {
         for (int i = 2; i < argc; ++i) {
             const Model model = loadModel(argv[i]);
             const LatentSpace space(model.arch.latentDim, 1);
-            const std::array<torch::Tensor, 4> corners = {
-                space.fromThree({-1.5f, 1.0f, 0.5f}), space.fromThree({1.5f, 0.5f, -1.0f}),
-                space.fromThree({-0.5f, -1.5f, 1.0f}), space.fromThree({1.0f, -1.0f, -1.5f})};
-            const torch::Tensor grid = cornerGrid(corners, 5);
+            const torch::Tensor grid = cornerGrid(benchCorners(space), 5);
             Renderer fp32(model.generator, torch::kCPU, 0, Precision::Float32);
             Renderer bf16(model.generator, torch::kCPU, 0, Precision::BFloat16);
             for (int warm = 0; warm < 10; ++warm) {  // the first renders pay for set-up
@@ -173,9 +176,7 @@ int main(int argc, char** argv) {
     const fs::path dir = fs::temp_directory_path() / fmt::format("cattery-bench-{}", getpid());
     fs::create_directories(dir);
     const LatentSpace space(arch.latentDim, 1);
-    const std::array<torch::Tensor, 4> corners = {
-        space.fromThree({-1.5f, 1.0f, 0.5f}), space.fromThree({1.5f, 0.5f, -1.0f}),
-        space.fromThree({-0.5f, -1.5f, 1.0f}), space.fromThree({1.0f, -1.0f, -1.5f})};
+    const std::array<torch::Tensor, 4> corners = benchCorners(space);
     const torch::Tensor grid = cornerGrid(corners, 5);
     writeForPython(*g, grid, dir);
 
