@@ -602,6 +602,12 @@ void TestModelFile::valueCountsMatchBuiltNetworks() {
         QCOMPARE(discriminatorValueCount(arch, true), valuesOf(*d));
         d->addPatchHead();
         QCOMPARE(discriminatorValueCount(arch, true, true), valuesOf(*d));
+        d->addLatentHead();
+        QCOMPARE(discriminatorValueCount(arch, true, true, true), valuesOf(*d));
+        Discriminator withoutCells(arch);
+        withoutCells->addHead();
+        withoutCells->addLatentHead();
+        QCOMPARE(discriminatorValueCount(arch, true, false, true), valuesOf(*withoutCells));
         QCOMPARE(encoderValueCount(arch), valuesOf(*Encoder(arch)));
     }
 }

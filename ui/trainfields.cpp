@@ -277,6 +277,13 @@ std::vector<TrainField> makeFields() {
                               "on a few pictures; 0: off"),
                    Kind::Real, 0.0, kMaxVarietyWeight, &TrainConfig::varietyWeight),
              2, 0.25),
+        real(field("cover", QT_TR_NOOP("Cover weight:"),
+                   QT_TR_NOOP("With the hinge loss: the generator also learns to draw each picture "
+                              "of the folder from a latent proposed for it, so that every picture "
+                              "has a place in the latent space and finding a picture's cat gets "
+                              "closer; 0: off"),
+                   Kind::Real, 0.0, kMaxCoverWeight, &TrainConfig::coverWeight),
+             2, 1.0),
         field("collapseGuard", QT_TR_NOOP("Go back to the best model when the samples collapse"),
               QT_TR_NOOP("When a score shows the samples all alike, or two scores running are far "
                          "worse than the best of the run's later half, training returns to the "

@@ -232,7 +232,7 @@ void settingsFromOptions(TrainOptions& o, const std::function<bool(const char*)>
             }
         };
         fixed({"--diffaug", "--augment-p", "--fixed-augment", "--score-every",
-               "--no-collapse-guard", "--objective", "--variety", "--patch-verdict"});
+               "--no-collapse-guard", "--objective", "--variety", "--patch-verdict", "--cover"});
         fixed({"--size", "--latent", "--nf", "--ndf", "--bottleneck", "--repeats", "--separable",
                "--no-batch-norm", "--no-z-skip", "--blocky-z-map", "--any-z-length",
                "--z-length-in-training"});
@@ -453,6 +453,14 @@ void addConfigOptions(CLI::App& command, TrainOptions& o) {
                     "Weight of the generator's variety term, which pushes generated pictures apart "
                     "when a batch of them is less varied than a batch of real ones (0: off)")
         ->check(CLI::Range(0.0, kMaxVarietyWeight))
+        ->capture_default_str();
+    command
+        .add_option("--cover", c.coverWeight,
+                    "With the hinge objective, weight of the cover term: the generator also learns "
+                    "to draw each real picture from a latent a head of the discriminator proposes "
+                    "for it, so that every training picture has a place in the latent space and "
+                    "finding a picture's cat gets closer (0: off)")
+        ->check(CLI::Range(0.0, kMaxCoverWeight))
         ->capture_default_str();
     command.add_flag("--patch-verdict", c.patchVerdict,
                      "With the hinge objective, judge every part of a picture as well as the "

@@ -1,5 +1,6 @@
 #include "core/io/modelfile.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -25,10 +26,15 @@ Encoder storedEncoder(const Container& c, const ArchConfig& arch, bool checkpoin
     std::string prefix = kEncoderPrefix;
     if (checkpoint) {
         prefix = "discriminator";
-        // BEGAN's bare autoencoder, or the hinge objective's with one head or two.
+        // BEGAN's bare autoencoder, or the hinge objective's with its heads: the verdict's, and
+        // the cells' or the latent's or both.
         const std::int64_t held = heldValueCount(c, prefix);
-        if (held != discriminatorValueCount(arch, false) &&
-            held != discriminatorValueCount(arch, true, true)) {
+        const std::int64_t fits[] = {discriminatorValueCount(arch, false),
+                                     discriminatorValueCount(arch, true),
+                                     discriminatorValueCount(arch, true, true),
+                                     discriminatorValueCount(arch, true, false, true),
+                                     discriminatorValueCount(arch, true, true, true)};
+        if (std::find(std::begin(fits), std::end(fits), held) == std::end(fits)) {
             // Names the problem if that does not fit either.
             requireValueCount(c, prefix, discriminatorValueCount(arch, true), path);
         }

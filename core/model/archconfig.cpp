@@ -49,7 +49,8 @@ std::int64_t generatorValueCount(const ArchConfig& c) {
     return n + in * c.channels * 9 + c.channels;
 }
 
-std::int64_t discriminatorValueCount(const ArchConfig& c, bool withHead, bool withPatchHead) {
+std::int64_t discriminatorValueCount(const ArchConfig& c, bool withHead, bool withPatchHead,
+                                     bool withLatentHead) {
     const std::int64_t cells = std::int64_t{c.baseGrid()} * c.baseGrid();
     const std::int64_t ndf = c.ndf;
     const std::int64_t code = c.bottleneck;
@@ -72,6 +73,10 @@ std::int64_t discriminatorValueCount(const ArchConfig& c, bool withHead, bool wi
     }
     if (withPatchHead) {
         n += ndf + 1;
+    }
+    if (withLatentHead) {
+        const std::int64_t hidden = 4 * code;
+        n += code * hidden + hidden + hidden * c.latentDim + c.latentDim;
     }
     return n;
 }

@@ -63,10 +63,11 @@ void validate(const ArchConfig& config);
 // How many values (weights and batch-norm statistics) each network of this architecture holds,
 // worked out without building it: a file's records are checked against it before a network as
 // large as its header claims is allocated. The discriminator counts its real-or-fake head when
-// asked, and its patch head too. (tests/test_modelfile checks them against built networks.)
+// asked, its patch head and its latent head too. (tests/test_modelfile checks them against built
+// networks.)
 std::int64_t generatorValueCount(const ArchConfig& config);
 std::int64_t discriminatorValueCount(const ArchConfig& config, bool withHead,
-                                     bool withPatchHead = false);
+                                     bool withPatchHead = false, bool withLatentHead = false);
 std::int64_t encoderValueCount(const ArchConfig& config);
 
 // One line for logs and `cattery-cli info`.

@@ -305,6 +305,24 @@ void DiscriminatorImpl::addPatchHead() {
                                   torch::nn::Conv2d(torch::nn::Conv2dOptions(m_config.ndf, 1, 1)));
 }
 
+void DiscriminatorImpl::addLatentHead() {
+    if (hasLatentHead()) {
+        return;
+    }
+    const int b = m_config.bottleneck;
+    m_latentHead = register_module(
+        "latent_head",
+        torch::nn::Sequential(
+            torch::nn::Linear(b, 4 * b),
+            torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kLeakySlope)),
+            torch::nn::Linear(4 * b, m_config.latentDim)));
+}
+
+torch::Tensor DiscriminatorImpl::proposeLatents(const torch::Tensor& code) {
+    const torch::Tensor z = m_latentHead->forward(code);
+    return z / (z.norm(2, 1, true) + 1e-6) * std::sqrt(static_cast<double>(m_config.latentDim));
+}
+
 void DiscriminatorImpl::setOutputMean(const torch::Tensor& mean) {
     torch::NoGradGuard noGrad;
     m_out->bias.copy_(mean);

@@ -106,11 +106,20 @@ public:
     torch::Tensor judgePatches(const torch::Tensor& grid) {
         return m_patchHead->forward(grid).flatten(1);
     }
+    // A head that proposes, from the code of a real picture, the latent the generator is to draw
+    // it from (a small perceptron, registered as "latent_head"; TrainConfig::coverWeight). Call
+    // once, before the weights are loaded or trained.
+    void addLatentHead();
+    bool hasLatentHead() const { return !m_latentHead.is_empty(); }
+    // Its latents for codes from encode(): N x latentDim, each scaled to a random latent's
+    // typical length, sqrt(latentDim), as the generator draws them.
+    torch::Tensor proposeLatents(const torch::Tensor& code);
 
 private:
     ArchConfig m_config;
     torch::nn::Sequential m_head{nullptr};
     torch::nn::Conv2d m_patchHead{nullptr};
+    torch::nn::Sequential m_latentHead{nullptr};
     ConvBlock m_in{nullptr};
     std::vector<torch::nn::Sequential> m_down;
     torch::nn::Linear m_encodeFc{nullptr};

@@ -65,7 +65,12 @@ std::string describeKeptBriefly(const TrainScore& kept, double recentBestSwd, do
 
 std::string describeLosses(const StepStats& s, Objective objective) {
     if (objective == Objective::Hinge) {
-        return fmt::format("rebuild {:.4f} | D {:.4f} G {:.4f}", s.lossReal, s.lossD, s.lossG);
+        std::string out =
+            fmt::format("rebuild {:.4f} | D {:.4f} G {:.4f}", s.lossReal, s.lossD, s.lossG);
+        if (s.coverError > 0) {
+            out += fmt::format(" | cover {:.4f}", s.coverError);
+        }
+        return out;
     }
     return fmt::format("L(x) {:.4f} L(G(z)) {:.4f} | k {:.4f} | M {:.4f}", s.lossReal, s.lossFake,
                        s.k, s.convergence);

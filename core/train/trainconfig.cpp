@@ -76,6 +76,11 @@ void validate(const TrainConfig& c) {
     check(c.varietyWeight >= 0 && c.varietyWeight <= kMaxVarietyWeight,
           fmt::format("the variety weight {} is out of range [0, {}]", c.varietyWeight,
                       kMaxVarietyWeight));
+    check(
+        c.coverWeight >= 0 && c.coverWeight <= kMaxCoverWeight,
+        fmt::format("the cover weight {} is out of range [0, {}]", c.coverWeight, kMaxCoverWeight));
+    check(c.coverWeight == 0 || c.objective == Objective::Hinge,
+          "the cover term needs the hinge objective (its head is on the discriminator's code)");
     check(c.averageDecay >= 0 && c.averageDecay < 1,
           fmt::format("the generator average's decay {} is out of range [0, 1)", c.averageDecay));
 }
@@ -138,6 +143,12 @@ std::string describeSafeguards(const TrainConfig& config, std::int64_t images) {
                           : "the generator learns against an autoencoder judge (BEGAN)";
     if (c.varietyWeight > 0) {
         out += fmt::format(" with a variety term of {:g}", c.varietyWeight);
+    }
+    if (c.covers()) {
+        out += fmt::format(
+            "; it also learns to draw each real picture from a latent proposed for it (cover "
+            "term {:g})",
+            c.coverWeight);
     }
     if (c.judgesCells()) {
         out += "; the judge gives a verdict on each cell of the picture as well as the whole";
@@ -228,6 +239,7 @@ nlohmann::json toJson(const TrainConfig& c) {
             {"reconstruction_weight", c.reconstructionWeight},
             {"patch_verdict", c.patchVerdict},
             {"variety_weight", c.varietyWeight},
+            {"cover_weight", c.coverWeight},
             {"precision", precisionName(c.precision)},
             {"average_decay", c.averageDecay}};
 }
@@ -281,6 +293,7 @@ TrainConfig trainConfigFromJson(const nlohmann::json& j) {
     c.reconstructionWeight = jsonField<double>(j, "reconstruction_weight", 1.0);
     c.patchVerdict = jsonField<bool>(j, "patch_verdict", false);    // older files: the code's alone
     c.varietyWeight = jsonField<double>(j, "variety_weight", 0.0);  // older files: no variety term
+    c.coverWeight = jsonField<double>(j, "cover_weight", 0.0);      // older files: no cover term
     validate(c);
     return c;
 }

@@ -99,6 +99,16 @@ struct TrainConfig {
     // The weight of the generator's variety term, which pushes apart its pictures whenever a batch
     // of them is less varied than the real batch (varietyShortfall in trainer.h). 0: off.
     double varietyWeight = 1.0;
+    // Hinge: the weight of the cover term, 0 for none. A head on the discriminator's code
+    // proposes a latent for each real picture of the batch (DiscriminatorImpl::addLatentHead),
+    // and the generator learns to draw the picture from it (the mean absolute difference of the
+    // pixels), while the proposals are kept spread like random latents (their batch's mean near 0
+    // and each value's variance near 1). Every training picture is so tied to a place in the
+    // latent space, where the adversarial game alone leaves some out: finding a picture's cat
+    // then gets closer (tests/bench/RESULTS.md).
+    double coverWeight = 0.0;
+    // Whether the discriminator has the latent head.
+    bool covers() const { return objective == Objective::Hinge && coverWeight > 0; }
     Precision precision = Precision::Float32;  // bf16: autocast convolutions (precision.h)
     // With a decay d > 0 (the default, 0.999) the model is a running average of the generator's
     // weights: each step keeps d of the average and moves 1 - d of the way to the new weights,
@@ -122,6 +132,7 @@ inline constexpr double kMaxRotateDegrees = 45;
 inline constexpr double kMaxScaleJitter = 0.5;
 inline constexpr double kMaxShift = 0.25;
 inline constexpr double kMaxVarietyWeight = 100;  // and at least 0
+inline constexpr double kMaxCoverWeight = 100;    // and at least 0
 
 // Images kept out of training when a run needs unseen ones (scores, adaptive augmentation): a
 // tenth, at most kMaxHeldOut, and none when that would leave fewer than kMinTrainingImages to
@@ -179,6 +190,7 @@ struct StepStats {
     double lossG = 0;               // L_G = L(G(z))
     double k = 0;                   // k_t after the update
     double convergence = 0;         // M = L(x) + |gamma L(x) - L(G(z))|
+    double coverError = 0;          // the cover term's error (TrainConfig::coverWeight) or 0
     double learningRate = 0;        // learning rate used
     double augmentProbability = 0;  // p of the discriminator's augmentation after this step
     double imagesPerSecond = 0;     // real images consumed per second in this step

@@ -73,6 +73,24 @@ torch::optim::AdamOptions adamOptions(const TrainConfig& c) {
     return torch::optim::AdamOptions(c.learningRate).betas(std::make_tuple(c.beta1, c.beta2));
 }
 
+// The discriminator's optimiser: a group for its weights, and a second for its latent head when
+// it has one (set kLatentHeadRateScale times faster by Trainer::setLearningRates).
+std::unique_ptr<torch::optim::Adam> discriminatorOptimiser(const Discriminator& d,
+                                                           const TrainConfig& c) {
+    std::vector<torch::Tensor> own;
+    std::vector<torch::Tensor> latentHead;
+    for (const auto& item : d->named_parameters(true)) {
+        (item.key().rfind("latent_head.", 0) == 0 ? latentHead : own).push_back(item.value());
+    }
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    groups.emplace_back(own, std::make_unique<torch::optim::AdamOptions>(adamOptions(c)));
+    if (!latentHead.empty()) {
+        groups.emplace_back(latentHead,
+                            std::make_unique<torch::optim::AdamOptions>(adamOptions(c)));
+    }
+    return std::make_unique<torch::optim::Adam>(std::move(groups), adamOptions(c));
+}
+
 }  // namespace
 
 Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset dataset,
@@ -132,6 +150,9 @@ Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset data
     if (m_config.judgesCells()) {
         m_discriminator->addPatchHead();
     }
+    if (m_config.covers()) {
+        m_discriminator->addLatentHead();
+    }
     // Adam moves each weight about one learning rate per step, far too slowly to shift an output
     // from grey to a white background: both networks start at the data's mean colour instead.
     // Summed in double straight from the bytes: no float copy of the whole data set.
@@ -164,8 +185,7 @@ Trainer::Trainer(const ArchConfig& arch, const TrainConfig& config, Dataset data
         m_settleLatents = averageSettleLatents(arch.latentDim, config.seed);
     }
     m_optG = std::make_unique<torch::optim::Adam>(m_generator->parameters(), adamOptions(config));
-    m_optD =
-        std::make_unique<torch::optim::Adam>(m_discriminator->parameters(), adamOptions(config));
+    m_optD = discriminatorOptimiser(m_discriminator, config);
     setLearningRates(config.learningRate, config.discriminatorLrScale);
     m_sampleLatents =
         sampleLatents(config.sampleCount, arch.latentDim, config.seed ^ kSampleSeedSalt);
@@ -193,6 +213,12 @@ void Trainer::setLearningRates(double lr, double discriminatorScale) {
         for (auto& group : opt->param_groups()) {
             static_cast<torch::optim::AdamOptions&>(group.options()).lr(rate);
         }
+    }
+    // The latent head, the discriminator's second group, learns faster.
+    auto& groupsD = m_optD->param_groups();
+    for (size_t i = 1; i < groupsD.size(); ++i) {
+        static_cast<torch::optim::AdamOptions&>(groupsD[i].options())
+            .lr(lr * discriminatorScale * kLatentHeadRateScale);
     }
 }
 
@@ -344,6 +370,7 @@ StepStats Trainer::step(const torch::Tensor& realBatch, const torch::Tensor& lat
     stats.lossG = l.g;
     stats.k = m_k;
     stats.convergence = l.convergence;
+    stats.coverError = l.cover;
     stats.learningRate = m_lr;
     stats.augmentProbability = m_strength.p();
 
@@ -550,10 +577,48 @@ Trainer::Losses Trainer::hingeUpdate(const torch::Tensor& x, const torch::Tensor
     for (size_t i = 0; i < paramsG.size(); ++i) {
         paramsG[i].mutable_grad() = gradsG[i];
     }
+    if (m_config.covers()) {
+        l.cover = addCoverGradients(x);
+    }
     averageGradients();
     m_optD->step();
     m_optG->step();
     return l;
+}
+
+double Trainer::addCoverGradients(const torch::Tensor& x) {
+    // The code of each real picture as it is, not as augmented for the judge: the generator is to
+    // draw the picture itself. The encoder takes no gradient from this term; the head does.
+    torch::Tensor code;
+    {
+        torch::NoGradGuard noGrad;
+        const PrecisionScope inPrecision(m_config.precision, m_device);
+        code = m_discriminator->encode(x).to(torch::kFloat32);
+    }
+    const torch::Tensor z = m_discriminator->proposeLatents(code);
+    torch::Tensor error;
+    {
+        const PrecisionScope inPrecision(m_config.precision, m_device);
+        error = (m_generator->forwardInTraining(z).to(torch::kFloat32) - x).abs().mean();
+    }
+    torch::Tensor loss = error * m_config.coverWeight;
+    if (z.size(0) >= 2) {
+        // Spread like random latents: the batch's mean near 0, each value's variance near 1.
+        loss = loss + z.mean(0).pow(2).mean() + (z.var(0) - 1.0).pow(2).mean();
+    }
+    std::vector<torch::Tensor> inputs = m_generator->parameters();
+    const auto& head = m_optD->param_groups().back().params();
+    inputs.insert(inputs.end(), head.begin(), head.end());
+    const auto grads = torch::autograd::grad({loss}, inputs, {}, c10::nullopt, false,
+                                             /*allow_unused=*/true);
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        if (!grads[i].defined()) {
+            continue;
+        }
+        torch::Tensor& g = inputs[i].mutable_grad();
+        g = g.defined() ? g + grads[i] : grads[i];
+    }
+    return error.item<double>();
 }
 
 torch::Tensor Trainer::withVariety(const torch::Tensor& gradFake, const torch::Tensor& fakeLeaf,
@@ -704,8 +769,7 @@ void Trainer::collapseRollBack(StepStats& stats, const std::string& why) {
     m_k = m_best.k;
     // The optimisers' moments belong to the collapsed path: they start afresh.
     m_optG = std::make_unique<torch::optim::Adam>(m_generator->parameters(), adamOptions(m_config));
-    m_optD =
-        std::make_unique<torch::optim::Adam>(m_discriminator->parameters(), adamOptions(m_config));
+    m_optD = discriminatorOptimiser(m_discriminator, m_config);
     setLearningRates(std::max(m_lr * 0.5, m_config.minLearningRate), m_config.discriminatorLrScale);
     DiscriminatorAugment& augment = m_config.diffAugment;
     if (!augment.any()) {

@@ -49,6 +49,11 @@ inline constexpr int kGuardStrikes = 2;
 inline constexpr double kGuardAugmentRaise = 0.2;
 inline constexpr int kMaxGuardRollbacks = 3;
 
+// The discriminator's latent head (TrainConfig::coverWeight) learns this many times faster than
+// the rest of it, as in the runs that measured the cover term (tests/bench/RESULTS.md): it is
+// small, and new beside two networks that are already learning.
+inline constexpr double kLatentHeadRateScale = 10.0;
+
 // The fixed latents over which a run's running average of weights (TrainConfig::averageDecay)
 // takes its batch-norm statistics (settleBatchNorm), for a run of this seed, in batches of
 // kSettleBatch whatever the run's batch: fewer, larger passes cost less on a CPU, and their
@@ -196,6 +201,7 @@ private:
         double d = 0;
         double g = 0;
         double convergence = 0;  // what the learning rate's stall rule follows
+        double cover = 0;        // the cover term's error (0 without it)
         bool finite = true;
     };
     // The opening both objectives share, under the run's precision: G's pictures of the latents
@@ -215,6 +221,9 @@ private:
     // for the generated batch `fakeLeaf` beside the real batch.
     torch::Tensor withVariety(const torch::Tensor& gradFake, const torch::Tensor& fakeLeaf,
                               const torch::Tensor& real);
+    // Adds the cover term's gradients (TrainConfig::coverWeight) for the real batch `x` to the
+    // generator's and the latent head's; returns its error.
+    double addCoverGradients(const torch::Tensor& x);
     // The loss, made NaN when injectNaN() asked for it.
     torch::Tensor poisoned(const torch::Tensor& loss);
     TrainScore measure();

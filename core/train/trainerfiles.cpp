@@ -45,7 +45,7 @@ Trainer Trainer::resume(const Container& c, const std::string& path, Dataset dat
     requireValueCount(
         c, "discriminator",
         discriminatorValueCount(point.arch, point.config.objective == Objective::Hinge,
-                                point.config.judgesCells()),
+                                point.config.judgesCells(), point.config.covers()),
         path);
     if (dataset.imageSize() != point.arch.imageSize) {
         dataset = resizedDataset(dataset, point.arch.imageSize);
