@@ -59,6 +59,7 @@ private Q_SLOTS:
     void badDirectionsFilesAreRefused();
     void projectionRecoversALatentTheModelDrew();
     void projectionComparesFeaturesWithAnEncoder();
+    void projectionStartsWhereTheLatentHeadProposes();
     void projectionStopsWhenCancelled();
     void badProjectionsAreRefused();
 };
@@ -590,6 +591,52 @@ void TestLatent::projectionComparesFeaturesWithAnEncoder() {
     } catch (const ConfigError& e) {
         QVERIFY(QString::fromStdString(e.what()).contains(QStringLiteral("no encoder")));
     }
+}
+
+void TestLatent::projectionStartsWhereTheLatentHeadProposes() {
+    const ArchConfig arch = test::tinyArch(8);
+    Generator g = test::tinyGenerator(arch);
+    // A head that proposes one latent whatever it sees: its last layer's weights are zero and its
+    // bias is the latent, at a random latent's typical length as proposals are.
+    const torch::Tensor wanted = atTypicalLength(sampleLatents(1, 8, 79, 2.0));
+    Encoder encoder(arch);
+    encoder->addLatentHead();
+    encoder->eval();
+    {
+        torch::NoGradGuard noGrad;
+        for (auto& item : encoder->named_parameters()) {
+            if (item.key() == "latent_head.2.weight") {
+                item.value().zero_();
+            } else if (item.key() == "latent_head.2.bias") {
+                item.value().copy_(wanted[0]);
+            }
+        }
+    }
+    torch::Tensor picture;
+    {
+        torch::NoGradGuard noGrad;
+        picture = g->forward(wanted);
+    }
+    // Without refining steps, what is found is the proposal where it is closer than the random
+    // starts; and only the random starts without the proposals.
+    ProjectionSettings s;
+    s.candidates = 8;
+    s.steps = 0;
+    const auto proposed = project(g, encoder, picture, s);
+    QVERIFY(proposed);
+    QVERIFY(torch::allclose((*proposed)[0].latent, wanted[0], 1e-5, 1e-5));
+    QVERIFY2((*proposed)[0].distance < 1e-4, qPrintable(QString::number((*proposed)[0].distance)));
+    s.proposal = false;
+    const auto random = project(g, encoder, picture, s);
+    QVERIFY((*random)[0].distance > 100 * (*proposed)[0].distance + 1e-3);
+    QVERIFY((*random)[0].distance == (*project(g, Encoder{nullptr}, picture, s))[0].distance);
+    // With several starts it takes the farthest one's place; the search then refines them all,
+    // and ends no farther than the proposal.
+    s.proposal = true;
+    s.starts = 3;
+    s.steps = 20;
+    const auto refined = project(g, encoder, picture, s);
+    QVERIFY((*refined)[0].distance <= (*proposed)[0].distance + 1e-4);
 }
 
 void TestLatent::projectionStopsWhenCancelled() {

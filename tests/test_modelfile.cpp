@@ -687,6 +687,40 @@ void TestModelFile::encodersRoundTrip() {
     writeContainer(path("flag.cattery"), notFlag);
     const QString flag = loadError(path("flag.cattery"));
     QVERIFY2(flag.contains(QStringLiteral("encoder")), qPrintable(flag));
+
+    // With the latent head of a run that trained one: its records load into the encoder's head,
+    // which proposes what the discriminator's does, and the model file keeps it.
+    d->addLatentHead();
+    Container headWeights;
+    storeModule(headWeights, "discriminator", *d);
+    Encoder proposer(arch);
+    proposer->addLatentHead();
+    loadModule(headWeights, "discriminator", *proposer, "memory");
+    proposer->eval();
+    const torch::Tensor proposed = proposer->proposeLatents(proposer->features(x).back());
+    QVERIFY(torch::allclose(proposed, d->proposeLatents(d->encode(x))));
+    QCOMPARE(parameterCount(*proposer) - parameterCount(*encoder),
+             encoderValueCount(arch, true) - encoderValueCount(arch));
+    saveModel(path("head.cattery"), arch, LatentSpace(arch.latentDim, 3), Provenance{},
+              test::tinyGenerator(arch), proposer);
+    Model withHead = loadModel(path("head.cattery"));
+    QVERIFY(withHead.encoder->hasLatentHead());
+    QVERIFY(torch::equal(withHead.encoder->proposeLatents(withHead.encoder->features(x).back()),
+                         proposed));
+    QVERIFY(
+        QString::fromStdString(describeModel(withHead)).contains(QStringLiteral("latent head")));
+    QVERIFY(!withOne.encoder->hasLatentHead());
+    // A header and records that disagree about the head are refused, before anything is built.
+    Container headless = readContainer(path("head.cattery"));
+    headless.meta.erase("encoder_latent_head");
+    writeContainer(path("headless.cattery"), headless);
+    const QString extra = loadError(path("headless.cattery"));
+    QVERIFY2(extra.contains(QStringLiteral("encoder")), qPrintable(extra));
+    Container promisedHead = c;
+    promisedHead.meta["encoder_latent_head"] = true;
+    writeContainer(path("nohead.cattery"), promisedHead);
+    const QString short_ = loadError(path("nohead.cattery"));
+    QVERIFY2(short_.contains(QStringLiteral("encoder")), qPrintable(short_));
 }
 
 QTEST_APPLESS_MAIN(TestModelFile)

@@ -757,9 +757,34 @@ void TestTrainer::coverRunResumesAndOpensAsAModel() {
                                 .arg(reference[i].coverError)));
     }
     QVERIFY(torch::allclose(resumed.samples(), full.samples(), 1e-3, 1e-4));
-    // Its checkpoint opens as a model, with the discriminator's way down as its encoder.
+    // Its checkpoint opens as a model, with the discriminator's way down as its encoder, and the
+    // latent head with it; so does the model the run saves, both proposing what the head does.
     const Model model = loadModel(path("cover.checkpoint.cattery"));
     QVERIFY(!model.encoder.is_empty());
+    QVERIFY(model.encoder->hasLatentHead());
+    resumed.saveModel(path("cover.cattery"), KeepModel::Last);
+    Model saved = loadModel(path("cover.cattery"));
+    QVERIFY(!saved.encoder.is_empty() && saved.encoder->hasLatentHead());
+    torch::Tensor proposed;
+    {
+        torch::NoGradGuard noGrad;
+        const torch::Tensor x = toUnitRange(data.images.slice(0, 0, 4));
+        proposed = saved.encoder->proposeLatents(saved.encoder->features(x).back());
+    }
+    QCOMPARE(proposed.size(1), smallArch().latentDim);
+    QVERIFY(torch::isfinite(proposed).all().item<bool>());
+    // At a random latent's typical length.
+    QVERIFY(torch::allclose(proposed.norm(2, 1),
+                            torch::full({4}, std::sqrt(double(smallArch().latentDim))), 1e-3));
+    // And a run without the term saves an encoder without the head (its step takes gradients
+    // even where the caller turned them off).
+    torch::NoGradGuard noGrad;
+    TrainConfig off = coverConfig();
+    off.coverWeight = 0;
+    Trainer plain(smallArch(), off, data, torch::kCPU);
+    QVERIFY(std::isfinite(plain.step().lossD));
+    plain.saveModel(path("plain.cattery"), KeepModel::Last);
+    QVERIFY(!loadModel(path("plain.cattery")).encoder->hasLatentHead());
 }
 
 QTEST_APPLESS_MAIN(TestTrainer)

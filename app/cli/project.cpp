@@ -155,6 +155,10 @@ Subcommand addProject(CLI::App& app) {
             "sees; models trained by this version have one)")
         ->check(CLI::IsMember({"pixels", "features"}))
         ->capture_default_str();
+    command->add_flag(
+        "!--no-proposal", o->search.proposal,
+        "Start from random latents only, not also from the latent the model's encoder proposes "
+        "for each image (models trained with --cover have one)");
     command->add_option("--lr", o->search.learningRate, "Adam step size")
         ->check(CLI::Range(1e-6, 10.0))
         ->capture_default_str();

@@ -24,26 +24,34 @@ constexpr const char* kEncoderPrefix = "encoder";
 Encoder storedEncoder(const Container& c, const ArchConfig& arch, bool checkpoint,
                       const std::string& path) {
     std::string prefix = kEncoderPrefix;
+    bool latentHead = false;
     if (checkpoint) {
         prefix = "discriminator";
         // BEGAN's bare autoencoder, or the hinge objective's with its heads: the verdict's, and
         // the cells' or the latent's or both.
         const std::int64_t held = heldValueCount(c, prefix);
-        const std::int64_t fits[] = {discriminatorValueCount(arch, false),
-                                     discriminatorValueCount(arch, true),
-                                     discriminatorValueCount(arch, true, true),
-                                     discriminatorValueCount(arch, true, false, true),
-                                     discriminatorValueCount(arch, true, true, true)};
-        if (std::find(std::begin(fits), std::end(fits), held) == std::end(fits)) {
+        const std::int64_t withoutLatentHead[] = {discriminatorValueCount(arch, false),
+                                                  discriminatorValueCount(arch, true),
+                                                  discriminatorValueCount(arch, true, true)};
+        const std::int64_t withLatentHead[] = {discriminatorValueCount(arch, true, false, true),
+                                               discriminatorValueCount(arch, true, true, true)};
+        latentHead = std::find(std::begin(withLatentHead), std::end(withLatentHead), held) !=
+                     std::end(withLatentHead);
+        if (!latentHead && std::find(std::begin(withoutLatentHead), std::end(withoutLatentHead),
+                                     held) == std::end(withoutLatentHead)) {
             // Names the problem if that does not fit either.
             requireValueCount(c, prefix, discriminatorValueCount(arch, true), path);
         }
     } else if (jsonField<bool>(c.meta, "encoder", false)) {
-        requireValueCount(c, prefix, encoderValueCount(arch), path);
+        latentHead = jsonField<bool>(c.meta, "encoder_latent_head", false);
+        requireValueCount(c, prefix, encoderValueCount(arch, latentHead), path);
     } else {
         return Encoder{nullptr};
     }
     Encoder encoder(arch);
+    if (latentHead) {
+        encoder->addLatentHead();
+    }
     loadModule(c, prefix, *encoder, path);
     encoder->eval();
     return encoder;
@@ -177,6 +185,9 @@ Container modelContainer(const std::string& kind, const ArchConfig& arch, const 
     storeModule(c, "generator", *generator);
     if (!encoder.is_empty()) {
         c.meta["encoder"] = true;
+        if (encoder->hasLatentHead()) {
+            c.meta["encoder_latent_head"] = true;
+        }
         storeModule(c, kEncoderPrefix, *encoder);
     }
     return c;
@@ -243,11 +254,15 @@ std::string describeModel(const Model& m) {
                     m.checkpoint ? fmt::format(" (checkpoint at step {})", m.step) : "");
     out += fmt::format("  architecture:  {}\n", describe(m.arch));
     out += fmt::format("  parameters:    {} in the generator\n", parameterCount(*m.generator));
-    out += fmt::format("  encoder:       {}\n",
-                       m.encoder.is_empty()
-                           ? "none (pictures are found by their pixels alone)"
-                           : fmt::format("{} parameters (pictures are found by what it sees)",
-                                         parameterCount(*m.encoder)));
+    out += fmt::format(
+        "  encoder:       {}\n",
+        m.encoder.is_empty()
+            ? "none (pictures are found by their pixels alone)"
+            : fmt::format("{} parameters (pictures are found by what it sees{})",
+                          parameterCount(*m.encoder),
+                          m.encoder->hasLatentHead() ? ", and searches start where its latent head "
+                                                       "proposes"
+                                                     : ""));
     out += fmt::format("  latent:        {} dimensions, projection seed {}\n", m.latent.dim(),
                        m.latent.seed());
     out += fmt::format("  trained on:    {} ({} images, hash {})\n",

@@ -47,6 +47,24 @@ torch::Tensor searchLoss(const torch::Tensor& pictures, const torch::Tensor& tar
     return loss + featureWeight * seen / static_cast<double>(features.size());
 }
 
+// The latent the encoder's head proposes for each target takes the place of the target's farthest
+// start (z: n x starts rows) where its picture is closer to the target.
+void propose(torch::Tensor& z, Encoder& encoder, const torch::Tensor& group,
+             const torch::Tensor& wanted, const InferenceGenerator& fast, double range) {
+    torch::NoGradGuard noGrad;
+    const int64_t n = group.size(0);
+    const int64_t starts = z.size(0) / n;
+    const torch::Tensor proposed =
+        encoder->proposeLatents(encoder->features(group).back()).clamp(-range, range);
+    const torch::Tensor startLoss =
+        (fast.forward(z) - wanted).pow(2).flatten(1).mean(1).view({n, starts});
+    const torch::Tensor proposedLoss = (fast.forward(proposed) - group).pow(2).flatten(1).mean(1);
+    const auto [farthestLoss, farthest] = startLoss.max(1);
+    const torch::Tensor closer = proposedLoss < farthestLoss;
+    const torch::Tensor rows = torch::arange(n, farthest.options()) * starts + farthest;
+    z.index_copy_(0, rows.index({closer}), proposed.index({closer}).to(z.dtype()));
+}
+
 }  // namespace
 
 const char* projectionLossName(ProjectionLoss loss) {
@@ -153,6 +171,9 @@ std::optional<std::vector<Projection>> project(const Generator& generator, const
 
     const InferenceGenerator fast(generator, device);
     Encoder encoderHere = withFeatures ? encoder : Encoder{nullptr};
+    Encoder proposer = settings.proposal && !encoder.is_empty() && encoder->hasLatentHead()
+                           ? encoder
+                           : Encoder{nullptr};
     const torch::Tensor drawn =
         sampleLatents(candidates, arch.latentDim, settings.seed, settings.range).to(device);
     // The random latents' pictures at a glance, drawn once for every target.
@@ -186,6 +207,9 @@ std::optional<std::vector<Projection>> project(const Generator& generator, const
         const torch::Tensor closest = std::get<1>(glances.topk(starts, 1, false));
         torch::Tensor z = drawn.index_select(0, closest.flatten()).clone();
         const torch::Tensor wanted = group.repeat_interleave(starts, 0);
+        if (proposer) {
+            propose(z, proposer, group, wanted, fast, settings.range);
+        }
         std::vector<torch::Tensor> wantedFeatures;
         if (withFeatures) {
             torch::NoGradGuard noGrad;

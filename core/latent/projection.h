@@ -33,6 +33,9 @@ struct ProjectionSettings {
     ProjectionLoss loss = ProjectionLoss::Pixels;
     double featureWeight = 1.0;  // the features' share beside the pixels'
     std::uint64_t seed = 1;      // the random latents
+    // Where the encoder has a latent head (trained with the cover term), the latent it proposes
+    // for the picture is a start too, in place of the farthest random one where it is closer.
+    bool proposal = true;
     // The number format of the refining steps; unset: the generator's device's default
     // (defaultPrecision). The distances reported, and the choice among the starts, are always
     // computed in float32.
@@ -64,11 +67,12 @@ torch::Tensor pictureDistance(const torch::Tensor& a, const torch::Tensor& b);
 torch::Tensor pictureFromPixels(const std::vector<std::uint8_t>& pixels, int size);
 
 // Finds, for each target (N x C x S x S in [-1, 1], the model's size), the latent whose picture is
-// closest. `encoder` may be null unless the features are compared (checkLoss). The generator must
-// be in eval mode (as loadModel gives it): batch norm then uses its running statistics, unchanged.
-// Runs on the generator's device; the generator is only read (no gradients are kept in its
-// weights). `progress` hears (done, total) as the work goes; when it returns false the search stops
-// and nothing is returned.
+// closest. `encoder` may be null unless the features are compared (checkLoss); where it has a
+// latent head, the search starts from its proposals too (ProjectionSettings::proposal). The
+// generator must be in eval mode (as loadModel gives it): batch norm then uses its running
+// statistics, unchanged. Runs on the generator's device; the generator is only read (no gradients
+// are kept in its weights). `progress` hears (done, total) as the work goes; when it returns false
+// the search stops and nothing is returned.
 std::optional<std::vector<Projection>> project(
     const Generator& generator, const Encoder& encoder, const torch::Tensor& targets,
     const ProjectionSettings& settings,

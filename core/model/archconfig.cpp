@@ -26,6 +26,12 @@ std::int64_t convBlockValues(std::int64_t in, std::int64_t out, bool separable, 
     return conv + (batchNorm ? 4 * out + 1 : out);
 }
 
+std::int64_t latentHeadValueCount(const ArchConfig& c) {
+    const std::int64_t code = c.bottleneck;
+    const std::int64_t hidden = kLatentHeadWidth * code;
+    return code * hidden + hidden + hidden * c.latentDim + c.latentDim;
+}
+
 }  // namespace
 
 std::int64_t generatorValueCount(const ArchConfig& c) {
@@ -74,18 +80,15 @@ std::int64_t discriminatorValueCount(const ArchConfig& c, bool withHead, bool wi
     if (withPatchHead) {
         n += ndf + 1;
     }
-    if (withLatentHead) {
-        const std::int64_t hidden = 4 * code;
-        n += code * hidden + hidden + hidden * c.latentDim + c.latentDim;
-    }
-    return n;
+    return withLatentHead ? n + latentHeadValueCount(c) : n;
 }
 
-std::int64_t encoderValueCount(const ArchConfig& c) {
+std::int64_t encoderValueCount(const ArchConfig& c, bool withLatentHead) {
     const std::int64_t cells = std::int64_t{c.baseGrid()} * c.baseGrid();
     std::int64_t n = convBlockValues(c.channels, c.ndf, c.separable, false);
     n += 4 * c.repeats * convBlockValues(c.ndf, c.ndf, c.separable, false);
-    return n + std::int64_t{c.ndf} * cells * c.bottleneck + c.bottleneck;
+    n += std::int64_t{c.ndf} * cells * c.bottleneck + c.bottleneck;
+    return withLatentHead ? n + latentHeadValueCount(c) : n;
 }
 
 void validate(const ArchConfig& c) {

@@ -68,7 +68,11 @@ void validate(const ArchConfig& config);
 std::int64_t generatorValueCount(const ArchConfig& config);
 std::int64_t discriminatorValueCount(const ArchConfig& config, bool withHead,
                                      bool withPatchHead = false, bool withLatentHead = false);
-std::int64_t encoderValueCount(const ArchConfig& config);
+// The encoder counts the latent head when asked (a model file keeps it where the run trained one).
+std::int64_t encoderValueCount(const ArchConfig& config, bool withLatentHead = false);
+
+// The latent head's hidden layer is this many times as wide as the discriminator's bottleneck.
+inline constexpr int kLatentHeadWidth = 4;
 
 // One line for logs and `cattery-cli info`.
 std::string describe(const ArchConfig& config);

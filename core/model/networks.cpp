@@ -114,6 +114,15 @@ torch::Tensor encodePath(ConvBlock& in, std::vector<torch::nn::Sequential>& down
     return fc->forward(h.flatten(1));
 }
 
+// The latent head's perceptron (DiscriminatorImpl::addLatentHead), the same in the encoder.
+torch::nn::Sequential latentHead(const ArchConfig& config) {
+    const int b = config.bottleneck;
+    return torch::nn::Sequential(
+        torch::nn::Linear(b, kLatentHeadWidth * b),
+        torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kLeakySlope)),
+        torch::nn::Linear(kLatentHeadWidth * b, config.latentDim));
+}
+
 }  // namespace
 
 ConvBlockImpl::ConvBlockImpl(int in, int out, bool separable, bool batchNorm, bool activate)
@@ -258,7 +267,7 @@ std::pair<torch::Tensor, torch::Tensor> DiscriminatorImpl::encodeWithGrid(const 
     return {std::move(code), std::move(grid)};
 }
 
-EncoderImpl::EncoderImpl(const ArchConfig& config) {
+EncoderImpl::EncoderImpl(const ArchConfig& config) : m_config(config) {
     validate(config);
     m_in = register_module("in", ConvBlock(config.channels, config.ndf, config.separable, false));
     for (int s = 0; s < kStages; ++s) {
@@ -272,6 +281,16 @@ std::vector<torch::Tensor> EncoderImpl::features(const torch::Tensor& x) {
     torch::Tensor code = encodePath(m_in, m_down, m_encodeFc, x, &out);
     out.push_back(std::move(code));
     return out;
+}
+
+void EncoderImpl::addLatentHead() {
+    if (!hasLatentHead()) {
+        m_latentHead = register_module("latent_head", latentHead(m_config));
+    }
+}
+
+torch::Tensor EncoderImpl::proposeLatents(const torch::Tensor& code) {
+    return atTypicalLength(m_latentHead->forward(code));
 }
 
 torch::Tensor DiscriminatorImpl::decode(const torch::Tensor& code) {
@@ -306,21 +325,13 @@ void DiscriminatorImpl::addPatchHead() {
 }
 
 void DiscriminatorImpl::addLatentHead() {
-    if (hasLatentHead()) {
-        return;
+    if (!hasLatentHead()) {
+        m_latentHead = register_module("latent_head", latentHead(m_config));
     }
-    const int b = m_config.bottleneck;
-    m_latentHead = register_module(
-        "latent_head",
-        torch::nn::Sequential(
-            torch::nn::Linear(b, 4 * b),
-            torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(kLeakySlope)),
-            torch::nn::Linear(4 * b, m_config.latentDim)));
 }
 
 torch::Tensor DiscriminatorImpl::proposeLatents(const torch::Tensor& code) {
-    const torch::Tensor z = m_latentHead->forward(code);
-    return z / (z.norm(2, 1, true) + 1e-6) * std::sqrt(static_cast<double>(m_config.latentDim));
+    return atTypicalLength(m_latentHead->forward(code));
 }
 
 void DiscriminatorImpl::setOutputMean(const torch::Tensor& mean) {

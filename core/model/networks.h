@@ -69,8 +69,16 @@ public:
     // What each stage of the way down makes of x (at 1, 1/2, 1/4 and 1/8 of its size), then
     // the code.
     std::vector<torch::Tensor> features(const torch::Tensor& x);
+    // The discriminator's latent head, where its run trained one (DiscriminatorImpl::
+    // addLatentHead): a picture's code in, the latent the generator learnt to draw it from out.
+    // Call before the weights are loaded.
+    void addLatentHead();
+    bool hasLatentHead() const { return !m_latentHead.is_empty(); }
+    torch::Tensor proposeLatents(const torch::Tensor& code);
 
 private:
+    ArchConfig m_config;
+    torch::nn::Sequential m_latentHead{nullptr};
     ConvBlock m_in{nullptr};
     std::vector<torch::nn::Sequential> m_down;
     torch::nn::Linear m_encodeFc{nullptr};

@@ -332,6 +332,9 @@ StepStats Trainer::step(const torch::Tensor& realBatch) {
 
 StepStats Trainer::step(const torch::Tensor& realBatch, const torch::Tensor& latents) {
     const auto start = std::chrono::steady_clock::now();
+    // A step needs gradients, wherever it is called from.
+    c10::InferenceMode notInference(false);
+    torch::AutoGradMode gradients(true);
     m_share = shareOf(realBatch.size(0));
     const torch::Tensor x = m_device.is_cpu()
                                 ? realBatch.contiguous(torch::MemoryFormat::ChannelsLast)
@@ -815,6 +818,9 @@ Generator Trainer::keptGenerator(KeepModel which) const {
 
 Encoder Trainer::keptEncoder(KeepModel which) const {
     Encoder kept(m_arch);
+    if (m_discriminator->hasLatentHead()) {
+        kept->addLatentHead();
+    }
     if (which == KeepModel::Best && m_best.scored) {
         loadModule(m_best.weights, "discriminator", *kept, "the best state in memory");
     } else {

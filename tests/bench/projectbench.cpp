@@ -63,14 +63,20 @@ std::vector<std::array<std::string, 3>> projectionRows(const std::string& modelP
 
     // The search, comparing pixels, and the features too where the model has an encoder.
     // Where the CPU has native bf16 (the search's default there), float32 is measured beside it.
+    // Where the encoder proposes latents, the search without its proposals is measured too.
     struct Search {
         bool unseen;
         ProjectionLoss loss;
         Precision precision;
+        bool proposal = true;
     };
     std::vector<Search> searches;
     const Precision usual = defaultPrecision(torch::kCPU);
+    const bool proposes = !model.encoder.is_empty() && model.encoder->hasLatentHead();
     searches.push_back({true, ProjectionLoss::Pixels, usual});
+    if (proposes) {
+        searches.push_back({true, ProjectionLoss::Pixels, usual, false});
+    }
     if (usual != Precision::Float32) {
         searches.push_back({true, ProjectionLoss::Pixels, Precision::Float32});
     }
@@ -83,6 +89,7 @@ std::vector<std::array<std::string, 3>> projectionRows(const std::string& modelP
         ProjectionSettings settings;
         settings.loss = search.loss;
         settings.precision = search.precision;
+        settings.proposal = search.proposal;
         const auto searchStart = std::chrono::steady_clock::now();
         const auto found =
             project(model.generator, model.encoder, search.unseen ? cats : own, settings);
@@ -94,9 +101,12 @@ std::vector<std::array<std::string, 3>> projectionRows(const std::string& modelP
         const double searched = sum / kUnseenCats;
         const double drawn = (search.unseen ? nearestCat : nearestOwn).mean().item<double>();
         rows.push_back(
-            {fmt::format("find {} {} in {} ({} comparison, {})", kUnseenCats,
+            {fmt::format("find {} {} in {} ({} comparison, {}{})", kUnseenCats,
                          search.unseen ? "unseen cats" : "of its own pictures", model.displayName(),
-                         projectionLossName(search.loss), precisionName(search.precision)),
+                         projectionLossName(search.loss), precisionName(search.precision),
+                         !proposes         ? ""
+                         : search.proposal ? ", from its encoder's proposals too"
+                                           : ", from random latents only"),
              fmt::format("mean distance {:.4f}, {:.2f} s per image", searched, perImage),
              fmt::format("nearest of {} random samples: {:.4f} ({:.0f} s); search/nearest = {:.2f}",
                          kRandomSamples, drawn, drawSeconds, searched / drawn)});
